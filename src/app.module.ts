@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+
+import { ConfigModule } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+import { ContextModule } from 'src/features/context/context.module.js';
+import { SessionsModule } from 'src/features/sessions/sessions.module.js';
+import { HttpModule } from 'src/http/http.module.js';
+import { McpModule } from 'src/mcp/mcp.module.js';
+import { ClockModule } from 'src/platform/clock/clock.js';
+import { DatabaseModule } from 'src/platform/database/database.module.js';
+import { EventsModule } from 'src/platform/events/events.module.js';
+import { LoggingModule } from 'src/platform/logging/logging.module.js';
+import { RedisModule } from 'src/platform/redis/redis.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: BatonConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggingModule.forRoot(config),
+        ClockModule,
+        DatabaseModule,
+        RedisModule,
+        EventsModule,
+        SessionsModule,
+        ContextModule,
+        McpModule,
+        HttpModule,
+      ],
+    };
+  }
+}

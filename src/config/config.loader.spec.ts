@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { ConfigError, loadConfig } from 'src/config/config.loader.js';
+
+describe('loadConfig', () => {
+  it('fills every setting with its default when nothing is set', () => {
+    const config = loadConfig({}, {});
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, allowedHosts: [], allowedOrigins: [], mcpSessionIdleSeconds: 3600 });
+    expect(config.limits.maxEntryBytes).toBe(256 * 1024);
+    expect(config.sessions.defaultNamespace).toBe('default');
+  });
+
+  it('reads a YAML file named by BATON_CONFIG and lets the environment override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+    const file = join(dir, 'baton.yaml');
+    writeFileSync(file, 'http:\n  port: 4000\n  host: 0.0.0.0\nlimits:\n  maxEntryBytes: 1024\n');
+    const config = loadConfig({}, { BATON_CONFIG: file, BATON_HTTP_PORT: '4100' });
+    expect(config.http.port).toBe(4100);
+    expect(config.http.host).toBe('0.0.0.0');
+    expect(config.limits.maxEntryBytes).toBe(1024);
+  });
+
+  it('reads a JSON file too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+    const file = join(dir, 'baton.json');
+    writeFileSync(file, JSON.stringify({ sessions: { ttlSeconds: 60 } }));
+    expect(loadConfig({}, { BATON_CONFIG: file }).sessions.ttlSeconds).toBe(60);
+  });
+
+  it('names the setting, the bad value and what is allowed', () => {
+    expect(() => loadConfig({}, { BATON_HTTP_PORT: 'eighty' })).toThrow(ConfigError);
+    try {
+      loadConfig({}, { BATON_HTTP_PORT: '70000', DATABASE_URL: 'mysql://x' });
+    } catch (error) {
+      const message = (error as ConfigError).message;
+      expect(message).toContain('BATON_HTTP_PORT = "70000"');
+      expect(message).toContain('port `baton serve` listens on');
+      expect(message).toContain('DATABASE_URL = "mysql://x": must be a postgresql:// URL');
+      expect((error as ConfigError).problems).toHaveLength(2);
+    }
+  });
+
+  it('rejects unknown settings in the file, listing the known ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+    const file = join(dir, 'baton.yaml');
+    writeFileSync(file, 'http:\n  prot: 4000\n');
+    expect(() => loadConfig({}, { BATON_CONFIG: file })).toThrow(/unknown setting "http.prot"; known settings: .*http.port/);
+  });
+
+  it('reports a file that cannot be read or parsed', () => {
+    expect(() => loadConfig({}, { BATON_CONFIG: '/nonexistent/baton.yaml' })).toThrow(/cannot read the file/);
+    const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{ not json');
+    expect(() => loadConfig({}, { BATON_CONFIG: file })).toThrow(/not valid JSON/);
+  });
+
+  it('splits comma-separated lists from the environment', () => {
+    expect(loadConfig({}, { BATON_ALLOWED_ORIGINS: 'https://a.example, https://b.example' }).http.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+  });
+});

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+
+import { SETTINGS, type BatonConfig } from 'src/config/config.schema.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+// The only place Baton reads process.env and config files. Environment
+// variables win over the file named by BATON_CONFIG; defaults fill the rest.
+export function loadConfig(overrides: Env = {}, source: Env = process.env): BatonConfig {
+  const env = { ...source, ...overrides };
+  const problems: string[] = [];
+  const file = env.BATON_CONFIG ? readConfigFile(env.BATON_CONFIG, problems) : {};
+  const known = new Set(SETTINGS.map((s) => `${s.path[0]}.${s.path[1]}`));
+  for (const [section, values] of Object.entries(file)) {
+    for (const key of Object.keys(isRecord(values) ? values : {})) {
+      if (!known.has(`${section}.${key}`)) problems.push(`${env.BATON_CONFIG}: unknown setting "${section}.${key}"; known settings: ${[...known].join(', ')}`);
+    }
+  }
+  const config: Record<string, Record<string, unknown>> = {};
+  for (const setting of SETTINGS) {
+    const [section, key] = setting.path;
+    const fromFile = isRecord(file[section]) ? file[section][key] : undefined;
+    const raw = env[setting.env] !== undefined && env[setting.env] !== '' ? env[setting.env] : fromFile;
+    const parsed = setting.schema.safeParse(raw);
+    if (parsed.success) {
+      (config[section] ??= {})[key] = parsed.data;
+    } else {
+      const source = env[setting.env] !== undefined && env[setting.env] !== '' ? `${setting.env}` : `${section}.${key} in ${env.BATON_CONFIG}`;
+      problems.push(`${source} = ${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${setting.help})`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config as unknown as BatonConfig;
+}
+
+function readConfigFile(path: string, problems: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    problems.push(`BATON_CONFIG = ${path}: cannot read the file (${(error as Error).message}); point it at a YAML or JSON file or unset it`);
+    return {};
+  }
+  try {
+    const value: unknown = extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
+    if (value == null) return {};
+    if (!isRecord(value)) throw new Error('the top level must be a mapping of sections (database, redis, http, ...)');
+    return value;
+  } catch (error) {
+    problems.push(`BATON_CONFIG = ${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    return {};
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,16 @@
+import { DomainError } from 'src/platform/errors/domain-error.js';
+
+export enum ContextErrorCode {
+  EntryTooLarge = 'ENTRY_TOO_LARGE',
+  InvalidArgument = 'INVALID_ARGUMENT',
+}
+
+export class ContextError extends DomainError<ContextErrorCode> {
+  constructor(
+    readonly code: ContextErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(message, details);
+  }
+}

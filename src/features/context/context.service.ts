@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+
+import { Inject, Injectable } from '@nestjs/common';
+
+import { BATON_CONFIG } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+import { Clock } from 'src/platform/clock/clock.js';
+import { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { countTextTokens } from 'src/platform/tokens/token-counter.js';
+import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
+import { ContextRepository } from 'src/features/context/context.repository.js';
+import { ENTRY_TYPES, type AppendEntryInput, type AppendResult, type ContextPage, type ContextQuery, type EntryRecord, type NewEntry } from 'src/features/context/context.types.js';
+import { SessionsService } from 'src/features/sessions/sessions.service.js';
+
+export const CONTEXT_EVENTS = { appended: 'context.appended', reactivated: 'session.status_changed' } as const;
+
+@Injectable()
+export class ContextService {
+  constructor(
+    private readonly entries: ContextRepository,
+    private readonly sessions: SessionsService,
+    private readonly events: EventBusService,
+    private readonly clock: Clock,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+  ) {}
+
+  async append(namespace: string, input: AppendEntryInput): Promise<AppendResult> {
+    if (!ENTRY_TYPES.includes(input.type)) {
+      throw new ContextError(ContextErrorCode.InvalidArgument, `type "${String(input.type)}" is not an entry type; use one of: ${ENTRY_TYPES.join(', ')}.`);
+    }
+    if (input.content.length === 0) {
+      throw new ContextError(ContextErrorCode.InvalidArgument, 'content is empty; an entry must say something.');
+    }
+    const metadata = input.metadata ?? {};
+    const refs = readRefs(metadata);
+    const size = Buffer.byteLength(input.content, 'utf8') + (input.metadata ? Buffer.byteLength(JSON.stringify(input.metadata), 'utf8') : 0);
+    const limit = this.config.limits.maxEntryBytes;
+    if (size > limit) {
+      throw new ContextError(ContextErrorCode.EntryTooLarge, `The entry is ${size} bytes (content plus metadata) and the limit is ${limit} bytes. Split it into several entries, or store a summary and point at the full text (a file path or URL).`, { size, limit });
+    }
+    const contentHash = createHash('sha256').update(input.content).digest('hex');
+
+    if (input.idempotencyKey !== undefined) {
+      const original = await this.entries.findByIdempotencyKey(namespace, input.sessionKey, input.idempotencyKey);
+      if (original) return this.replay(namespace, input, original, contentHash);
+    }
+
+    const entry: NewEntry = {
+      namespace,
+      sessionKey: input.sessionKey,
+      type: input.type,
+      content: input.content,
+      metadata,
+      tokenCount: countTextTokens(input.content),
+      contentHash,
+      idempotencyKey: input.idempotencyKey ?? null,
+      highestRef: refs.length > 0 ? Math.max(...refs) : 0,
+      at: this.clock.now(),
+    };
+    const appended = await this.entries.appendUnlessDuplicate(entry);
+    if (appended === 'duplicate') {
+      const original = await this.entries.findByIdempotencyKey(namespace, input.sessionKey, input.idempotencyKey as string);
+      if (original) return this.replay(namespace, input, original, contentHash);
+    }
+    if (appended === null || appended === 'duplicate') throw await this.explainRejectedAppend(namespace, input.sessionKey, entry.highestRef);
+
+    const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
+    await this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
+    if (appended.reactivated) await this.events.publish({ namespace, type: CONTEXT_EVENTS.reactivated, subject: { sessionKey: input.sessionKey, status: 'active' } });
+    return { sessionKey: input.sessionKey, sequence: appended.sequence, entryId: appended.entryId, tokenCount: entry.tokenCount, sessionStatus: 'active', duplicate: false };
+  }
+
+  async page(namespace: string, query: ContextQuery): Promise<ContextPage> {
+    const session = await this.sessions.get(namespace, query.sessionKey);
+    const limit = this.sessions.pageSize(query.limit);
+    const after = query.afterSequence ?? 0;
+    if (!Number.isInteger(after) || after < 0) {
+      throw new ContextError(ContextErrorCode.InvalidArgument, `afterSequence ${after} is not valid: use 0 (the start) or the nextAfterSequence of a previous page.`);
+    }
+    for (const type of query.types ?? []) {
+      if (!ENTRY_TYPES.includes(type)) throw new ContextError(ContextErrorCode.InvalidArgument, `types contains "${String(type)}", which is not an entry type; use any of: ${ENTRY_TYPES.join(', ')}.`);
+    }
+    const rows = await this.entries.listAfter(session.id, after, limit + 1, query.types);
+    const entries = rows.slice(0, limit);
+    return { sessionKey: session.sessionKey, entries, nextAfterSequence: rows.length > limit ? (entries.at(-1)?.sequence ?? null) : null };
+  }
+
+  // A retry with a known idempotency key returns the original entry, provided
+  // it is the same entry; reusing a key for different content is a mistake
+  // the caller must hear about.
+  private async replay(namespace: string, input: AppendEntryInput, original: EntryRecord, contentHash: string): Promise<AppendResult> {
+    if (original.contentHash !== contentHash || original.type !== input.type) {
+      throw new ContextError(ContextErrorCode.InvalidArgument, `idempotencyKey "${input.idempotencyKey}" was already used for entry ${original.sequence} with a different type or content. Use a new key for a new entry.`, { sequence: original.sequence });
+    }
+    const session = await this.sessions.get(namespace, input.sessionKey);
+    return { sessionKey: input.sessionKey, sequence: original.sequence, entryId: original.id, tokenCount: original.tokenCount, sessionStatus: session.status, duplicate: true };
+  }
+
+  private async explainRejectedAppend(namespace: string, sessionKey: string, highestRef: number): Promise<Error> {
+    const session = await this.sessions.findByKey(namespace, sessionKey);
+    const unwritable = this.sessions.explainUnwritable(session, sessionKey);
+    if (unwritable) return unwritable;
+    return new ContextError(ContextErrorCode.InvalidArgument, `metadata.refs names sequence ${highestRef}, but the session's last entry is ${session?.lastSequence ?? 0}; refs may only point at earlier entries.`);
+  }
+}
+
+function readRefs(metadata: Record<string, unknown>): number[] {
+  const refs = metadata.refs;
+  if (refs === undefined) return [];
+  if (!Array.isArray(refs) || !refs.every((r) => Number.isInteger(r) && (r as number) >= 1)) {
+    throw new ContextError(ContextErrorCode.InvalidArgument, 'metadata.refs must be a list of earlier entry sequences (positive integers), e.g. {"refs": [12]}.');
+  }
+  return refs as number[];
+}

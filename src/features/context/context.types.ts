@@ -1,0 +1,68 @@
+import type { SessionStatus } from 'src/features/sessions/sessions.types.js';
+
+// A coding ledger, not a chat log. A later entry can close a todo, resolve an
+// error or supersede a decision by naming its sequence in metadata.refs.
+export const ENTRY_TYPES = ['message', 'decision', 'todo', 'code_change', 'file', 'tool_call', 'command', 'error', 'note', 'system'] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+export interface EntryRecord {
+  id: string;
+  sequence: number;
+  type: EntryType;
+  content: string;
+  metadata: Record<string, unknown>;
+  tokenCount: number;
+  contentHash: string;
+  idempotencyKey: string | null;
+  createdAt: Date;
+}
+
+export interface AppendEntryInput {
+  sessionKey: string;
+  type: EntryType;
+  content: string;
+  metadata?: Record<string, unknown>;
+  idempotencyKey?: string;
+}
+
+// What the repository writes: the entry plus everything derived from it.
+export interface NewEntry {
+  namespace: string;
+  sessionKey: string;
+  type: EntryType;
+  content: string;
+  metadata: Record<string, unknown>;
+  tokenCount: number;
+  contentHash: string;
+  idempotencyKey: string | null;
+  highestRef: number;
+  at: Date;
+}
+
+export interface AppendedEntry {
+  entryId: string;
+  sequence: number;
+  reactivated: boolean;
+}
+
+export interface AppendResult {
+  sessionKey: string;
+  sequence: number;
+  entryId: string;
+  tokenCount: number;
+  sessionStatus: SessionStatus;
+  duplicate: boolean;
+}
+
+export interface ContextQuery {
+  sessionKey: string;
+  afterSequence?: number;
+  limit?: number;
+  types?: EntryType[];
+}
+
+export interface ContextPage {
+  sessionKey: string;
+  entries: EntryRecord[];
+  nextAfterSequence: number | null;
+}

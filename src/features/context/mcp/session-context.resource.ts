@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+
+import type { McpCaller } from 'src/mcp/mcp-caller.js';
+import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
+import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
+import { CONTEXT_EVENTS, ContextService } from 'src/features/context/context.service.js';
+import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
+import { contextUri, toEntryView } from 'src/features/context/mcp/entry.schemas.js';
+import { SessionsService } from 'src/features/sessions/sessions.service.js';
+
+// handoff://sessions/{sessionKey}/context: the ordered entries, a page at a
+// time (?afterSequence=N&limit=M). Subscribers hear of every append.
+@Injectable()
+@McpResource()
+export class SessionContextResource implements ResourceDefinition {
+  readonly name = 'session-context';
+  readonly title = 'Session context';
+  readonly description = 'A session\'s entries in order. Large sessions paginate: follow nextUri. Subscribe to hear of every new entry.';
+  readonly uriTemplate = 'handoff://sessions/{sessionKey}/context';
+  readonly queryParameters = ['afterSequence', 'limit'] as const;
+
+  constructor(
+    private readonly context: ContextService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  async complete(variable: string, value: string, caller: McpCaller): Promise<string[]> {
+    return variable === 'sessionKey' ? this.sessions.completeKeys(caller.namespace, value) : [];
+  }
+
+  async read(variables: Record<string, string>, query: URLSearchParams, caller: McpCaller): Promise<unknown> {
+    const sessionKey = variables.sessionKey ?? '';
+    const page = await this.context.page(caller.namespace, {
+      sessionKey,
+      afterSequence: integerParam(query, 'afterSequence'),
+      limit: integerParam(query, 'limit'),
+    });
+    const uri = contextUri(sessionKey);
+    return {
+      sessionKey,
+      entries: page.entries.map(toEntryView),
+      nextAfterSequence: page.nextAfterSequence,
+      ...(page.nextAfterSequence !== null ? { nextUri: `${uri}?afterSequence=${page.nextAfterSequence}${query.has('limit') ? `&limit=${query.get('limit')}` : ''}` } : {}),
+    };
+  }
+
+  changedUris(event: DomainEvent): string[] {
+    return event.type === CONTEXT_EVENTS.appended && event.subject.sessionKey !== undefined ? [contextUri(event.subject.sessionKey)] : [];
+  }
+}
+
+function integerParam(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null) return undefined;
+  if (!/^\d+$/.test(raw)) throw new ContextError(ContextErrorCode.InvalidArgument, `${name}=${raw} is not a whole number.`);
+  return Number(raw);
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+
+import { SESSION_KEY_PATTERN, SESSION_STATUSES, type SessionEventRecord, type SessionRecord } from 'src/features/sessions/sessions.types.js';
+
+export const SessionKeySchema = z.string().regex(SESSION_KEY_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+
+export const RepositoryAnchorSchema = z
+  .object({
+    root: z.string().max(4096).optional().describe('Absolute path of the working tree on the agent\'s machine'),
+    remote: z.string().max(2048).optional().describe('Remote URL, e.g. git@github.com:org/repo.git'),
+    branch: z.string().max(512).optional().describe('Checked-out branch'),
+    commit: z.string().regex(/^[0-9a-f]{7,64}$/i, 'must be a hex commit id').optional().describe('HEAD commit id'),
+    dirtyFiles: z.array(z.string().max(4096)).max(10_000).optional().describe('Paths with uncommitted changes, relative to root'),
+  })
+  .strict();
+
+export const SessionViewSchema = z.object({
+  sessionKey: z.string(),
+  agentId: z.string(),
+  title: z.string().nullable(),
+  status: z.enum(SESSION_STATUSES),
+  repository: RepositoryAnchorSchema,
+  metadata: z.record(z.string(), z.unknown()),
+  lastSequence: z.number().int(),
+  createdAt: z.string(),
+  lastActivityAt: z.string(),
+  expiresAt: z.string(),
+  archivedAt: z.string().nullable(),
+});
+export type SessionView = z.infer<typeof SessionViewSchema>;
+
+export function toSessionView(session: SessionRecord): SessionView {
+  return {
+    sessionKey: session.sessionKey,
+    agentId: session.agentId,
+    title: session.title,
+    status: session.status,
+    repository: session.repository,
+    metadata: session.metadata,
+    lastSequence: session.lastSequence,
+    createdAt: session.createdAt.toISOString(),
+    lastActivityAt: session.lastActivityAt.toISOString(),
+    expiresAt: session.expiresAt.toISOString(),
+    archivedAt: session.archivedAt?.toISOString() ?? null,
+  };
+}
+
+export function toEventView(event: SessionEventRecord) {
+  return { from: event.fromStatus, to: event.toStatus, reason: event.reason, at: event.at.toISOString() };
+}
+
+export const sessionUri = (sessionKey: string): string => `handoff://sessions/${encodeURIComponent(sessionKey)}`;
+export const SESSIONS_URI = 'handoff://sessions';

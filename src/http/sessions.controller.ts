@@ -1,0 +1,64 @@
+import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { z } from 'zod';
+
+import { BATON_CONFIG } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+import { ContextService } from 'src/features/context/context.service.js';
+import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
+import { ENTRY_TYPES, type EntryType } from 'src/features/context/context.types.js';
+import { toEntryView } from 'src/features/context/mcp/entry.schemas.js';
+import { toEventView, toSessionView } from 'src/features/sessions/mcp/session.schemas.js';
+import { SessionsService } from 'src/features/sessions/sessions.service.js';
+import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
+
+const ListQuery = z.object({
+  status: z.enum(SESSION_STATUSES).optional(),
+  agentId: z.string().min(1).optional(),
+  limit: z.coerce.number().int().positive().optional(),
+  cursor: z.string().optional(),
+});
+
+const ContextQuery = z.object({
+  afterSequence: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().positive().optional(),
+  types: z.string().optional().transform((v) => (v ? (v.split(',') as EntryType[]) : undefined)),
+});
+
+// Read-only REST for people and dashboards; agents write through MCP.
+@Controller('api/sessions')
+export class SessionsController {
+  constructor(
+    private readonly sessions: SessionsService,
+    private readonly context: ContextService,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+  ) {}
+
+  @Get()
+  async list(@Query() query: unknown) {
+    const page = await this.sessions.list(this.namespace, parse(ListQuery, query));
+    return { sessions: page.sessions.map(toSessionView), nextCursor: page.nextCursor };
+  }
+
+  @Get(':sessionKey')
+  async get(@Param('sessionKey') sessionKey: string) {
+    const detail = await this.sessions.getDetail(this.namespace, sessionKey);
+    return { session: toSessionView(detail.session), lifecycle: detail.events.map(toEventView) };
+  }
+
+  @Get(':sessionKey/context')
+  async entries(@Param('sessionKey') sessionKey: string, @Query() query: unknown) {
+    const page = await this.context.page(this.namespace, { sessionKey, ...parse(ContextQuery, query) });
+    return { sessionKey, entries: page.entries.map(toEntryView), nextAfterSequence: page.nextAfterSequence };
+  }
+
+  private get namespace(): string {
+    return this.config.sessions.defaultNamespace;
+  }
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new ContextError(ContextErrorCode.InvalidArgument, `Invalid query: ${problems}. Entry types are ${ENTRY_TYPES.join(', ')}.`);
+}

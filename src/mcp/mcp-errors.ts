@@ -1,0 +1,61 @@
+import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+
+import { DomainError } from 'src/platform/errors/domain-error.js';
+import type { BatonErrorCode } from 'src/features/baton-error-code.js';
+
+export const RESOURCE_NOT_FOUND = -32002;
+export const INTERNAL_ERROR_CODE = 'INTERNAL';
+
+// Every tool's error result carries this as structuredContent.
+export const ErrorEnvelopeSchema = z.object({
+  error: z.object({
+    code: z.string().describe('Stable machine-readable code, e.g. SESSION_NOT_FOUND'),
+    message: z.string().describe('What was wrong and how to fix it'),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelopeSchema>;
+
+export interface ToolErrorResult {
+  [key: string]: unknown;
+  isError: true;
+  content: { type: 'text'; text: string }[];
+  structuredContent: ErrorEnvelope;
+}
+
+export function toolError(code: string, message: string, details?: Record<string, unknown>): ToolErrorResult {
+  const envelope: ErrorEnvelope = { error: { code, message, ...(details ? { details } : {}) } };
+  return { isError: true, content: [{ type: 'text', text: `Error ${code}: ${message}` }], structuredContent: envelope };
+}
+
+export function invalidArgumentsError(toolName: string, issues: z.core.$ZodIssue[]): ToolErrorResult {
+  const problems = issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(arguments)'}: ${issue.message}`);
+  return toolError('INVALID_ARGUMENT', `Invalid arguments for ${toolName}: ${problems.join('; ')}.`, { issues: problems });
+}
+
+// Domain errors found while reading a resource become JSON-RPC errors: the
+// subject is missing (-32002) or the request itself is malformed (-32602).
+export function toResourceReadError(error: DomainError): McpError {
+  const code = error.code as BatonErrorCode;
+  switch (code) {
+    case 'SESSION_NOT_FOUND':
+      return new McpError(RESOURCE_NOT_FOUND, error.message, { code });
+    case 'INVALID_ARGUMENT':
+    case 'ENTRY_TOO_LARGE':
+      return new McpError(ErrorCode.InvalidParams, error.message, { code });
+    case 'SESSION_EXISTS':
+    case 'SESSION_READ_ONLY':
+      return new McpError(ErrorCode.InternalError, error.message, { code });
+    default:
+      return assertNever(code);
+  }
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unmapped error code ${String(value)}`);
+}

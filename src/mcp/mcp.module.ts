@@ -1,0 +1,21 @@
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+
+import { McpRegistry } from 'src/mcp/mcp-registry.js';
+import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
+import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import { OriginGuardMiddleware } from 'src/mcp/transports/origin-guard.middleware.js';
+import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
+import { StreamableHttpController } from 'src/mcp/transports/streamable-http.controller.js';
+
+@Module({
+  imports: [DiscoveryModule],
+  providers: [McpRegistry, SubscriptionHub, McpServerFactory, StdioTransport],
+  controllers: [StreamableHttpController],
+  exports: [McpServerFactory, StdioTransport],
+})
+export class McpModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OriginGuardMiddleware).forRoutes(StreamableHttpController);
+  }
+}

@@ -1,0 +1,37 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Redis } from 'ioredis';
+
+import { BATON_CONFIG } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+
+// Owns Baton's Redis connections. Commands share one connection; each
+// subscriber gets its own, as Redis requires.
+@Injectable()
+export class RedisService implements OnModuleDestroy {
+  private readonly logger = new Logger(RedisService.name);
+  private readonly connections: Redis[] = [];
+  readonly client: Redis;
+
+  constructor(@Inject(BATON_CONFIG) private readonly config: BatonConfig) {
+    this.client = this.connect('commands');
+  }
+
+  get prefix(): string {
+    return this.config.redis.keyPrefix;
+  }
+
+  key(...parts: string[]): string {
+    return [this.prefix, ...parts].join(':');
+  }
+
+  connect(role: string): Redis {
+    const connection = new Redis(this.config.redis.url, { lazyConnect: false, maxRetriesPerRequest: null, connectionName: `baton-${role}` });
+    connection.on('error', (error: Error) => this.logger.warn({ role, err: error.message }, 'redis connection error'));
+    this.connections.push(connection);
+    return connection;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}

@@ -1,0 +1,66 @@
+import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
+
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+
+import { createHttpApplication } from 'src/bootstrap.js';
+import { loadConfig } from 'src/config/config.loader.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+
+// Settings of the e2e run (set by global-setup), plus any overrides.
+export function testSettings(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: required('BATON_E2E_DATABASE_URL'),
+    REDIS_URL: required('BATON_E2E_REDIS_URL'),
+    BATON_REDIS_PREFIX: required('BATON_E2E_REDIS_PREFIX'),
+    BATON_LOG_LEVEL: process.env.BATON_TEST_LOG_LEVEL ?? 'warn',
+    BATON_HTTP_PORT: '1',
+    ...overrides,
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): BatonConfig {
+  return loadConfig(testSettings(overrides), {});
+}
+
+export interface RunningHttpBaton {
+  app: NestExpressApplication;
+  url: URL;
+  close(): Promise<void>;
+}
+
+// `baton serve` in this process, on a free loopback port.
+export async function startHttpBaton(overrides: Record<string, string> = {}): Promise<RunningHttpBaton> {
+  const app = await createHttpApplication(testConfig(overrides));
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  return { app, url: new URL(`http://127.0.0.1:${port}/mcp`), close: () => app.close() };
+}
+
+export async function connectHttpClient(url: URL, name = 'e2e-http'): Promise<Client> {
+  const client = new Client({ name, version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(url));
+  return client;
+}
+
+// The built `baton stdio`, spawned the way an agent would.
+export async function connectStdioClient(overrides: Record<string, string> = {}, name = 'e2e-stdio'): Promise<Client> {
+  const client = new Client({ name, version: '1.0.0' });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [resolve('dist/main.js'), 'stdio'],
+    env: { PATH: process.env.PATH ?? '', ...testSettings(overrides) },
+    stderr: 'pipe',
+  });
+  await client.connect(transport);
+  return client;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e suite through jest (its global setup prepares the services)`);
+  return value;
+}

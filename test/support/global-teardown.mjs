@@ -1,0 +1,8 @@
+import { dropDatabase } from './services.mjs';
+
+export default async function globalTeardown() {
+  const services = globalThis.__batonServices;
+  if (!services) return;
+  if (globalThis.__batonDatabase && process.env.BATON_KEEP_TEST_DATABASE !== 'true') await dropDatabase(services.adminDatabaseUrl, globalThis.__batonDatabase);
+  await services.stop();
+}
