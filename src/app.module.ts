@@ -10,6 +10,7 @@ import { ClockModule } from 'src/platform/clock/clock.js';
 import { DatabaseModule } from 'src/platform/database/database.module.js';
 import { EventsModule } from 'src/platform/events/events.module.js';
 import { LoggingModule } from 'src/platform/logging/logging.module.js';
+import { QueueModule } from 'src/platform/queue/queue.module.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
 
 @Module({})
@@ -24,6 +25,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         EventsModule,
+        QueueModule,
         SessionsModule,
         ContextModule,
         McpModule,

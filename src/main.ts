@@ -9,6 +9,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { runMigrations } from 'src/platform/database/migrator.js';
+import { WorkerService } from 'src/platform/queue/worker.service.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
 // stdio` keeps stdout for the protocol.
@@ -26,6 +27,7 @@ program
   .action(async (options: { host?: string; port?: string }) => {
     const config = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
     const app = await createHttpApplication(config);
+    if (config.queue.workersInServe) await app.get(WorkerService).start();
     await app.listen(config.http.port, config.http.host);
     process.stderr.write(`Baton ${BATON_VERSION} listening on http://${config.http.host}:${config.http.port}/mcp\n`);
   });
@@ -39,6 +41,17 @@ program
     await app.get(StdioTransport).serve();
     await app.close();
     process.exit(0);
+  });
+
+program
+  .command('worker')
+  .description('run the background workers (session lifecycle, long analyses) until SIGTERM or SIGINT')
+  .action(async () => {
+    const config = boot();
+    const app = await createStandaloneApplication(config);
+    app.enableShutdownHooks();
+    await app.get(WorkerService).start();
+    process.stderr.write(`Baton ${BATON_VERSION} worker running\n`);
   });
 
 program

@@ -31,6 +31,8 @@ export const SETTINGS = [
   { path: ['sessions', 'ttlSeconds'], env: 'BATON_SESSION_TTL_SECONDS', schema: positiveInt.default(24 * 60 * 60), help: 'default lifetime of a session before it expires' },
   { path: ['sessions', 'maxTtlSeconds'], env: 'BATON_SESSION_MAX_TTL_SECONDS', schema: positiveInt.default(30 * 24 * 60 * 60), help: 'largest lifetime a caller may ask for with ttlSeconds' },
   { path: ['sessions', 'dormantAfterSeconds'], env: 'BATON_DORMANT_AFTER_SECONDS', schema: positiveInt.default(30 * 60), help: 'idle time after which an active session becomes dormant' },
+  { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
+  { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
   { path: ['log', 'level'], env: 'BATON_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level (logs are JSON lines on stderr)' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -45,5 +47,6 @@ export interface BatonConfig {
   http: Section<'http'>;
   limits: Section<'limits'>;
   sessions: Section<'sessions'>;
+  queue: Section<'queue'>;
   log: Section<'log'>;
 }
