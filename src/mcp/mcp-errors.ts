@@ -1,4 +1,4 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import { DomainError } from 'src/platform/errors/domain-error.js';
@@ -34,19 +34,33 @@ export function invalidArgumentsError(toolName: string, issues: z.core.$ZodIssue
   return toolError('INVALID_ARGUMENT', `Invalid arguments for ${toolName}: ${problems.join('; ')}.`, { issues: problems });
 }
 
+// A JSON-RPC error whose message goes on the wire as written. (The SDK's
+// McpError prefixes its message with "MCP error <code>:", which clients then
+// prefix again.)
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
 // Domain errors found while reading a resource become JSON-RPC errors: the
 // subject is missing (-32002) or the request itself is malformed (-32602).
-export function toResourceReadError(error: DomainError): McpError {
+export function toResourceReadError(error: DomainError): ProtocolError {
   const code = error.code as BatonErrorCode;
   switch (code) {
     case 'SESSION_NOT_FOUND':
-      return new McpError(RESOURCE_NOT_FOUND, error.message, { code });
+      return new ProtocolError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'INVALID_ARGUMENT':
     case 'ENTRY_TOO_LARGE':
-      return new McpError(ErrorCode.InvalidParams, error.message, { code });
+      return new ProtocolError(ErrorCode.InvalidParams, error.message, { code });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':
-      return new McpError(ErrorCode.InternalError, error.message, { code });
+      return new ProtocolError(ErrorCode.InternalError, error.message, { code });
     default:
       return assertNever(code);
   }

@@ -9,7 +9,6 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
@@ -21,7 +20,7 @@ import { z } from 'zod';
 
 import { BATON_VERSION } from 'src/config/version.js';
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
-import { ErrorEnvelopeSchema, INTERNAL_ERROR_CODE, invalidArgumentsError, isDomainError, RESOURCE_NOT_FOUND, toolError, toResourceReadError } from 'src/mcp/mcp-errors.js';
+import { ErrorEnvelopeSchema, INTERNAL_ERROR_CODE, invalidArgumentsError, isDomainError, ProtocolError, RESOURCE_NOT_FOUND, toolError, toResourceReadError } from 'src/mcp/mcp-errors.js';
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import type { ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
@@ -85,7 +84,7 @@ export class McpServerFactory {
       const ref = request.params.ref;
       if (ref.type !== 'ref/resource') return { completion: { values: [], hasMore: false } };
       const resource = this.templates().find((r) => r.uriTemplate === ref.uri || displayTemplate(r) === ref.uri);
-      if (!resource) throw new McpError(ErrorCode.InvalidParams, `No Baton resource template is ${ref.uri}; see resources/templates/list.`);
+      if (!resource) throw new ProtocolError(ErrorCode.InvalidParams, `No Baton resource template is ${ref.uri}; see resources/templates/list.`);
       const values = (await resource.complete?.(request.params.argument.name, request.params.argument.value, caller(extra))) ?? [];
       return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
     });
@@ -119,7 +118,7 @@ export class McpServerFactory {
 
   private async callTool(name: string, args: unknown, caller: McpCaller) {
     const tool = this.registry.tools.get(name);
-    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool "${name}"; available tools: ${[...this.registry.tools.keys()].join(', ')}.`);
+    if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool "${name}"; available tools: ${[...this.registry.tools.keys()].join(', ')}.`);
     const parsed = tool.input.safeParse(args ?? {});
     if (!parsed.success) return invalidArgumentsError(name, parsed.error.issues);
     try {
@@ -159,7 +158,7 @@ export class McpServerFactory {
       }
     }
     const known = this.registry.resources.map(displayTemplate).join(', ');
-    throw new McpError(RESOURCE_NOT_FOUND, `No Baton resource has the URI ${uri}: it matches none of ${known}.`, { uri });
+    throw new ProtocolError(RESOURCE_NOT_FOUND, `No Baton resource has the URI ${uri}: it matches none of ${known}.`, { uri });
   }
 
   private templates(): ResourceDefinition[] {
@@ -187,5 +186,5 @@ function decodeListCursor(cursor: string): { index: number; inner?: string } {
   } catch {
     // fall through to the error below
   }
-  throw new McpError(ErrorCode.InvalidParams, 'cursor is not one Baton issued: pass the nextCursor of a previous resources/list result.');
+  throw new ProtocolError(ErrorCode.InvalidParams, 'cursor is not one Baton issued: pass the nextCursor of a previous resources/list result.');
 }

@@ -75,7 +75,7 @@ describe.each(transports)('resources over %s', (_name, connect) => {
   });
 
   it('answers -32002 for an unknown session and for a malformed URI, saying which', async () => {
-    await expect(client.readResource({ uri: 'handoff://sessions/nobody-here' })).rejects.toMatchObject({ code: -32002, message: expect.stringContaining('"nobody-here" does not exist') });
+    await expect(client.readResource({ uri: 'handoff://sessions/nobody-here' })).rejects.toMatchObject({ code: -32002, message: 'MCP error -32002: Session "nobody-here" does not exist in this namespace. Check the key, or open it with register_session.' });
     await expect(client.readResource({ uri: 'handoff://sessions/nobody-here/context' })).rejects.toMatchObject({ code: -32002 });
     await expect(client.readResource({ uri: 'handoff://nonsense/path/deep' })).rejects.toMatchObject({ code: -32002, message: expect.stringContaining('matches none of') });
     await expect(client.subscribeResource({ uri: 'handoff://sessions/nobody-here/context' })).rejects.toMatchObject({ code: -32002 });

@@ -1,0 +1,111 @@
+import { jest } from '@jest/globals';
+
+import { loadConfig } from 'src/config/config.loader.js';
+import type { Clock } from 'src/platform/clock/clock.js';
+import type { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { ContextErrorCode } from 'src/features/context/context.errors.js';
+import type { ContextRepository } from 'src/features/context/context.repository.js';
+import { ContextService } from 'src/features/context/context.service.js';
+import type { EntryRecord, NewEntry } from 'src/features/context/context.types.js';
+import { SessionError } from 'src/features/sessions/sessions.errors.js';
+import type { SessionsService } from 'src/features/sessions/sessions.service.js';
+import type { SessionRecord } from 'src/features/sessions/sessions.types.js';
+
+const NOW = new Date('2026-11-22T10:00:00.000Z');
+const SESSION: SessionRecord = {
+  id: 'sid',
+  namespace: 'ns',
+  sessionKey: 'k',
+  agentId: 'a',
+  title: null,
+  status: 'active',
+  repository: {},
+  metadata: {},
+  lastSequence: 4,
+  createdAt: NOW,
+  lastActivityAt: NOW,
+  expiresAt: NOW,
+  archivedAt: null,
+};
+
+function entry(overrides: Partial<EntryRecord> = {}): EntryRecord {
+  return { id: 'e1', sequence: 1, type: 'note', content: 'hi', metadata: {}, tokenCount: 1, contentHash: '8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4', idempotencyKey: 'k1', createdAt: NOW, ...overrides };
+}
+
+function setup(maxEntryBytes = '1024') {
+  const repository = {
+    appendUnlessDuplicate: jest.fn(async (_e: NewEntry) => ({ entryId: 'new', sequence: 5, reactivated: false }) as { entryId: string; sequence: number; reactivated: boolean } | 'duplicate' | null),
+    findByIdempotencyKey: jest.fn(async () => null as EntryRecord | null),
+    listAfter: jest.fn(async () => [] as EntryRecord[]),
+  };
+  const sessions = {
+    get: jest.fn(async () => SESSION),
+    findByKey: jest.fn(async () => SESSION as SessionRecord | null),
+    explainUnwritable: jest.fn((s: SessionRecord | null, key: string) => (s ? null : SessionError.notFound(key))),
+    pageSize: jest.fn((n?: number) => n ?? 100),
+  };
+  const events = { publish: jest.fn(async () => undefined) };
+  const clock: Clock = { now: () => NOW };
+  const service = new ContextService(repository as unknown as ContextRepository, sessions as unknown as SessionsService, events as unknown as EventBusService, clock, loadConfig({ BATON_MAX_ENTRY_BYTES: maxEntryBytes }, {}));
+  return { service, repository, sessions, events };
+}
+
+describe('ContextService.append', () => {
+  it('counts tokens, hashes content and passes the highest ref to the single-statement append', async () => {
+    const { service, repository, events } = setup();
+    const result = await service.append('ns', { sessionKey: 'k', type: 'todo', content: 'done with it', metadata: { refs: [2, 4], status: 'done' } });
+    const written = repository.appendUnlessDuplicate.mock.calls[0]?.[0] as NewEntry;
+    expect(written).toMatchObject({ highestRef: 4, at: NOW, idempotencyKey: null, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(written.tokenCount).toBeGreaterThan(0);
+    expect(result).toEqual({ sessionKey: 'k', sequence: 5, entryId: 'new', tokenCount: written.tokenCount, sessionStatus: 'active', duplicate: false });
+    expect(events.publish).toHaveBeenCalledWith({ namespace: 'ns', type: 'context.appended', subject: { sessionKey: 'k', sequence: '5' } });
+  });
+
+  it('rejects unknown types, empty content and malformed refs before touching storage', async () => {
+    const { service, repository } = setup();
+    await expect(service.append('ns', { sessionKey: 'k', type: 'thought' as never, content: 'x' })).rejects.toMatchObject({ code: ContextErrorCode.InvalidArgument, message: expect.stringContaining('use one of: message, decision') });
+    await expect(service.append('ns', { sessionKey: 'k', type: 'note', content: '' })).rejects.toMatchObject({ code: ContextErrorCode.InvalidArgument });
+    await expect(service.append('ns', { sessionKey: 'k', type: 'note', content: 'x', metadata: { refs: ['3'] } })).rejects.toMatchObject({ message: expect.stringContaining('metadata.refs') });
+    expect(repository.appendUnlessDuplicate).not.toHaveBeenCalled();
+  });
+
+  it('measures size in UTF-8 bytes of content plus metadata', async () => {
+    const { service } = setup('10');
+    await expect(service.append('ns', { sessionKey: 'k', type: 'note', content: 'ééééé' })).resolves.toBeDefined();
+    await expect(service.append('ns', { sessionKey: 'k', type: 'note', content: 'éééééé' })).rejects.toMatchObject({ code: ContextErrorCode.EntryTooLarge, details: { size: 12, limit: 10 } });
+  });
+
+  it('returns the original entry for a known idempotency key without writing', async () => {
+    const { service, repository } = setup();
+    repository.findByIdempotencyKey.mockResolvedValueOnce(entry());
+    const result = await service.append('ns', { sessionKey: 'k', type: 'note', content: 'hi', idempotencyKey: 'k1' });
+    expect(result).toMatchObject({ sequence: 1, entryId: 'e1', duplicate: true });
+    expect(repository.appendUnlessDuplicate).not.toHaveBeenCalled();
+  });
+
+  it('resolves a lost race on the same idempotency key to the winner', async () => {
+    const { service, repository } = setup();
+    repository.appendUnlessDuplicate.mockResolvedValueOnce('duplicate');
+    repository.findByIdempotencyKey.mockResolvedValueOnce(null).mockResolvedValueOnce(entry());
+    await expect(service.append('ns', { sessionKey: 'k', type: 'note', content: 'hi', idempotencyKey: 'k1' })).resolves.toMatchObject({ entryId: 'e1', duplicate: true });
+  });
+
+  it('explains a rejected append: missing session, or a ref past the last entry', async () => {
+    const { service, repository, sessions } = setup();
+    repository.appendUnlessDuplicate.mockResolvedValue(null);
+    sessions.findByKey.mockResolvedValueOnce(null);
+    await expect(service.append('ns', { sessionKey: 'gone', type: 'note', content: 'x' })).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
+    await expect(service.append('ns', { sessionKey: 'k', type: 'note', content: 'x', metadata: { refs: [9] } })).rejects.toMatchObject({ message: expect.stringContaining("refs names sequence 9, but the session's last entry is 4") });
+  });
+});
+
+describe('ContextService.page', () => {
+  it('asks for one more row than the page to know whether more follow', async () => {
+    const { service, repository } = setup();
+    repository.listAfter.mockResolvedValueOnce([entry({ sequence: 3 }), entry({ sequence: 4 }), entry({ sequence: 5 })]);
+    const page = await service.page('ns', { sessionKey: 'k', afterSequence: 2, limit: 2 });
+    expect(repository.listAfter).toHaveBeenCalledWith('sid', 2, 3, undefined);
+    expect(page.entries.map((e) => e.sequence)).toEqual([3, 4]);
+    expect(page.nextAfterSequence).toBe(4);
+  });
+});

@@ -1,0 +1,95 @@
+import { jest } from '@jest/globals';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { z } from 'zod';
+
+import type { McpRegistry } from 'src/mcp/mcp-registry.js';
+import type { ResourceDefinition } from 'src/mcp/mcp-resource.js';
+import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
+import type { ToolDefinition } from 'src/mcp/mcp-tool.js';
+import type { SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import { SessionError } from 'src/features/sessions/sessions.errors.js';
+
+const input = z.object({ word: z.string().min(2).describe('a word') }).strict();
+const output = z.object({ echoed: z.string() });
+
+function echoTool(execute: ToolDefinition<typeof input, typeof output>['execute']): ToolDefinition<typeof input, typeof output> {
+  return {
+    name: 'echo',
+    title: 'Echo',
+    description: 'Echoes a word',
+    input,
+    output,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    execute,
+    render: (o) => `echo: ${o.echoed}`,
+  };
+}
+
+const thingResource: ResourceDefinition = {
+  name: 'thing',
+  title: 'Thing',
+  description: 'A thing',
+  uriTemplate: 'test://things/{id}',
+  read: async (variables) => {
+    if (variables.id === 'missing') throw SessionError.notFound('missing');
+    return { id: variables.id };
+  },
+};
+
+async function connect(tool: ToolDefinition<typeof input, typeof output>): Promise<Client> {
+  const registry = { tools: new Map([[tool.name, tool as unknown as ToolDefinition]]), resources: [thingResource] } as unknown as McpRegistry;
+  const hub = { attach: jest.fn(() => ({ uris: new Set<string>() })), detach: jest.fn() } as unknown as SubscriptionHub;
+  const server = new McpServerFactory(registry, hub).create({ namespace: 'ns' });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await server.connect(serverSide);
+  const client = new Client({ name: 'unit', version: '1' });
+  await client.connect(clientSide);
+  return client;
+}
+
+describe('McpServerFactory', () => {
+  it('lists tools with JSON Schema input, an output schema that admits the error envelope, and annotations', async () => {
+    const client = await connect(echoTool(async ({ word }) => ({ echoed: word })));
+    const [tool] = (await client.listTools()).tools;
+    expect(tool?.inputSchema).toMatchObject({ type: 'object', properties: { word: { type: 'string', minLength: 2, description: 'a word' } }, additionalProperties: false });
+    expect(tool?.outputSchema?.anyOf).toHaveLength(2);
+    expect(tool?.annotations).toMatchObject({ readOnlyHint: true, idempotentHint: true });
+  });
+
+  it('returns structured content with a text rendering', async () => {
+    const client = await connect(echoTool(async ({ word }) => ({ echoed: word })));
+    const result = await client.callTool({ name: 'echo', arguments: { word: 'hello' } });
+    expect(result).toMatchObject({ structuredContent: { echoed: 'hello' }, content: [{ type: 'text', text: 'echo: hello' }] });
+  });
+
+  it('turns schema violations into INVALID_ARGUMENT naming the field', async () => {
+    const execute = jest.fn(async () => ({ echoed: 'x' }));
+    const client = await connect(echoTool(execute));
+    const result = await client.callTool({ name: 'echo', arguments: { word: 'x', extra: 1 } });
+    expect(result.isError).toBe(true);
+    expect(result.structuredContent).toMatchObject({ error: { code: 'INVALID_ARGUMENT', message: expect.stringMatching(/word: .*extra|extra.*word/s) } });
+    expect(execute).not.toHaveBeenCalled();
+  });
+
+  it('turns domain errors into error results with their code, and hides internal failures', async () => {
+    const failing = await connect(echoTool(async () => Promise.reject(SessionError.notFound('k'))));
+    expect((await failing.callTool({ name: 'echo', arguments: { word: 'hi' } })).structuredContent).toMatchObject({ error: { code: 'SESSION_NOT_FOUND' } });
+    const crashing = await connect(echoTool(async () => Promise.reject(new Error('connection string postgres://secret'))));
+    const result = await crashing.callTool({ name: 'echo', arguments: { word: 'hi' } });
+    expect(result.structuredContent).toMatchObject({ error: { code: 'INTERNAL' } });
+    expect(JSON.stringify(result)).not.toContain('secret');
+  });
+
+  it('answers an unknown tool with a JSON-RPC error listing the tools', async () => {
+    const client = await connect(echoTool(async ({ word }) => ({ echoed: word })));
+    await expect(client.callTool({ name: 'nope', arguments: {} })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('available tools: echo') });
+  });
+
+  it('answers -32002 for URIs that match no template and for missing subjects', async () => {
+    const client = await connect(echoTool(async ({ word }) => ({ echoed: word })));
+    expect(JSON.parse(((await client.readResource({ uri: "test://things/7" })).contents[0] as { text: string }).text)).toEqual({ id: '7' });
+    await expect(client.readResource({ uri: 'test://other/7' })).rejects.toMatchObject({ code: -32002 });
+    await expect(client.readResource({ uri: 'test://things/missing' })).rejects.toMatchObject({ code: -32002, message: expect.not.stringContaining('MCP error -32002: MCP error') });
+  });
+});
