@@ -15,7 +15,8 @@ export function renderEnvExample(settings) {
   ];
   for (const setting of settings) {
     const value = setting.schema.parse(undefined);
-    lines.push('', `# ${setting.help} (file: ${setting.path.join('.')})`, `${setting.env}=${Array.isArray(value) ? value.join(',') : value}`);
+    const line = value === undefined ? `# ${setting.env}=` : `${setting.env}=${Array.isArray(value) ? value.join(',') : value}`;
+    lines.push('', `# ${setting.help} (file: ${setting.path.join('.')})`, line);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -9,6 +9,7 @@ import { McpModule } from 'src/mcp/mcp.module.js';
 import { ClockModule } from 'src/platform/clock/clock.js';
 import { DatabaseModule } from 'src/platform/database/database.module.js';
 import { EventsModule } from 'src/platform/events/events.module.js';
+import { LlmModule } from 'src/platform/llm/llm.module.js';
 import { LoggingModule } from 'src/platform/logging/logging.module.js';
 import { QueueModule } from 'src/platform/queue/queue.module.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
         RedisModule,
         EventsModule,
         QueueModule,
+        LlmModule,
         SessionsModule,
         ContextModule,
         McpModule,

@@ -10,7 +10,8 @@ describe('configuration docs', () => {
 
   it.each(SETTINGS.map((s) => [s.env, s] as const))('%s is in .env.example with its default and in the README', (env, setting) => {
     const value = setting.schema.parse(undefined) as unknown;
-    expect(envExample).toContain(`${env}=${Array.isArray(value) ? value.join(',') : String(value)}`);
+    const line = value === undefined ? `# ${env}=` : `${env}=${Array.isArray(value) ? value.join(',') : String(value)}`;
+    expect(envExample.split('\n')).toContain(line);
     expect(readme).toContain(`| \`${env}\` | \`${setting.path.join('.')}\` |`);
   });
 });

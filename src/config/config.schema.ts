@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { LLM_PROVIDERS } from 'src/platform/llm/llm.types.js';
+
 // One row per setting: where it lives in the config file, the environment
 // variable that overrides it, its schema (with default) and a sentence for
 // error messages and the README's configuration table.
@@ -33,6 +35,15 @@ export const SETTINGS = [
   { path: ['sessions', 'dormantAfterSeconds'], env: 'BATON_DORMANT_AFTER_SECONDS', schema: positiveInt.default(30 * 60), help: 'idle time after which an active session becomes dormant' },
   { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
   { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
+  { path: ['llm', 'provider'], env: 'BATON_LLM_PROVIDER', schema: z.enum(LLM_PROVIDERS).default('none'), help: `model used to condense handoff briefs: ${LLM_PROVIDERS.join(', ')} (none keeps briefs deterministic)` },
+  { path: ['llm', 'baseUrl'], env: 'BATON_LLM_BASE_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'API base URL: an OpenAI-compatible server (OpenRouter, Ollama, LM Studio, ...), the Azure resource endpoint, or an Anthropic proxy; the vendor default when empty' },
+  { path: ['llm', 'apiKey'], env: 'BATON_LLM_API_KEY', schema: z.string().min(1).optional(), help: 'API key for the model provider (never logged)' },
+  { path: ['llm', 'model'], env: 'BATON_LLM_MODEL', schema: z.string().min(1).default('gpt-4o-mini'), help: 'model name (for Azure OpenAI: the deployment name)' },
+  { path: ['llm', 'azureApiVersion'], env: 'BATON_LLM_AZURE_API_VERSION', schema: z.string().min(1).default('2024-10-21'), help: 'Azure OpenAI API version' },
+  { path: ['llm', 'timeoutMs'], env: 'BATON_LLM_TIMEOUT_MS', schema: positiveInt.default(20_000), help: 'time allowed for one model call before it counts as failed' },
+  { path: ['llm', 'maxAttempts'], env: 'BATON_LLM_MAX_ATTEMPTS', schema: positiveInt.max(10).default(3), help: 'tries per condensation (first try included), with exponential backoff between them' },
+  { path: ['llm', 'breakerFailures'], env: 'BATON_LLM_BREAKER_FAILURES', schema: positiveInt.default(5), help: 'consecutive failed condensations that open the circuit breaker' },
+  { path: ['llm', 'breakerResetMs'], env: 'BATON_LLM_BREAKER_RESET_MS', schema: positiveInt.default(30_000), help: 'time the open breaker waits before letting one trial call through' },
   { path: ['log', 'level'], env: 'BATON_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level (logs are JSON lines on stderr)' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -48,5 +59,6 @@ export interface BatonConfig {
   limits: Section<'limits'>;
   sessions: Section<'sessions'>;
   queue: Section<'queue'>;
+  llm: Section<'llm'>;
   log: Section<'log'>;
 }
