@@ -74,6 +74,7 @@ export class McpServerFactory {
       // Subscribing to something that does not exist is an error, not a silent no-op.
       await this.readResource(request.params.uri, caller(extra));
       subscriber.uris.add(request.params.uri);
+      await this.hub.ready();
       return {};
     });
     server.setRequestHandler(UnsubscribeRequestSchema, (request) => {

@@ -26,8 +26,13 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     private readonly registry: McpRegistry,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    this.stopListening = await this.events.listen((event) => this.deliver(event));
+  onApplicationBootstrap(): void {
+    this.stopListening = this.events.listen((event) => this.deliver(event));
+  }
+
+  // Settles when events from other processes can be heard.
+  ready(): Promise<void> {
+    return this.events.ready();
   }
 
   attach(server: Server, namespace: string): Subscriber {

@@ -44,7 +44,7 @@ function setup(maxEntryBytes = '1024') {
     explainUnwritable: jest.fn((s: SessionRecord | null, key: string) => (s ? null : SessionError.notFound(key))),
     pageSize: jest.fn((n?: number) => n ?? 100),
   };
-  const events = { publish: jest.fn(async () => undefined) };
+  const events = { publish: jest.fn() };
   const clock: Clock = { now: () => NOW };
   const service = new ContextService(repository as unknown as ContextRepository, sessions as unknown as SessionsService, events as unknown as EventBusService, clock, loadConfig({ BATON_MAX_ENTRY_BYTES: maxEntryBytes }, {}));
   return { service, repository, sessions, events };

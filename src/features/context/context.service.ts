@@ -65,8 +65,8 @@ export class ContextService {
     if (appended === null || appended === 'duplicate') throw await this.explainRejectedAppend(namespace, input.sessionKey, entry.highestRef);
 
     const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
-    await this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
-    if (appended.reactivated) await this.events.publish({ namespace, type: CONTEXT_EVENTS.reactivated, subject: { sessionKey: input.sessionKey, status: 'active' } });
+    this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
+    if (appended.reactivated) this.events.publish({ namespace, type: CONTEXT_EVENTS.reactivated, subject: { sessionKey: input.sessionKey, status: 'active' } });
     return { sessionKey: input.sessionKey, sequence: appended.sequence, entryId: appended.entryId, tokenCount: entry.tokenCount, sessionStatus: 'active', duplicate: false };
   }
 

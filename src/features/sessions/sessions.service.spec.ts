@@ -22,7 +22,7 @@ function setup() {
     listPage: jest.fn(async () => [] as SessionRecord[]),
     findKeysByPrefix: jest.fn(async () => []),
   };
-  const events = { publish: jest.fn(async () => undefined) };
+  const events = { publish: jest.fn() };
   const clock: Clock = { now: () => NOW };
   const service = new SessionsService(repository as unknown as SessionsRepository, events as unknown as EventBusService, clock, loadConfig({ BATON_SESSION_TTL_SECONDS: '600', BATON_SESSION_MAX_TTL_SECONDS: '3600' }, {}));
   return { service, repository, events };

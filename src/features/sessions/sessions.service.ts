@@ -56,7 +56,7 @@ export class SessionsService {
       throw new SessionError(SessionErrorCode.SessionExists, `Session "${sessionKey}" already exists in this namespace. Append to it with update_context, or register with another key (or none, to get a generated one).`, { sessionKey });
     }
     this.logger.log({ sessionKey, agentId: session.agentId }, 'session registered');
-    await this.events.publish({ namespace, type: SESSION_EVENTS.created, subject: { sessionKey } });
+    this.events.publish({ namespace, type: SESSION_EVENTS.created, subject: { sessionKey } });
     return session;
   }
 

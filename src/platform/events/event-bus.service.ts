@@ -13,6 +13,8 @@ export interface DomainEvent {
 
 type Listener = (event: DomainEvent) => void;
 
+const SUBSCRIBE_PATIENCE_MS = 2_000;
+
 // Fans domain events out to every Baton process through Redis pub/sub, so an
 // append handled by one replica (or by the worker) reaches subscribers held by
 // another. Local listeners hear each event once, from Redis.
@@ -21,7 +23,7 @@ export class EventBusService implements OnModuleDestroy {
   private readonly logger = new Logger(EventBusService.name);
   private readonly listeners = new Set<Listener>();
   private subscriber?: Redis;
-  private ready?: Promise<void>;
+  private subscribed?: Promise<void>;
 
   constructor(private readonly redis: RedisService) {}
 
@@ -29,30 +31,40 @@ export class EventBusService implements OnModuleDestroy {
     return this.redis.key('events');
   }
 
-  async publish(event: DomainEvent): Promise<void> {
-    try {
-      await this.redis.client.publish(this.channel, JSON.stringify(event));
-    } catch (error) {
-      // A lost notification must never fail the write that caused it.
-      this.logger.warn({ type: event.type, err: (error as Error).message }, 'could not publish a domain event');
+  // Fire and forget: a write never waits for, or fails because of, its
+  // notification. While Redis is away the event is dropped (and logged).
+  publish(event: DomainEvent): void {
+    if (this.redis.client.status !== 'ready') {
+      this.logger.warn({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published');
+      return;
     }
+    this.redis.client.publish(this.channel, JSON.stringify(event)).catch((error: Error) => {
+      this.logger.warn({ type: event.type, err: error.message }, 'could not publish a domain event');
+    });
   }
 
-  // Resolves once the Redis subscription is live, so an event published after
-  // it returns is never missed.
-  async listen(listener: Listener): Promise<() => void> {
+  // Registers the listener at once and starts the Redis subscription in the
+  // background; a Redis outage never blocks the caller.
+  listen(listener: Listener): () => void {
     this.listeners.add(listener);
-    await this.ensureSubscribed();
+    void this.ready();
     return () => this.listeners.delete(listener);
   }
 
-  private ensureSubscribed(): Promise<void> {
-    this.ready ??= (async () => {
+  // Settles when the Redis subscription is live, or after a short wait while
+  // Redis is unreachable (ioredis subscribes as soon as it is back). Events
+  // published before the subscription is live are not heard.
+  ready(): Promise<void> {
+    this.subscribed ??= (async () => {
       this.subscriber = this.redis.connect('events');
       this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
       await this.subscriber.subscribe(this.channel);
-    })();
-    return this.ready;
+    })().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not subscribe to domain events'));
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();
+    });
+    return Promise.race([this.subscribed, patience]).finally(() => clearTimeout(timer));
   }
 
   private dispatch(message: string): void {

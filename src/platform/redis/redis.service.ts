@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -13,7 +13,9 @@ export class RedisService implements OnModuleDestroy {
   readonly client: Redis;
 
   constructor(@Inject(BATON_CONFIG) private readonly config: BatonConfig) {
-    this.client = this.connect('commands');
+    // Commands fail fast while Redis is away, so a cache or notification
+    // problem never stalls a database write that is waiting on it.
+    this.client = this.connect('commands', { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
   }
 
   get prefix(): string {
@@ -24,14 +26,18 @@ export class RedisService implements OnModuleDestroy {
     return [this.prefix, ...parts].join(':');
   }
 
-  connect(role: string): Redis {
-    const connection = new Redis(this.config.redis.url, { lazyConnect: false, maxRetriesPerRequest: null, connectionName: `baton-${role}` });
+  // Blocking and subscriber connections (BullMQ workers, pub/sub) wait for
+  // Redis to come back instead of failing their commands.
+  connect(role: string, options: RedisOptions = { maxRetriesPerRequest: null }): Redis {
+    const connection = new Redis(this.config.redis.url, { ...options, connectionName: `baton-${role}` });
     connection.on('error', (error: Error) => this.logger.warn({ role, err: error.message }, 'redis connection error'));
     this.connections.push(connection);
     return connection;
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+    // quit() waits for Redis to answer; a connection that is not up would
+    // wait forever, so it is dropped instead.
+    await Promise.all(this.connections.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
   }
 }
