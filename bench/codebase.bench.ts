@@ -20,7 +20,7 @@ import { Project, ts } from 'ts-morph';
 
 import { CodebaseAnalyzer, type PreviousOutcome } from 'src/features/codebase/analysis/codebase-analyzer.js';
 import { FileScanner } from 'src/features/codebase/analysis/file-scanner.js';
-import { renderMap } from 'src/features/codebase/analysis/repo-map.js';
+import { byRank, renderMap } from 'src/features/codebase/analysis/repo-map.js';
 
 const CACHE = resolve('bench/.cache');
 const RUNS = 3;
@@ -108,7 +108,7 @@ async function runCase(name: string, root: string): Promise<Measurement> {
         peak = Math.max(peak, process.memoryUsage().heapUsed);
       },
     });
-    const map = renderMap(outcome.files, outcome.graph?.topSymbols ?? [], 4096);
+    const map = renderMap(byRank(outcome.files), outcome.graph?.topSymbols ?? [], 4096);
     const ms = performance.now() - started;
     peak = Math.max(peak, process.memoryUsage().heapUsed);
     const retained = heap() - before;
@@ -134,7 +134,7 @@ async function runCase(name: string, root: string): Promise<Measurement> {
       const hashingMs = performance.now() - hashStarted;
       const started = performance.now();
       const second = await analyzer.analyze(request, previous, options);
-      renderMap(second.files, second.graph?.topSymbols ?? [], 4096);
+      renderMap(byRank(second.files), second.graph?.topSymbols ?? [], 4096);
       const ms = performance.now() - started;
       return { ms, peakHeapBytes: 0, retainedHeapBytes: 0, files: second.summary.analyzed, lines: second.summary.lines, extra: { reused: second.summary.reused, hashingMs, beyondHashingMs: ms - hashingMs } };
     } finally {

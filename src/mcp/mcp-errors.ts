@@ -40,9 +40,11 @@ export function toResourceReadError(error: DomainError): McpError {
   const code = error.code as BatonErrorCode;
   switch (code) {
     case 'SESSION_NOT_FOUND':
+    case 'ANALYSIS_NOT_FOUND':
       return new McpError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'INVALID_ARGUMENT':
     case 'ENTRY_TOO_LARGE':
+    case 'PATH_NOT_ALLOWED':
       return new McpError(ErrorCode.InvalidParams, error.message, { code });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':

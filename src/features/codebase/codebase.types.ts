@@ -186,7 +186,8 @@ export interface AnalysisView {
 
 export interface HighlightFile {
   path: string;
-  reason: 'touched' | 'dependent';
+  // central: no touched file was given, so the top-ranked files stand in.
+  reason: 'touched' | 'dependent' | 'central';
   rank: number;
   lines: number;
   // Files of the touched set this one imports (for dependents).

@@ -1,5 +1,5 @@
 import { CodebaseAnalyzer } from 'src/features/codebase/analysis/codebase-analyzer.js';
-import { renderMap } from 'src/features/codebase/analysis/repo-map.js';
+import { byRank, renderMap } from 'src/features/codebase/analysis/repo-map.js';
 import type { AnalysisOutcome, FileRecord } from 'src/features/codebase/codebase.types.js';
 import { copySampleProject, type CodebaseCopy } from 'test/support/codebase-fixture.js';
 
@@ -144,12 +144,12 @@ describe('CodebaseAnalyzer', () => {
   });
 
   it('renders a map of the highest-ranked files within the token budget', () => {
-    const map = renderMap(outcome.files, outcome.graph?.topSymbols ?? [], 60);
+    const map = renderMap(byRank(outcome.files), outcome.graph?.topSymbols ?? [], 60);
     expect(map.tokens).toBeLessThanOrEqual(60);
     expect(map.files).toBeGreaterThan(0);
     const first = outcome.files.filter((f) => f.facts).sort((a, b) => b.rank - a.rank)[0] as FileRecord;
     expect(map.text.startsWith(first.path)).toBe(true);
-    const whole = renderMap(outcome.files, outcome.graph?.topSymbols ?? [], 100_000);
+    const whole = renderMap(byRank(outcome.files), outcome.graph?.topSymbols ?? [], 100_000);
     expect(whole.files).toBe(10);
     expect(whole.text).toContain('  class User extends Base implements Named\n    constructor(');
   });

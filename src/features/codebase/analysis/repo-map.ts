@@ -11,16 +11,19 @@ export interface RenderedMap {
   files: number;
 }
 
-// The repository map: files from the highest rank down, each with its
-// symbols (signatures, classes with their methods), cut at whole files to fit
-// the token budget. Blocks are counted one at a time, so the cost follows
-// the budget, not the size of the codebase.
-export function renderMap(records: FileRecord[], topSymbols: RankedSymbol[], tokenBudget: number, label: (record: FileRecord) => string = () => ''): RenderedMap {
+export function byRank(records: FileRecord[]): FileRecord[] {
+  return records.filter((r) => r.facts).sort((a, b) => b.rank - a.rank || a.path.localeCompare(b.path));
+}
+
+// The repository map: the given files in order (usually byRank), each with
+// its symbols (signatures, classes with their methods), cut at whole files to
+// fit the token budget. Blocks are counted one at a time, so the cost
+// follows the budget, not the size of the codebase.
+export function renderMap(ordered: FileRecord[], topSymbols: RankedSymbol[], tokenBudget: number, label: (record: FileRecord) => string = () => ''): RenderedMap {
   const order = new Map(topSymbols.map((s, i) => [`${s.path}#${s.name}`, i]));
-  const ranked = records.filter((r) => r.facts).sort((a, b) => b.rank - a.rank || a.path.localeCompare(b.path));
   const blocks: string[] = [];
   let tokens = 0;
-  for (const record of ranked) {
+  for (const record of ordered) {
     const block = renderFile(record, order, label(record));
     const cost = countTextTokens(`${block}\n`);
     if (tokens + cost > tokenBudget) break;
