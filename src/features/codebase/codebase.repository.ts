@@ -33,6 +33,7 @@ export interface CompletedAnalysis {
   graph: AnalysisGraph | null;
   map: string;
   files: FileRecord[];
+  scanned: number;
   at: Date;
 }
 
@@ -105,8 +106,8 @@ export class CodebaseRepository {
           summary: result.summary as unknown as Prisma.InputJsonObject,
           graph: result.graph ? (result.graph as unknown as Prisma.InputJsonObject) : undefined,
           map: result.map,
-          processed: result.summary.files,
-          total: result.summary.files,
+          processed: result.scanned,
+          total: result.scanned,
           completedAt: result.at,
         },
       });

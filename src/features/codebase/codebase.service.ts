@@ -9,7 +9,6 @@ import { QueueService } from 'src/platform/queue/queue.service.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { grantRoot } from 'src/features/codebase/analysis/allowed-roots.js';
 import { CodebaseAnalyzer, type PreviousOutcome } from 'src/features/codebase/analysis/codebase-analyzer.js';
-import { FileScanner } from 'src/features/codebase/analysis/file-scanner.js';
 import { toPosix } from 'src/features/codebase/analysis/paths.js';
 import { byRank, renderMap } from 'src/features/codebase/analysis/repo-map.js';
 import { symbolsOf } from 'src/features/codebase/analysis/symbols.js';
@@ -64,7 +63,7 @@ export class CodebaseService {
     const unwritable = this.sessions.explainUnwritable(session, input.sessionKey);
     if (unwritable) throw unwritable;
     const granted = await grantRoot(input.root, this.config.codebase.allowedRoots);
-    const count = (await new FileScanner().scan(granted.root, input.include, input.exclude, [], granted.boundary)).files.length;
+    const count = await this.analyzer.count({ root: granted.root, include: input.include, exclude: input.exclude }, granted.boundary);
     const background = count > this.config.codebase.jobThresholdFiles;
     const analysis = await this.analyses.create({
       sessionId: session.id,
@@ -186,7 +185,7 @@ export class CodebaseService {
       const previous = await this.previous(namespace, analysis.root);
       const outcome = await this.analyzer.analyze(analysis, previous, { maxFileBytes: this.config.codebase.maxFileBytes, boundary, signal: hooks.signal, onProgress: hooks.onProgress });
       const map = renderMap(byRank(outcome.files), outcome.graph?.topSymbols ?? [], tokenBudget);
-      const completed = await this.analyses.complete(analysis.id, { fingerprint: outcome.fingerprint, summary: outcome.summary, graph: outcome.graph, map: map.text, files: outcome.files, at: this.clock.now() });
+      const completed = await this.analyses.complete(analysis.id, { fingerprint: outcome.fingerprint, summary: outcome.summary, graph: outcome.graph, map: map.text, files: outcome.files, scanned: outcome.scanned, at: this.clock.now() });
       if (completed) {
         this.remember(analysis.id, outcome);
         await this.record(namespace, analysis, outcome);
@@ -274,7 +273,7 @@ export class CodebaseService {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === 'AbortError';
 }
 
 function relativeToRoot(root: string, path: string): string {

@@ -131,6 +131,8 @@ export interface AnalysisSummary {
 // The whole outcome of one run, as the analyzer produces it.
 export interface AnalysisOutcome {
   files: FileRecord[];
+  // Files the scan found and read (what progress counts).
+  scanned: number;
   graph: AnalysisGraph | null;
   summary: AnalysisSummary;
   // The setting fingerprint (tsconfig, globs): files may be reused only

@@ -3,8 +3,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 
 import { pageRank, findCycles, type WeightedGraph } from 'src/features/codebase/analysis/dependency-graph.js';
-import { FileScanner, type ScannedFile } from 'src/features/codebase/analysis/file-scanner.js';
-import { ModuleResolver, readProjectSettings } from 'src/features/codebase/analysis/module-resolver.js';
+import { FileScanner, type ScannedFile, type ScanResult } from 'src/features/codebase/analysis/file-scanner.js';
+import { ModuleResolver, readProjectSettings, type ProjectSettings } from 'src/features/codebase/analysis/module-resolver.js';
 import { SourceExtractor } from 'src/features/codebase/analysis/source-extractor.js';
 import { symbolsOf } from 'src/features/codebase/analysis/symbols.js';
 import type { AnalysisGraph, AnalysisOutcome, AnalysisRequest, AnalysisSummary, FileFacts, FileRecord, RankedSymbol, ResolvedImports } from 'src/features/codebase/codebase.types.js';
@@ -38,11 +38,17 @@ export class CodebaseAnalyzer {
   private readonly scanner = new FileScanner();
   private readonly extractor = new SourceExtractor();
 
+  // How many files an analysis of the request would read: a scan only.
+  async count(request: Omit<AnalysisRequest, 'analysisType'>, boundary: string): Promise<number> {
+    const settings = readProjectSettings(request.root);
+    return (await this.scan(request, settings, boundary)).files.length;
+  }
+
   async analyze(request: AnalysisRequest, previous: PreviousOutcome | null, options: AnalyzeOptions): Promise<AnalysisOutcome> {
     const started = performance.now();
     const settings = readProjectSettings(request.root);
     const fingerprint = createHash('sha256').update(JSON.stringify([ENGINE_VERSION, settings.fingerprint, request.include, request.exclude])).digest('hex').slice(0, 32);
-    const scan = await this.scanner.scan(request.root, request.include, request.exclude, settings.outDir ? [settings.outDir] : [], options.boundary);
+    const scan = await this.scan(request, settings, options.boundary);
     options.signal?.throwIfAborted();
 
     const reusable = previous && previous.fingerprint === fingerprint ? new Map(previous.files.map((f) => [f.path, f])) : new Map<string, FileRecord>();
@@ -78,7 +84,11 @@ export class CodebaseAnalyzer {
     } else {
       rankByStructure(records);
     }
-    return { files: records, graph, fingerprint, summary: summarise(records, graph, reused, performance.now() - started) };
+    return { files: records, scanned: total, graph, fingerprint, summary: summarise(records, graph, reused, performance.now() - started) };
+  }
+
+  private scan(request: Omit<AnalysisRequest, 'analysisType'>, settings: ProjectSettings, boundary: string): Promise<ScanResult> {
+    return this.scanner.scan(request.root, request.include, request.exclude, settings.outDir ? [settings.outDir] : [], boundary);
   }
 
   private fileRecord(file: ScannedFile, read: SourceRead, reusable: Map<string, FileRecord>): { file: FileRecord; reused: boolean } {
