@@ -133,6 +133,9 @@ export interface AnalysisOutcome {
   files: FileRecord[];
   // Files the scan found and read (what progress counts).
   scanned: number;
+  // Where the time went: listing, reading and hashing, parsing, resolving
+  // imports, and graph, cycles and ranks.
+  timings: { scanMs: number; readMs: number; parseMs: number; resolveMs: number; graphMs: number };
   graph: AnalysisGraph | null;
   summary: AnalysisSummary;
   // The setting fingerprint (tsconfig, globs): files may be reused only

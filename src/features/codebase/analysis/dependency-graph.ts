@@ -1,3 +1,5 @@
+import { comparePaths } from 'src/features/codebase/analysis/paths.js';
+
 // The module graph as adjacency lists over file indices: edge i -> j means
 // file i imports file j, weighted by how much of j it takes.
 export interface WeightedGraph {
@@ -51,7 +53,7 @@ export function findCycles(graph: WeightedGraph): string[][] {
       }
     }
   }
-  return cycles.sort((a, b) => b.length - a.length || (a[0] as string).localeCompare(b[0] as string));
+  return cycles.sort((a, b) => b.length - a.length || comparePaths(a[0] as string, b[0] as string));
 }
 
 // Weighted PageRank by power iteration, optionally personalised (a handoff
@@ -61,7 +63,7 @@ export function findCycles(graph: WeightedGraph): string[][] {
 // rather than a graph library: 30 lines over the adjacency lists we already
 // hold, with personalisation and weights, and no conversion of a
 // 10k-edge graph into another library's structures on every run.
-export function pageRank(graph: WeightedGraph, personalization?: Float64Array, damping = 0.85, tolerance = 1e-9, maxIterations = 100): Float64Array {
+export function pageRank(graph: WeightedGraph, personalization?: Float64Array, damping = 0.85, tolerance = 1e-6, maxIterations = 100): Float64Array {
   const n = graph.nodes.length;
   if (n === 0) return new Float64Array(0);
   const teleport = personalization ?? new Float64Array(n).fill(1 / n);

@@ -1,6 +1,7 @@
-import type { Dirent } from 'node:fs';
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdirSync, type Dirent } from 'node:fs';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 
 import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
@@ -38,9 +39,15 @@ interface IgnoreScope {
   rules: Ignore;
 }
 
+// Directories listed between two turns of the event loop.
+const DIRECTORIES_PER_TURN = 200;
+
 // Walks a root the way a developer sees the project: .gitignore'd files,
 // dependencies and build output are left out, symlinks are followed only
 // while they stay inside the root (and only once per real directory).
+// Directories are listed synchronously (several times faster than the
+// promise API for the many small directories of a source tree), yielding to
+// the event loop every few hundred so other requests keep flowing.
 export class FileScanner {
   async scan(root: string, include: string[], exclude: string[], extraIgnoredDirectories: string[] = [], boundary: string = root): Promise<ScanResult> {
     const result: ScanResult = { files: [], outsideRoot: [], unreadable: [] };
@@ -49,11 +56,13 @@ export class FileScanner {
     const ignoredDirectories = new Set(extraIgnoredDirectories);
     const visited = new Set<string>([root]);
     const scopes = await ancestorIgnoreScopes(root, boundary);
+    let listed = 0;
 
     const walk = async (directory: string, relativeDirectory: string, inherited: IgnoreScope[]): Promise<void> => {
+      if (++listed % DIRECTORIES_PER_TURN === 0) await yieldToEventLoop();
       let entries: Dirent[];
       try {
-        entries = await readdir(directory, { withFileTypes: true });
+        entries = readdirSync(directory, { withFileTypes: true });
       } catch (error) {
         result.unreadable.push({ path: relativeDirectory || '.', reason: `cannot read the directory (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
         return;

@@ -1,13 +1,20 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 
 import { ts } from 'ts-morph';
 
 import { isInside, toPosix } from 'src/features/codebase/analysis/paths.js';
 
-export type Resolution = { kind: 'internal'; path: string } | { kind: 'external'; name: string } | { kind: 'unresolved' };
+// asset: a relative import of something that is not code (JSON, CSS, ...).
+export type Resolution = { kind: 'internal'; path: string } | { kind: 'external'; name: string } | { kind: 'asset' } | { kind: 'unresolved' };
+
+const CODE_EXTENSION = /\.([cm]?[jt]sx?)$/;
+const ASSET_EXTENSION = /\.(json|css|scss|sass|less|svg|png|jpe?g|gif|webp|html|md|txt|wasm|graphql|gql|vue|svelte)$/i;
+// What a relative specifier may name, in the compiler's order of preference.
+const EXTENSION_TRIES = ['.ts', '.tsx', '.d.ts', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
+const JS_TO_TS: Record<string, string[]> = { '.js': ['.ts', '.tsx', '.d.ts'], '.jsx': ['.tsx'], '.mjs': ['.mts', '.d.mts'], '.cjs': ['.cts', '.d.cts'] };
 
 export interface ProjectSettings {
   options: ts.CompilerOptions;
@@ -69,6 +76,7 @@ function fingerprintOf(configFile: string | null, options: ts.CompilerOptions): 
 // the set instead of the disk, with one shared resolution cache.
 export class ModuleResolver {
   private readonly files: Set<string>;
+  private readonly relativeFiles: Set<string>;
   private readonly directories = new Set<string>();
   private readonly host: ts.ModuleResolutionHost;
   private readonly cache: ts.ModuleResolutionCache;
@@ -79,7 +87,8 @@ export class ModuleResolver {
     private readonly settings: ProjectSettings,
     relativePaths: Iterable<string>,
   ) {
-    this.files = new Set([...relativePaths].map((p) => join(root, p)));
+    this.relativeFiles = new Set(relativePaths);
+    this.files = new Set([...this.relativeFiles].map((p) => join(root, p)));
     for (const file of this.files) {
       for (let directory = dirname(file); isInside(root, directory) && !this.directories.has(directory); directory = dirname(directory)) {
         this.directories.add(directory);
@@ -105,13 +114,36 @@ export class ModuleResolver {
 
   resolve(fromPath: string, specifier: string): Resolution {
     if (specifier.startsWith('node:') || BUILTINS.has(specifier)) return { kind: 'external', name: specifier.startsWith('node:') ? specifier : `node:${specifier}` };
+    const direct = this.resolveRelative(fromPath, specifier);
+    if (direct) return { kind: 'internal', path: direct };
+    if (isPathLike(specifier) && ASSET_EXTENSION.test(specifier)) return { kind: 'asset' };
+    const mapped = this.pathPatterns.some((p) => p.test(specifier));
+    // A bare specifier that no paths pattern maps and no baseUrl could name
+    // can only be a package: skip the compiler's node_modules search.
+    if (!isPathLike(specifier) && !mapped && !this.settings.options.baseUrl) return { kind: 'external', name: packageName(specifier) };
     const containing = join(this.root, fromPath);
     const resolved = ts.resolveModuleName(specifier, containing, this.settings.options, this.host, this.cache).resolvedModule;
     if (resolved && !resolved.isExternalLibraryImport && this.files.has(resolved.resolvedFileName)) {
       return { kind: 'internal', path: toPosix(relative(this.root, resolved.resolvedFileName)) };
     }
-    if (isPathLike(specifier) || this.pathPatterns.some((p) => p.test(specifier))) return { kind: 'unresolved' };
+    if (isPathLike(specifier) || mapped) return { kind: 'unresolved' };
     return { kind: 'external', name: packageName(specifier) };
+  }
+
+  // The common case without the compiler: a relative specifier naming an
+  // analysed file exactly, by a .js name for a .ts source, without its
+  // extension, or as a directory's index. Anything else (and projects using
+  // rootDirs or moduleSuffixes) goes to the compiler's resolver.
+  private resolveRelative(fromPath: string, specifier: string): string | null {
+    if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
+    if (this.settings.options.rootDirs || this.settings.options.moduleSuffixes) return null;
+    const base = posix.normalize(posix.join(posix.dirname(fromPath), specifier));
+    if (base.startsWith('../')) return null;
+    const extension = CODE_EXTENSION.exec(base)?.[0];
+    const candidates = extension
+      ? [...(JS_TO_TS[extension] ?? []).map((ts) => base.slice(0, -extension.length) + ts), base]
+      : [...EXTENSION_TRIES.map((e) => base + e), ...EXTENSION_TRIES.map((e) => `${base}/index${e}`)];
+    return candidates.find((candidate) => this.relativeFiles.has(candidate)) ?? null;
   }
 }
 

@@ -1,3 +1,4 @@
+import { comparePaths } from 'src/features/codebase/analysis/paths.js';
 import { symbolsOf } from 'src/features/codebase/analysis/symbols.js';
 import type { FileRecord, RankedSymbol } from 'src/features/codebase/codebase.types.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
@@ -12,7 +13,7 @@ export interface RenderedMap {
 }
 
 export function byRank(records: FileRecord[]): FileRecord[] {
-  return records.filter((r) => r.facts).sort((a, b) => b.rank - a.rank || a.path.localeCompare(b.path));
+  return records.filter((r) => r.facts).sort((a, b) => b.rank - a.rank || comparePaths(a.path, b.path));
 }
 
 // The repository map: the given files in order (usually byRank), each with

@@ -25,3 +25,19 @@ export function symbolsOf(facts: FileFacts): SymbolLine[] {
   for (const k of facts.constants) symbols.push({ name: k.name, kind: 'constant', exported: k.exported, line: k.line, text: `const ${k.name}`, members: [] });
   return symbols;
 }
+
+// Names and kinds of the exported symbols only: what ranking needs, without
+// rendering any text.
+export function exportedSymbols(facts: FileFacts): { name: string; kind: RankedSymbol['kind'] }[] {
+  const symbols: { name: string; kind: RankedSymbol['kind'] }[] = [];
+  const add = (list: { name: string; exported: boolean }[], kind: RankedSymbol['kind']): void => {
+    for (const item of list) if (item.exported) symbols.push({ name: item.name, kind });
+  };
+  add(facts.classes, 'class');
+  add(facts.functions, 'function');
+  add(facts.interfaces, 'interface');
+  add(facts.typeAliases, 'type');
+  add(facts.enums, 'enum');
+  add(facts.constants, 'constant');
+  return symbols;
+}
