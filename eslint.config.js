@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/platform/database/generated/**', 'bench/.cache/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'src/platform/database/generated/**', 'bench/.cache/**', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

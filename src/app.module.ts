@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 
 import { ConfigModule } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { CodebaseModule } from 'src/features/codebase/codebase.module.js';
 import { ContextModule } from 'src/features/context/context.module.js';
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
 import { HttpModule } from 'src/http/http.module.js';
@@ -30,6 +31,7 @@ export class AppModule {
         LlmModule,
         SessionsModule,
         ContextModule,
+        CodebaseModule,
         McpModule,
         HttpModule,
       ],

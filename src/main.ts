@@ -7,6 +7,7 @@ import { createHttpApplication, createStandaloneApplication } from 'src/bootstra
 import { ConfigError, loadConfig } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
+import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { runMigrations } from 'src/platform/database/migrator.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
@@ -36,8 +37,10 @@ program
   .command('stdio')
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
-    const config = boot();
+    const config = withStdioDefaults(boot());
     const app = await createStandaloneApplication(config);
+    // Background analyses of this machine's files run here, beside them.
+    await app.get(WorkerService).start([CODEBASE_QUEUE]);
     await app.get(StdioTransport).serve();
     await app.close();
     process.exit(0);
@@ -74,6 +77,13 @@ function boot(overrides: Record<string, string | undefined> = {}): BatonConfig {
     }
     throw error;
   }
+}
+
+// A stdio server runs on the agent's machine, for the agent in its working
+// directory: unless configured otherwise, that directory may be analysed.
+function withStdioDefaults(config: BatonConfig): BatonConfig {
+  if (config.codebase.allowedRoots.length > 0) return config;
+  return { ...config, codebase: { ...config.codebase, allowedRoots: [process.cwd()] } };
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,3 +1,5 @@
+import { isAbsolute } from 'node:path';
+
 import { z } from 'zod';
 
 import { LLM_PROVIDERS } from 'src/platform/llm/llm.types.js';
@@ -15,6 +17,7 @@ export interface SettingSpec {
 const port = z.coerce.number().int().min(1).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const list = z.union([z.array(z.string()), z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))]);
+const absolutePaths = list.pipe(z.array(z.string().refine((p) => isAbsolute(p), 'must be absolute paths, separated by commas')));
 
 export const SETTINGS = [
   { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL' },
@@ -44,6 +47,10 @@ export const SETTINGS = [
   { path: ['llm', 'maxAttempts'], env: 'BATON_LLM_MAX_ATTEMPTS', schema: positiveInt.max(10).default(3), help: 'tries per condensation (first try included), with exponential backoff between them' },
   { path: ['llm', 'breakerFailures'], env: 'BATON_LLM_BREAKER_FAILURES', schema: positiveInt.default(5), help: 'consecutive failed condensations that open the circuit breaker' },
   { path: ['llm', 'breakerResetMs'], env: 'BATON_LLM_BREAKER_RESET_MS', schema: positiveInt.default(30_000), help: 'time the open breaker waits before letting one trial call through' },
+  { path: ['codebase', 'allowedRoots'], env: 'BATON_ALLOWED_ROOTS', schema: absolutePaths.default([]), help: 'absolute directories analyze_codebase may read, comma-separated; `baton stdio` defaults to its working directory, `baton serve` allows none unless set' },
+  { path: ['codebase', 'maxFileBytes'], env: 'BATON_ANALYSIS_MAX_FILE_BYTES', schema: positiveInt.default(1024 * 1024), help: 'larger source files are reported as too large instead of analysed' },
+  { path: ['codebase', 'jobThresholdFiles'], env: 'BATON_ANALYSIS_JOB_THRESHOLD_FILES', schema: positiveInt.default(2000), help: 'codebases with more source files than this are analysed as a background job; the tool answers at once with the job id' },
+  { path: ['codebase', 'mapTokens'], env: 'BATON_ANALYSIS_MAP_TOKENS', schema: positiveInt.max(100_000).default(2048), help: 'token budget of the ranked codebase map when the caller gives no tokenBudget' },
   { path: ['log', 'level'], env: 'BATON_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level (logs are JSON lines on stderr)' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -60,5 +67,6 @@ export interface BatonConfig {
   sessions: Section<'sessions'>;
   queue: Section<'queue'>;
   llm: Section<'llm'>;
+  codebase: Section<'codebase'>;
   log: Section<'log'>;
 }

@@ -8,7 +8,10 @@ import type { BatonErrorCode } from 'src/features/baton-error-code.js';
 export function httpStatusOf(code: BatonErrorCode): HttpStatus {
   switch (code) {
     case 'SESSION_NOT_FOUND':
+    case 'ANALYSIS_NOT_FOUND':
       return HttpStatus.NOT_FOUND;
+    case 'PATH_NOT_ALLOWED':
+      return HttpStatus.FORBIDDEN;
     case 'SESSION_EXISTS':
       return HttpStatus.CONFLICT;
     case 'SESSION_READ_ONLY':

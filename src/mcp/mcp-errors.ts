@@ -55,8 +55,11 @@ export function toResourceReadError(error: DomainError): ProtocolError {
   switch (code) {
     case 'SESSION_NOT_FOUND':
       return new ProtocolError(RESOURCE_NOT_FOUND, error.message, { code });
+    case 'ANALYSIS_NOT_FOUND':
+      return new ProtocolError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'INVALID_ARGUMENT':
     case 'ENTRY_TOO_LARGE':
+    case 'PATH_NOT_ALLOWED':
       return new ProtocolError(ErrorCode.InvalidParams, error.message, { code });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':

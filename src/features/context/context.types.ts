@@ -2,7 +2,8 @@ import type { SessionStatus } from 'src/features/sessions/sessions.types.js';
 
 // A coding ledger, not a chat log. A later entry can close a todo, resolve an
 // error or supersede a decision by naming its sequence in metadata.refs.
-export const ENTRY_TYPES = ['message', 'decision', 'todo', 'code_change', 'file', 'tool_call', 'command', 'error', 'note', 'system'] as const;
+// analyze_codebase writes `analysis` entries that point at the stored analysis.
+export const ENTRY_TYPES = ['message', 'decision', 'todo', 'code_change', 'file', 'tool_call', 'command', 'error', 'note', 'system', 'analysis'] as const;
 export type EntryType = (typeof ENTRY_TYPES)[number];
 
 export interface EntryRecord {

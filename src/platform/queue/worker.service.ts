@@ -26,10 +26,12 @@ export class WorkerService implements OnApplicationShutdown {
     return this.workers.length > 0;
   }
 
-  async start(): Promise<void> {
+  // All queues, or only the given ones (`baton stdio` serves just the queue
+  // of work that must run on its own machine).
+  async start(only?: readonly string[]): Promise<void> {
     if (this.running) return;
     const handlers = this.collectHandlers();
-    const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string));
+    const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string).filter((queue) => !only || only.includes(queue)));
     for (const queue of queues) {
       const worker = new Worker(queue, (job) => this.dispatch(handlers, queue, job), {
         connection: this.redis.connect(`worker-${queue}`),

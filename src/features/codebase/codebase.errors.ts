@@ -1,0 +1,27 @@
+import { DomainError } from 'src/platform/errors/domain-error.js';
+
+export enum CodebaseErrorCode {
+  PathNotAllowed = 'PATH_NOT_ALLOWED',
+  AnalysisNotFound = 'ANALYSIS_NOT_FOUND',
+  InvalidArgument = 'INVALID_ARGUMENT',
+}
+
+export class CodebaseError extends DomainError<CodebaseErrorCode> {
+  constructor(
+    readonly code: CodebaseErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(message, details);
+  }
+
+  static notFound(sessionKey: string, analysisId: string): CodebaseError {
+    return new CodebaseError(
+      CodebaseErrorCode.AnalysisNotFound,
+      analysisId === 'latest'
+        ? `Session "${sessionKey}" has no codebase analysis yet. Run analyze_codebase first.`
+        : `Session "${sessionKey}" has no analysis "${analysisId}". Use the analysisId that analyze_codebase returned, or "latest".`,
+      { sessionKey, analysisId },
+    );
+  }
+}
