@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -24,8 +24,10 @@ export class RedisService implements OnModuleDestroy {
     return [this.prefix, ...parts].join(':');
   }
 
-  connect(role: string): Redis {
-    const connection = new Redis(this.config.redis.url, { lazyConnect: false, maxRetriesPerRequest: null, connectionName: `baton-${role}` });
+  // Connections wait for Redis by default (queues and events need that);
+  // `options` lets a role fail fast instead, e.g. the cache.
+  connect(role: string, options: RedisOptions = {}): Redis {
+    const connection = new Redis(this.config.redis.url, { lazyConnect: false, maxRetriesPerRequest: null, connectionName: `baton-${role}`, ...options });
     connection.on('error', (error: Error) => this.logger.warn({ role, err: error.message }, 'redis connection error'));
     this.connections.push(connection);
     return connection;
