@@ -3,15 +3,18 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { ContextModule } from 'src/features/context/context.module.js';
+import { HandoffsModule } from 'src/features/handoffs/handoffs.module.js';
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
 import { HttpModule } from 'src/http/http.module.js';
 import { McpModule } from 'src/mcp/mcp.module.js';
+import { CacheModule } from 'src/platform/cache/cache.module.js';
 import { ClockModule } from 'src/platform/clock/clock.js';
 import { DatabaseModule } from 'src/platform/database/database.module.js';
 import { EventsModule } from 'src/platform/events/events.module.js';
 import { LoggingModule } from 'src/platform/logging/logging.module.js';
 import { QueueModule } from 'src/platform/queue/queue.module.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
+import { SecretsModule } from 'src/platform/secrets/secrets.module.js';
 
 @Module({})
 export class AppModule {
@@ -26,8 +29,11 @@ export class AppModule {
         RedisModule,
         EventsModule,
         QueueModule,
+        CacheModule,
+        SecretsModule,
         SessionsModule,
         ContextModule,
+        HandoffsModule,
         McpModule,
         HttpModule,
       ],

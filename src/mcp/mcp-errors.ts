@@ -40,12 +40,17 @@ export function toResourceReadError(error: DomainError): McpError {
   const code = error.code as BatonErrorCode;
   switch (code) {
     case 'SESSION_NOT_FOUND':
+    case 'HANDOFF_NOT_FOUND':
       return new McpError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'INVALID_ARGUMENT':
     case 'ENTRY_TOO_LARGE':
       return new McpError(ErrorCode.InvalidParams, error.message, { code });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':
+    case 'SESSION_HANDED_OFF':
+    case 'HANDOFF_NOT_FOR_AGENT':
+    case 'HANDOFF_ALREADY_PENDING':
+    case 'HANDOFF_INVALID_STATE':
       return new McpError(ErrorCode.InternalError, error.message, { code });
     default:
       return assertNever(code);

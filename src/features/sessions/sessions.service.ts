@@ -71,10 +71,12 @@ export class SessionsService {
     return { session, events: await this.sessions.findEvents(session.id) };
   }
 
-  // Why a write to this session cannot happen, or null when it can.
-  explainUnwritable(session: SessionRecord | null, sessionKey: string): SessionError | null {
+  // Why a write to this session (by this agent, when known) cannot happen,
+  // or null when it can.
+  explainUnwritable(session: SessionRecord | null, sessionKey: string, agentId?: string | null): SessionError | null {
     if (!session) return SessionError.notFound(sessionKey);
     if (!WRITABLE_STATUSES.includes(session.status)) return SessionError.readOnly(sessionKey, session.status);
+    if (agentId && agentId !== session.agentId && session.handedOffAgentIds.includes(agentId)) return SessionError.handedOff(sessionKey, agentId, session.agentId);
     return null;
   }
 
