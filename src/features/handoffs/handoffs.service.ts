@@ -239,7 +239,7 @@ export class HandoffsService {
 }
 
 export function expiryJobId(handoffId: string): string {
-  return `expire-handoff:${handoffId}`;
+  return `expire-handoff-${handoffId}`;
 }
 
 function eventOf(status: HandoffStatus): string {

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
@@ -30,7 +30,7 @@ export interface Cached<T> {
 // computed from (e.g. a session's last sequence), so a change makes the old
 // value unreachable at once and the TTL only reclaims memory.
 @Injectable()
-export class CacheService {
+export class CacheService implements OnModuleInit {
   private readonly logger = new Logger(CacheService.name);
   private readonly counts = new Map<string, CacheCounts>();
   private readonly since = new Date();
@@ -43,6 +43,17 @@ export class CacheService {
   ) {
     // Fail fast instead of queueing commands until Redis comes back.
     this.client = redis.connect('cache', { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: config.cache.timeoutMs });
+  }
+
+  // Commands fail fast while the connection is down, so give it a moment to
+  // come up at boot; Baton starts without the cache if it does not.
+  async onModuleInit(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    const ready = new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
+    await withTimeout(ready, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => {
+      this.available = false;
+      this.logger.warn('cache not reachable at start-up; values will be computed until it answers');
+    });
   }
 
   async getOrCompute<T>(cache: string, key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<Cached<T>> {

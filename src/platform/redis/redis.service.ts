@@ -34,6 +34,7 @@ export class RedisService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
+    // QUIT needs a live connection; one still trying to connect is just dropped.
+    await Promise.all(this.connections.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
   }
 }
