@@ -1,10 +1,10 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import pg from 'pg';
 
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { registerSession, sessionKey } from 'test/factories/session.factory.js';
 import { connectHttpClient, connectStdioClient, startHttpBaton, type RunningHttpBaton } from 'test/support/baton-app.js';
+import { watchUpdates } from 'test/support/notifications.js';
 import { callError, callOk, readJson } from 'test/support/tool-calls.js';
 
 interface Pkg {
@@ -49,24 +49,6 @@ afterAll(async () => {
   await db.end();
   await baton.close();
 });
-
-function watchUpdates(client: Client): { uris: string[]; next(uri: string, timeoutMs?: number): Promise<void> } {
-  const uris: string[] = [];
-  const waiters: { uri: string; resolve: () => void }[] = [];
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
-    uris.push(notification.params.uri);
-    for (const waiter of waiters.filter((w) => w.uri === notification.params.uri)) waiter.resolve();
-  });
-  return {
-    uris,
-    next: (uri, timeoutMs = 5_000) =>
-      new Promise<void>((resolve, reject) => {
-        if (uris.includes(uri)) return resolve();
-        const timer = setTimeout(() => reject(new Error(`no notifications/resources/updated for ${uri} within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({ uri, resolve: () => (clearTimeout(timer), resolve()) });
-      }),
-  };
-}
 
 async function seed(client: Client, key: string, agentId: string): Promise<void> {
   const entries: Record<string, unknown>[] = [

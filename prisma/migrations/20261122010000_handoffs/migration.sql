@@ -19,7 +19,7 @@ CREATE TABLE "handoffs" (
     "instructions" TEXT,
     "token_budget" INTEGER NOT NULL,
     "package_tokens" INTEGER NOT NULL,
-    "package" JSONB NOT NULL,
+    "package" JSON NOT NULL,
     "through_sequence" INTEGER NOT NULL,
     "touched_files" TEXT[] DEFAULT ARRAY[]::TEXT[],
     "created_at" TIMESTAMPTZ(3) NOT NULL,

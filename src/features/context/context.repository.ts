@@ -68,12 +68,15 @@ export class ContextRepository {
     return rows.map(toEntryRecord);
   }
 
-  // Every entry of a session without its content, in order: one lean query
-  // even for thousands of entries.
+  // Every entry of a session without its content, in order. One JSON value
+  // instead of thousands of rows: the driver decodes it in one go, which is
+  // what makes this fast for sessions of thousands of entries.
   async outline(sessionId: string): Promise<EntryOutline[]> {
-    const rows = await this.prisma.$queryRaw<{ sequence: number; type: EntryType; metadata: Record<string, unknown> | null; token_count: number; created_at: Date }[]>`
-      SELECT sequence, type::text AS type, metadata, token_count, created_at FROM context_entries WHERE session_id = ${sessionId}::uuid ORDER BY sequence`;
-    return rows.map((r) => ({ sequence: r.sequence, type: r.type, metadata: r.metadata ?? {}, tokenCount: r.token_count, createdAt: r.created_at }));
+    const rows = await this.prisma.$queryRaw<{ outline: string }[]>`
+      SELECT coalesce(json_agg(json_build_array(sequence, type, metadata, token_count, (extract(epoch FROM created_at) * 1000)::bigint) ORDER BY sequence), '[]')::text AS outline
+      FROM context_entries WHERE session_id = ${sessionId}::uuid`;
+    const tuples = JSON.parse(rows[0]?.outline ?? '[]') as [number, EntryType, Record<string, unknown> | null, number, number][];
+    return tuples.map(([sequence, type, metadata, tokenCount, at]) => ({ sequence, type, metadata: metadata ?? {}, tokenCount, createdAt: new Date(at) }));
   }
 
   // The first `maxChars` characters of the content of some entries.

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import type { Handoff as HandoffRow, Prisma } from 'src/platform/database/generated/client.js';
+import type { Handoff as HandoffRow } from 'src/platform/database/generated/client.js';
 import { isUniqueViolation } from 'src/platform/database/pg-errors.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
 import type {
@@ -27,32 +27,42 @@ export interface ExpiredHandoff {
 export class HandoffsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
-  // Stores the handoff with its package and its first transition. Returns
-  // null when the session already has a pending full handoff.
+  // Stores the handoff with its package and its first transition, in one
+  // statement. Returns null when the session already has a pending full
+  // handoff (the partial unique index says so).
   async create(handoff: NewHandoff): Promise<HandoffRecord | null> {
     try {
-      const row = await this.prisma.handoff.create({
-        data: {
-          namespace: handoff.namespace,
-          sessionId: handoff.sessionId,
-          type: handoff.type,
-          fromAgentId: handoff.fromAgentId,
-          targetAgentId: handoff.targetAgentId,
-          instructions: handoff.instructions,
-          tokenBudget: handoff.tokenBudget,
-          packageTokens: handoff.packageTokens,
-          package: handoff.package as unknown as Prisma.InputJsonObject,
-          throughSequence: handoff.throughSequence,
-          touchedFiles: handoff.touchedFiles,
-          createdAt: handoff.at,
-          expiresAt: handoff.expiresAt,
-          updatedAt: handoff.at,
-          events: { create: { fromStatus: null, toStatus: 'pending', agentId: handoff.fromAgentId, note: 'requested', at: handoff.at } },
-        },
-        omit: { package: true },
-        include: WITH_KEY,
-      });
-      return toRecord(row);
+      const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+        WITH created AS (
+          INSERT INTO handoffs (id, namespace, session_id, type, status, from_agent_id, target_agent_id, instructions, token_budget, package_tokens, package, through_sequence, touched_files, created_at, expires_at, updated_at)
+          VALUES (gen_random_uuid(), ${handoff.namespace}::text, ${handoff.sessionId}::uuid, ${handoff.type}::handoff_type, 'pending', ${handoff.fromAgentId}::text, ${handoff.targetAgentId}::text,
+                  ${handoff.instructions}::text, ${handoff.tokenBudget}::int, ${handoff.packageTokens}::int, ${JSON.stringify(handoff.package)}::json, ${handoff.throughSequence}::int,
+                  ${handoff.touchedFiles}::text[], ${handoff.at}::timestamptz, ${handoff.expiresAt}::timestamptz, ${handoff.at}::timestamptz)
+          RETURNING id
+        ), logged AS (
+          INSERT INTO handoff_events (handoff_id, from_status, to_status, agent_id, note, at)
+          SELECT id, NULL, 'pending', ${handoff.fromAgentId}::text, 'requested', ${handoff.at}::timestamptz FROM created
+        )
+        SELECT id::text FROM created`;
+      const id = rows[0]?.id as string;
+      return {
+        id,
+        namespace: handoff.namespace,
+        sessionId: handoff.sessionId,
+        sessionKey: handoff.sessionKey,
+        type: handoff.type,
+        status: 'pending',
+        fromAgentId: handoff.fromAgentId,
+        targetAgentId: handoff.targetAgentId,
+        instructions: handoff.instructions,
+        tokenBudget: handoff.tokenBudget,
+        packageTokens: handoff.packageTokens,
+        throughSequence: handoff.throughSequence,
+        touchedFiles: handoff.touchedFiles,
+        createdAt: handoff.at,
+        expiresAt: handoff.expiresAt,
+        updatedAt: handoff.at,
+      };
     } catch (error) {
       if (isUniqueViolation(error)) return null;
       throw error;

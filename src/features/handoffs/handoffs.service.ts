@@ -4,6 +4,7 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from 'src/platform/pagination/keyset-cursor.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { BriefService } from 'src/features/handoffs/brief.service.js';
@@ -97,6 +98,7 @@ export class HandoffsService {
     const handoff = await this.handoffs.create({
       namespace,
       sessionId: session.id,
+      sessionKey: session.sessionKey,
       type: input.type,
       fromAgentId: session.agentId,
       targetAgentId: input.targetAgent,
@@ -129,7 +131,7 @@ export class HandoffsService {
     const rows = await this.handoffs.listForAgent(namespace, query.agentId, query.status, limit + 1, after);
     const handoffs = rows.slice(0, limit);
     const last = handoffs.at(-1);
-    return { handoffs, nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null };
+    return { handoffs, nextCursor: rows.length > limit && last ? encodeKeysetCursor({ at: last.createdAt, id: last.id }) : null };
   }
 
   async get(namespace: string, handoffId: string): Promise<HandoffDetail> {
@@ -265,17 +267,8 @@ function invalid(message: string): HandoffError {
   return new HandoffError(HandoffErrorCode.InvalidArgument, message);
 }
 
-function encodeCursor(cursor: HandoffCursor): string {
-  return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString('base64url');
-}
-
 function decodeCursor(cursor: string): HandoffCursor {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (Number.isNaN(createdAt.getTime()) || typeof id !== 'string' || !UUID.test(id)) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw invalid('cursor is not one Baton issued: pass the nextCursor of a previous list_handoffs result, or leave it out for the first page.');
-  }
+  const position = decodeKeysetCursor(cursor);
+  if (!position || !UUID.test(position.id)) throw invalid('cursor is not one Baton issued: pass the nextCursor of a previous list_handoffs result, or leave it out for the first page.');
+  return { createdAt: position.at, id: position.id };
 }

@@ -194,6 +194,7 @@ export interface HandoffWithPackage extends HandoffRecord {
 export interface NewHandoff {
   namespace: string;
   sessionId: string;
+  sessionKey: string;
   type: HandoffType;
   fromAgentId: string;
   targetAgentId: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { countTextTokens, TOKENIZER_NAME, truncateToTokens } from 'src/platform/tokens/token-counter.js';
+import { clipToTokens, countTextTokens, TOKENIZER_NAME, truncateToTokens } from 'src/platform/tokens/token-counter.js';
 import type {
   CodebaseHighlight,
   HandoffEnvelope,
@@ -101,6 +101,7 @@ export class HandoffPackageBuilder {
 
   build(input: BriefInput): HandoffPackage {
     const { state, tokenBudget } = input;
+    const kinds = kindsOf(input);
     const items = itemSpecs(state, input.entries, input.texts.highlights.length).map((spec) => toItem(spec, input));
     const must = items.filter((i) => i.must);
     const optional = items.filter((i) => !i.must);
@@ -109,7 +110,7 @@ export class HandoffPackageBuilder {
     // The frame: everything but the items, with room for a fragmented list
     // of omitted ranges.
     const rangesShown = tokenBudget < 1500 ? 6 : tokenBudget < 5000 ? 12 : 24;
-    const frame = countTextTokens(renderPackageMarkdown(this.body(input, [], { fileCount: 0, rangesShown, frame: true }), rangesShown)) + rangesShown * 7;
+    const frame = countTextTokens(renderPackageMarkdown(this.body(input, [], { fileCount: 0, rangesShown, kinds, frame: true }), rangesShown)) + rangesShown * 7;
     const available = tokenBudget - frame;
 
     // Must items: files in full, one shared cap on the text of the rest.
@@ -164,7 +165,7 @@ export class HandoffPackageBuilder {
     // The estimates are close, not exact: count the real thing and give
     // back room until it fits.
     for (let shown = rangesShown; ; ) {
-      const body = this.body(input, chosen, { fileCount, rangesShown: shown });
+      const body = this.body(input, chosen, { fileCount, rangesShown: shown, kinds });
       const markdown = renderPackageMarkdown(body, shown);
       const tokens = countTextTokens(markdown);
       if (tokens <= tokenBudget) return { ...body, budget: { ...body.budget, packageTokens: tokens }, markdown };
@@ -175,7 +176,7 @@ export class HandoffPackageBuilder {
     }
   }
 
-  private body(input: BriefInput, chosen: Item[], options: { fileCount: number; rangesShown: number; frame?: boolean }): PackageBody {
+  private body(input: BriefInput, chosen: Item[], options: { fileCount: number; rangesShown: number; kinds: ReadonlyMap<number, string>; frame?: boolean }): PackageBody {
     const { session, state, texts, envelope } = input;
     const shown = new Map(chosen.map((i) => [`${i.section}:${i.sequence}`, i]));
     const quote = (item: Item): QuotedEntry => quoteEntry(item, input);
@@ -241,7 +242,7 @@ export class HandoffPackageBuilder {
       codebaseHighlights: pick('highlights').map((h) => highlightShown(texts.highlights[h.sequence] as CodebaseHighlight)),
       repository: texts.repository,
       instructions: texts.instructions,
-      omitted: omissions(input, included, state.files.length - files.length, options.rangesShown, options.frame === true),
+      omitted: omissions(input, options.kinds, included, state.files.length - files.length, options.rangesShown, options.frame === true),
       pointers: pointers(session.sessionKey),
       budget: { tokenBudget: input.tokenBudget, packageTokens: 0, tokenizer: TOKENIZER_NAME },
       redactions: input.redactions,
@@ -291,10 +292,12 @@ function itemSpecs(state: LedgerState, entries: ReadonlyMap<number, LedgerEntry>
 function toItem(spec: ItemSpec, input: BriefInput): Item {
   const raw = spec.section === 'highlights' ? highlightText(input.texts.highlights[spec.sequence]) : (input.texts.contents.get(spec.sequence) ?? '');
   // Count only what could ever be shown.
-  const text = truncateToTokens(raw.slice(0, CONTENT_PREFIX_CHARS / 2), spec.cap);
-  const textTokens = countTextTokens(text);
+  const { text, tokens: textTokens } = clipToTokens(raw.slice(0, CONTENT_PREFIX_CHARS / 2), spec.cap);
   const item: Item = { ...spec, text, textTokens, fullCost: 0, shown: textTokens };
-  item.fullCost = countTextTokens(spec.section === 'highlights' ? text : entryLine(quoteEntry(item, input))) + 1 + (text.length < raw.length ? 2 : 0);
+  // The label and the text are counted apart: close enough, and the exact
+  // count of the whole package has the last word.
+  const label = spec.section === 'highlights' ? 0 : countTextTokens(entryLine({ ...quoteEntry({ ...item, text: '' }, input), quoted: '' }));
+  item.fullCost = label + textTokens + (text.match(/\n/g)?.length ?? 0) + 1 + (text.length < raw.length ? 2 : 0);
   return item;
 }
 
@@ -383,14 +386,21 @@ function shrink(items: Item[], excess: number): Item[] {
   return result;
 }
 
-function omissions(input: BriefInput, included: Set<number>, filesLeftOut: number, rangesShown: number, frame: boolean): PackageOmissions {
+// What each entry is, for the report of what was left out.
+function kindsOf(input: BriefInput): Map<number, string> {
+  const kinds = new Map<number, string>();
+  for (const entry of input.entries.values()) kinds.set(entry.sequence, kindOf(input.state, entry));
+  return kinds;
+}
+
+function omissions(input: BriefInput, kindOfEntry: ReadonlyMap<number, string>, included: Set<number>, filesLeftOut: number, rangesShown: number, frame: boolean): PackageOmissions {
   const { state } = input;
   const omitted: number[] = [];
   const kinds = new Map<string, number>();
   for (let seq = 1; seq <= state.lastSequence; seq++) {
-    if (included.has(seq) || !input.entries.has(seq)) continue;
+    const kind = kindOfEntry.get(seq);
+    if (included.has(seq) || kind === undefined) continue;
     omitted.push(seq);
-    const kind = kindOf(state, input.entries.get(seq) as LedgerEntry);
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
   }
   const ranges = toRanges(omitted);

@@ -1,4 +1,4 @@
-import { countTextTokens, fitsInTokens, truncateToTokens } from 'src/platform/tokens/token-counter.js';
+import { clipToTokens, countTextTokens, fitsInTokens, truncateToTokens } from 'src/platform/tokens/token-counter.js';
 
 describe('token counter', () => {
   it('counts text that spells a special token as ordinary text instead of throwing', () => {
@@ -18,5 +18,12 @@ describe('token counter', () => {
     const cut = truncateToTokens('🎉🎉🎉🎉🎉🎉🎉🎉', 3);
     expect(cut).not.toMatch(/\uFFFD/u);
     expect(fitsInTokens(cut, 3)).toBe(true);
+  });
+
+  it('clips and counts in one pass, agreeing with truncate and count', () => {
+    const text = 'Streaming keeps RSS under 180 MB for 1.84M rows; the gateway still times out at 30 s.';
+    const clipped = clipToTokens(text, 7);
+    expect(clipped).toEqual({ text: truncateToTokens(text, 7), tokens: 7, clipped: true });
+    expect(clipToTokens(text, 500)).toEqual({ text, tokens: countTextTokens(text), clipped: false });
   });
 });

@@ -20,7 +20,15 @@ export function fitsInTokens(text: string, limit: number): boolean {
 // The longest prefix of `text` of at most `maxTokens` tokens. Decoding a cut
 // token list can end in half a character, which is dropped.
 export function truncateToTokens(text: string, maxTokens: number): string {
-  if (maxTokens <= 0) return '';
-  if (fitsInTokens(text, maxTokens)) return text;
-  return decode(encode(text, AS_TEXT).slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+  return clipToTokens(text, maxTokens).text;
+}
+
+// `text` cut to at most `maxTokens` tokens (see truncateToTokens), with its
+// token count, from one pass of the tokenizer.
+export function clipToTokens(text: string, maxTokens: number): { text: string; tokens: number; clipped: boolean } {
+  if (text.length === 0 || maxTokens <= 0) return { text: '', tokens: 0, clipped: text.length > 0 };
+  const tokens = encode(text, AS_TEXT);
+  if (tokens.length <= maxTokens) return { text, tokens: tokens.length, clipped: false };
+  const cut = decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+  return { text: cut, tokens: maxTokens, clipped: true };
 }
