@@ -86,6 +86,7 @@ export class BriefService {
     const instructions = next();
     const [remote, root, branch] = [next(), next(), next()];
     const redactedContents = new Map(sequences.map((s) => [s, next()]));
+    const redacted = new Set(sequences.filter((s) => redactedContents.get(s) !== contents.get(s)));
     const redactedPaths = new Map(paths.map((p) => [p, next()]));
     const redactedHighlights: CodebaseHighlight[] = highlights.map((h) => ({ ...h, path: next(), summary: next() }));
 
@@ -95,6 +96,7 @@ export class BriefService {
       entries,
       texts: {
         contents: redactedContents,
+        redacted,
         title: session.title === null ? null : title,
         instructions: envelope?.instructions ? instructions : null,
         paths: redactedPaths,

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
 import type { Clock } from 'src/platform/clock/clock.js';
@@ -10,27 +11,12 @@ import type { HandoffsRepository } from 'src/features/handoffs/handoffs.reposito
 import { HANDOFF_EVENTS, HandoffsService } from 'src/features/handoffs/handoffs.service.js';
 import type { HandoffPackage, HandoffWithPackage } from 'src/features/handoffs/handoffs.types.js';
 import type { SessionsService } from 'src/features/sessions/sessions.service.js';
-import type { SessionRecord } from 'src/features/sessions/sessions.types.js';
+import { sessionRecord } from 'test/factories/session-record.factory.js';
 
 const NOW = new Date('2026-11-20T10:00:00Z');
 const ID = '6f1c2b4e-8a53-4c1e-9d2f-0b7a1e3c5d79';
 
-const session: SessionRecord = {
-  id: 'b0a1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d',
-  namespace: 'default',
-  sessionKey: 'fix-login',
-  agentId: 'claude@laptop',
-  title: 'Fix the login test',
-  status: 'active',
-  repository: { branch: 'main', commit: 'a1b2c3d4' },
-  metadata: {},
-  lastSequence: 12,
-  createdAt: NOW,
-  lastActivityAt: NOW,
-  expiresAt: new Date('2026-11-21T10:00:00Z'),
-  archivedAt: null,
-  handedOffAgentIds: [],
-};
+const session = sessionRecord();
 
 const pkg = { budget: { tokenBudget: 4000, packageTokens: 900, tokenizer: 'o200k_base' }, builtThroughSequence: 12, repository: session.repository } as HandoffPackage;
 
@@ -88,6 +74,9 @@ function setup() {
   );
   return { service, repository, sessions, briefs, queue, events };
 }
+
+// The services log through Nest's logger; a unit run stays quiet.
+beforeAll(() => Logger.overrideLogger(false));
 
 describe('HandoffsService.request', () => {
   it('stores the package, schedules the expiry with a deterministic job id and tells the target', async () => {

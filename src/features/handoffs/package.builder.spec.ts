@@ -15,7 +15,7 @@ function input(entries: TranscriptEntry[], tokenBudget: number, overrides: Parti
     session: { sessionKey: 'quality-1', title: 'A session under test', agentId: 'claude-code@laptop', status: 'active', repository: { branch: 'main', commit: 'a1b2c3d4e5f6' }, lastSequence: ledger.length, createdAt: new Date(Date.UTC(2026, 10, 19, 9)), lastActivityAt: new Date(Date.UTC(2026, 10, 19, 12)), expiresAt: new Date(Date.UTC(2026, 10, 20, 9)) },
     state,
     entries: byId,
-    texts: { contents: new Map(entries.map((e, i) => [i + 1, e.content] as const).filter(([seq]) => planned.has(seq))), title: 'A session under test', instructions: null, paths: new Map(), repository: { branch: 'main', commit: 'a1b2c3d4e5f6' }, highlights: [] },
+    texts: { contents: new Map(entries.map((e, i) => [i + 1, e.content] as const).filter(([seq]) => planned.has(seq))), redacted: new Set(), title: 'A session under test', instructions: null, paths: new Map(), repository: { branch: 'main', commit: 'a1b2c3d4e5f6' }, highlights: [] },
     envelope: null,
     tokenBudget,
     redactions: { count: 0, kinds: {} },

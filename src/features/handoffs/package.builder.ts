@@ -31,6 +31,9 @@ export interface BriefSession {
 // Display texts, already redacted by the caller.
 export interface BriefTexts {
   contents: ReadonlyMap<number, string>;
+  // Entries whose content redaction changed: their stored token count no
+  // longer describes the text.
+  redacted: ReadonlySet<number>;
   title: string | null;
   instructions: string | null;
   paths: ReadonlyMap<string, string>;
@@ -102,9 +105,10 @@ export class HandoffPackageBuilder {
   build(input: BriefInput): HandoffPackage {
     const { state, tokenBudget } = input;
     const kinds = kindsOf(input);
-    const items = itemSpecs(state, input.entries, input.texts.highlights.length).map((spec) => toItem(spec, input));
-    const must = items.filter((i) => i.must);
-    const optional = items.filter((i) => !i.must);
+    const specs = itemSpecs(state, input.entries, input.texts.highlights.length);
+    const must = specs.filter((spec) => spec.must).map((spec) => toItem(spec, input));
+    // Optional items are measured only when their turn comes.
+    const optional = specs.filter((spec) => !spec.must).sort((a, b) => b.priority - a.priority);
     const allFiles = [...state.files].sort((a, b) => (b.sequences.at(-1) ?? 0) - (a.sequences.at(-1) ?? 0));
 
     // The frame: everything but the items, with room for a fragmented list
@@ -143,10 +147,13 @@ export class HandoffPackageBuilder {
     if (!mustTruncated) {
       let left = available - mustCost(cap);
       const sections = new Set(kept.map((i) => i.section));
-      for (const item of [...optional].sort((a, b) => b.priority - a.priority)) {
-        if (item.parent !== undefined && !chosen.some((c) => c.section === 'errors' && c.sequence === item.parent)) continue;
+      const shownSequences = new Set(kept.filter((i) => i.section !== 'highlights').map((i) => i.sequence));
+      for (const spec of optional) {
+        if (left < MIN_CAP) break;
+        if (spec.parent !== undefined && !chosen.some((c) => c.section === 'errors' && c.sequence === spec.parent)) continue;
         // An attempt shown under its error is not repeated as a message.
-        if (chosen.some((c) => c.sequence === item.sequence && c.section !== 'highlights' && item.section !== 'highlights')) continue;
+        if (spec.section !== 'highlights' && shownSequences.has(spec.sequence)) continue;
+        const item = toItem(spec, input);
         const overhead = sections.has(item.section) || (item.section === 'tried' && sections.has('errors')) ? 0 : SECTION_OVERHEAD;
         const full = item.fullCost + overhead;
         if (full <= left) {
@@ -158,6 +165,7 @@ export class HandoffPackageBuilder {
         }
         left -= costAt(item, item.shown) + overhead;
         sections.add(item.section);
+        if (item.section !== 'highlights') shownSequences.add(item.sequence);
         chosen.push(item);
       }
     }
@@ -291,8 +299,12 @@ function itemSpecs(state: LedgerState, entries: ReadonlyMap<number, LedgerEntry>
 
 function toItem(spec: ItemSpec, input: BriefInput): Item {
   const raw = spec.section === 'highlights' ? highlightText(input.texts.highlights[spec.sequence]) : (input.texts.contents.get(spec.sequence) ?? '');
-  // Count only what could ever be shown.
-  const { text, tokens: textTokens } = clipToTokens(raw.slice(0, CONTENT_PREFIX_CHARS / 2), spec.cap);
+  // Most entries are short and unchanged: their stored token count (same
+  // tokenizer) saves tokenizing them again. The rest are cut to what could
+  // ever be shown, and counted.
+  const stored = spec.section === 'highlights' || input.texts.redacted.has(spec.sequence) ? undefined : input.entries.get(spec.sequence)?.tokenCount;
+  const { text, tokens: textTokens } =
+    stored !== undefined && stored <= spec.cap && raw.length < CONTENT_PREFIX_CHARS / 2 ? { text: raw, tokens: stored } : clipToTokens(raw.slice(0, CONTENT_PREFIX_CHARS / 2), spec.cap);
   const item: Item = { ...spec, text, textTokens, fullCost: 0, shown: textTokens };
   // The label and the text are counted apart: close enough, and the exact
   // count of the whole package has the last word.
