@@ -158,6 +158,16 @@ describe('HandoffsService transitions', () => {
     await expect(service.reject('default', { handoffId: ID, agentId: 'codex@ci', reason: '  ' })).rejects.toMatchObject({ code: HandoffErrorCode.InvalidArgument });
   });
 
+  it('shows an overdue pending handoff as expired, recording the expiry', async () => {
+    const { service, repository, events } = setup();
+    repository.findById.mockResolvedValueOnce(handoff({ expiresAt: new Date('2026-11-20T09:59:59Z') })).mockResolvedValueOnce(handoff({ status: 'expired' }));
+    repository.expireDue.mockResolvedValue([{ id: ID, targetAgentId: 'codex@ci', sessionKey: 'fix-login' }]);
+    const detail = await service.get('default', ID);
+    expect(detail.handoff.status).toBe('expired');
+    expect(repository.expireDue).toHaveBeenCalledWith({ namespace: 'default', handoffId: ID }, NOW, expect.any(String));
+    expect(events.publish).toHaveBeenCalledWith(expect.objectContaining({ type: HANDOFF_EVENTS.expired }));
+  });
+
   it('reads a malformed id as a caller mistake, an unknown one as not found', async () => {
     const { service, repository } = setup();
     await expect(service.get('default', 'nope')).rejects.toMatchObject({ code: HandoffErrorCode.InvalidArgument });

@@ -135,7 +135,12 @@ export class HandoffsService {
   }
 
   async get(namespace: string, handoffId: string): Promise<HandoffDetail> {
-    const handoff = await this.find(namespace, handoffId);
+    let handoff = await this.find(namespace, handoffId);
+    // An overdue pending handoff is shown as what it is: expired.
+    if (handoff.status === 'pending' && handoff.expiresAt <= this.clock.now()) {
+      await this.publishExpired(namespace, await this.handoffs.expireDue({ namespace, handoffId }, this.clock.now(), 'not accepted in time'));
+      handoff = await this.find(namespace, handoffId);
+    }
     return { handoff, events: await this.handoffs.findEvents(handoff.id) };
   }
 
