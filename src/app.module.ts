@@ -4,9 +4,11 @@ import { ConfigModule } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { CodebaseModule } from 'src/features/codebase/codebase.module.js';
 import { ContextModule } from 'src/features/context/context.module.js';
+import { HandoffsModule } from 'src/features/handoffs/handoffs.module.js';
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
 import { HttpModule } from 'src/http/http.module.js';
 import { McpModule } from 'src/mcp/mcp.module.js';
+import { CacheModule } from 'src/platform/cache/cache.module.js';
 import { ClockModule } from 'src/platform/clock/clock.js';
 import { DatabaseModule } from 'src/platform/database/database.module.js';
 import { EventsModule } from 'src/platform/events/events.module.js';
@@ -14,6 +16,7 @@ import { LlmModule } from 'src/platform/llm/llm.module.js';
 import { LoggingModule } from 'src/platform/logging/logging.module.js';
 import { QueueModule } from 'src/platform/queue/queue.module.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
+import { SecretsModule } from 'src/platform/secrets/secrets.module.js';
 
 @Module({})
 export class AppModule {
@@ -29,9 +32,12 @@ export class AppModule {
         EventsModule,
         QueueModule,
         LlmModule,
+        CacheModule,
+        SecretsModule,
         SessionsModule,
         ContextModule,
         CodebaseModule,
+        HandoffsModule,
         McpModule,
         HttpModule,
       ],

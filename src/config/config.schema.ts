@@ -36,6 +36,12 @@ export const SETTINGS = [
   { path: ['sessions', 'ttlSeconds'], env: 'BATON_SESSION_TTL_SECONDS', schema: positiveInt.default(24 * 60 * 60), help: 'default lifetime of a session before it expires' },
   { path: ['sessions', 'maxTtlSeconds'], env: 'BATON_SESSION_MAX_TTL_SECONDS', schema: positiveInt.default(30 * 24 * 60 * 60), help: 'largest lifetime a caller may ask for with ttlSeconds' },
   { path: ['sessions', 'dormantAfterSeconds'], env: 'BATON_DORMANT_AFTER_SECONDS', schema: positiveInt.default(30 * 60), help: 'idle time after which an active session becomes dormant' },
+  { path: ['handoffs', 'defaultTokenBudget'], env: 'BATON_HANDOFF_TOKEN_BUDGET', schema: positiveInt.min(256).max(1_000_000).default(4000), help: 'token budget of a handoff package when request_handoff names none (at least 256)' },
+  { path: ['handoffs', 'maxTokenBudget'], env: 'BATON_HANDOFF_MAX_TOKEN_BUDGET', schema: positiveInt.min(256).max(1_000_000).default(64_000), help: 'largest tokenBudget a caller may ask for' },
+  { path: ['handoffs', 'pendingTtlSeconds'], env: 'BATON_HANDOFF_TTL_SECONDS', schema: positiveInt.default(24 * 60 * 60), help: 'a handoff still pending after this long expires' },
+  { path: ['cache', 'briefTtlSeconds'], env: 'BATON_BRIEF_CACHE_TTL_SECONDS', schema: positiveInt.default(15 * 60), help: 'how long a brief or summary of an active session stays cached (every append makes it stale at once)' },
+  { path: ['cache', 'dormantBriefTtlSeconds'], env: 'BATON_BRIEF_CACHE_DORMANT_TTL_SECONDS', schema: positiveInt.default(60), help: 'cache lifetime of briefs of dormant, expired and archived sessions (lower cache priority)' },
+  { path: ['cache', 'timeoutMs'], env: 'BATON_CACHE_TIMEOUT_MS', schema: positiveInt.max(60_000).default(250), help: 'a cache read or write slower than this is abandoned and the value computed instead' },
   { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
   { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
   { path: ['llm', 'provider'], env: 'BATON_LLM_PROVIDER', schema: z.enum(LLM_PROVIDERS).default('none'), help: `model used to condense handoff briefs: ${LLM_PROVIDERS.join(', ')} (none keeps briefs deterministic)` },
@@ -65,6 +71,8 @@ export interface BatonConfig {
   http: Section<'http'>;
   limits: Section<'limits'>;
   sessions: Section<'sessions'>;
+  handoffs: Section<'handoffs'>;
+  cache: Section<'cache'>;
   queue: Section<'queue'>;
   llm: Section<'llm'>;
   codebase: Section<'codebase'>;

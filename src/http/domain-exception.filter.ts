@@ -15,7 +15,14 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
     case 'SESSION_EXISTS':
       return HttpStatus.CONFLICT;
     case 'SESSION_READ_ONLY':
+    case 'SESSION_HANDED_OFF':
+    case 'HANDOFF_ALREADY_PENDING':
+    case 'HANDOFF_INVALID_STATE':
       return HttpStatus.CONFLICT;
+    case 'HANDOFF_NOT_FOUND':
+      return HttpStatus.NOT_FOUND;
+    case 'HANDOFF_NOT_FOR_AGENT':
+      return HttpStatus.FORBIDDEN;
     case 'ENTRY_TOO_LARGE':
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'INVALID_ARGUMENT':

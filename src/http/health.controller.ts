@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 
+import { withTimeout } from 'src/platform/async/with-timeout.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
@@ -36,17 +37,5 @@ export class HealthController {
     } catch (error) {
       return indicator.down({ message: (error as Error).message });
     }
-  }
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -56,6 +56,7 @@ export function toResourceReadError(error: DomainError): ProtocolError {
     case 'SESSION_NOT_FOUND':
       return new ProtocolError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'ANALYSIS_NOT_FOUND':
+    case 'HANDOFF_NOT_FOUND':
       return new ProtocolError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'INVALID_ARGUMENT':
     case 'ENTRY_TOO_LARGE':
@@ -63,6 +64,10 @@ export function toResourceReadError(error: DomainError): ProtocolError {
       return new ProtocolError(ErrorCode.InvalidParams, error.message, { code });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':
+    case 'SESSION_HANDED_OFF':
+    case 'HANDOFF_NOT_FOR_AGENT':
+    case 'HANDOFF_ALREADY_PENDING':
+    case 'HANDOFF_INVALID_STATE':
       return new ProtocolError(ErrorCode.InternalError, error.message, { code });
     default:
       return assertNever(code);

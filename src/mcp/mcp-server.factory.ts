@@ -35,6 +35,7 @@ const INSTRUCTIONS = [
   'Baton keeps a coding session\'s state across agents and hands it over.',
   'Start with register_session, record what happens with update_context (decisions, todos, code changes, errors, ...),',
   'read it back with get_context or the handoff://sessions/{sessionKey}/context resource, and subscribe to that resource to hear of new entries.',
+  'To pass the work on, request_handoff; to pick work up, subscribe to handoff://agents/{yourAgentId}/handoffs, then list_handoffs and accept_handoff.',
 ].join(' ');
 
 // Builds one low-level MCP Server per MCP session, wired to the tools and

@@ -46,11 +46,13 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private deliver(event: DomainEvent): void {
-    const changed = this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []);
+    const changed = new Set(this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []).map(canonicalUri));
+    if (changed.size === 0 && !LIST_CHANGING_EVENTS.has(event.type)) return;
     for (const subscriber of this.subscribers) {
       if (subscriber.namespace !== event.namespace) continue;
-      for (const uri of changed) {
-        if (subscriber.uris.has(uri)) this.send(subscriber, () => subscriber.server.sendResourceUpdated({ uri }));
+      // Each subscriber hears of the URI as it subscribed to it.
+      for (const uri of subscriber.uris) {
+        if (changed.has(canonicalUri(uri))) this.send(subscriber, () => subscriber.server.sendResourceUpdated({ uri }));
       }
       if (LIST_CHANGING_EVENTS.has(event.type)) this.send(subscriber, () => subscriber.server.sendResourceListChanged());
     }
@@ -64,5 +66,17 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   onModuleDestroy(): void {
     this.stopListening?.();
     this.subscribers.clear();
+  }
+}
+
+// A subscription names a resource, not one rendering of its URI: the query
+// (page, filter) is ignored and percent-encoding undone, so
+// handoff://agents/a%40b/handoffs?status=pending matches handoff://agents/a@b/handoffs.
+export function canonicalUri(uri: string): string {
+  const path = uri.split('?', 1)[0] ?? '';
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
   }
 }

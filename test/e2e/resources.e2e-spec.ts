@@ -1,8 +1,8 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
 import { registerSession } from 'test/factories/session.factory.js';
 import { connectHttpClient, connectStdioClient, startHttpBaton, type RunningHttpBaton } from 'test/support/baton-app.js';
+import { watchUpdates } from 'test/support/notifications.js';
 import { callOk, readJson } from 'test/support/tool-calls.js';
 
 let baton: RunningHttpBaton;
@@ -19,24 +19,6 @@ const transports: [string, () => Promise<Client>][] = [
   ['Streamable HTTP', () => connectHttpClient(baton.url)],
   ['stdio', () => connectStdioClient()],
 ];
-
-// Collects notifications/resources/updated URIs as they arrive.
-function watchUpdates(client: Client): { uris: string[]; next(uri: string, timeoutMs?: number): Promise<void> } {
-  const uris: string[] = [];
-  const waiters: { uri: string; resolve: () => void }[] = [];
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
-    uris.push(notification.params.uri);
-    for (const waiter of waiters.filter((w) => w.uri === notification.params.uri)) waiter.resolve();
-  });
-  return {
-    uris,
-    next: (uri, timeoutMs = 5_000) =>
-      new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no notifications/resources/updated for ${uri} within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push({ uri, resolve: () => (clearTimeout(timer), resolve()) });
-      }),
-  };
-}
 
 describe.each(transports)('resources over %s', (_name, connect) => {
   let client: Client;

@@ -1,11 +1,9 @@
 import { loadConfig } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 
-// Kept apart from baton-app.ts so that platform tests can load settings
-// without importing the whole application (and every feature's job
-// declarations with it).
-
-// Settings of the e2e run (set by global-setup), plus any overrides.
+// Settings of the e2e run (set by global-setup), plus any overrides. Apart
+// from baton-app.ts so that tests booting a few platform modules do not
+// import every feature (and the jobs they declare).
 export function testSettings(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: required('BATON_E2E_DATABASE_URL'),

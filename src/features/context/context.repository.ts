@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { ContextEntry as EntryRow } from 'src/platform/database/generated/client.js';
 import { isUniqueViolation } from 'src/platform/database/pg-errors.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
-import type { AppendedEntry, EntryRecord, EntryType, NewEntry } from 'src/features/context/context.types.js';
+import type { AppendedEntry, EntryOutline, EntryRecord, EntryType, NewEntry } from 'src/features/context/context.types.js';
 
 @Injectable()
 export class ContextRepository {
@@ -14,7 +14,7 @@ export class ContextRepository {
   // insert the entry. The row lock serialises appends per session, and the
   // statement is atomic, so sequences stay strictly increasing and gapless.
   // Returns null when nothing was written: the session is missing, read-only,
-  // or a ref points at or past the new entry.
+  // handed off by the appending agent, or a ref points at or past the new entry.
   async append(entry: NewEntry): Promise<AppendedEntry | null> {
     const rows = await this.prisma.$queryRaw<{ id: string; sequence: number; previous_status: string }[]>`
       WITH target AS (
@@ -26,6 +26,7 @@ export class ContextRepository {
         SET last_sequence = s.last_sequence + 1, last_activity_at = ${entry.at}::timestamptz, status = 'active'
         FROM target t
         WHERE s.id = t.id AND t.status IN ('active', 'dormant') AND ${entry.highestRef}::int <= s.last_sequence
+          AND (${entry.agentId}::text IS NULL OR s.agent_id = ${entry.agentId}::text OR NOT (${entry.agentId}::text = ANY(coalesce(s.handed_off_agent_ids, '{}'))))
         RETURNING s.id, s.last_sequence, t.status AS previous_status
       ), reactivation AS (
         INSERT INTO session_events (session_id, from_status, to_status, reason, at)
@@ -65,6 +66,25 @@ export class ContextRepository {
       take: limit,
     });
     return rows.map(toEntryRecord);
+  }
+
+  // Every entry of a session without its content, in order. One JSON value
+  // instead of thousands of rows: the driver decodes it in one go, which is
+  // what makes this fast for sessions of thousands of entries.
+  async outline(sessionId: string): Promise<EntryOutline[]> {
+    const rows = await this.prisma.$queryRaw<{ outline: string }[]>`
+      SELECT coalesce(json_agg(json_build_array(sequence, type, metadata, token_count, (extract(epoch FROM created_at) * 1000)::bigint) ORDER BY sequence), '[]')::text AS outline
+      FROM context_entries WHERE session_id = ${sessionId}::uuid`;
+    const tuples = JSON.parse(rows[0]?.outline ?? '[]') as [number, EntryType, Record<string, unknown> | null, number, number][];
+    return tuples.map(([sequence, type, metadata, tokenCount, at]) => ({ sequence, type, metadata: metadata ?? {}, tokenCount, createdAt: new Date(at) }));
+  }
+
+  // The first `maxChars` characters of the content of some entries.
+  async contents(sessionId: string, sequences: number[], maxChars: number): Promise<Map<number, string>> {
+    if (sequences.length === 0) return new Map();
+    const rows = await this.prisma.$queryRaw<{ sequence: number; content: string }[]>`
+      SELECT sequence, left(content, ${maxChars}::int) AS content FROM context_entries WHERE session_id = ${sessionId}::uuid AND sequence = ANY(${sequences}::int[])`;
+    return new Map(rows.map((r) => [r.sequence, r.content]));
   }
 }
 

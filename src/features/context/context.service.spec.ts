@@ -26,6 +26,7 @@ const SESSION: SessionRecord = {
   lastActivityAt: NOW,
   expiresAt: NOW,
   archivedAt: null,
+  handedOffAgentIds: [],
 };
 
 function entry(overrides: Partial<EntryRecord> = {}): EntryRecord {

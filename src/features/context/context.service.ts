@@ -9,7 +9,7 @@ import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ContextRepository } from 'src/features/context/context.repository.js';
-import { ENTRY_TYPES, type AppendEntryInput, type AppendResult, type ContextPage, type ContextQuery, type EntryRecord, type NewEntry } from 'src/features/context/context.types.js';
+import { ENTRY_TYPES, type AppendEntryInput, type AppendResult, type ContextPage, type ContextQuery, type EntryOutline, type EntryRecord, type NewEntry } from 'src/features/context/context.types.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 
 export const CONTEXT_EVENTS = { appended: 'context.appended', reactivated: 'session.status_changed' } as const;
@@ -54,6 +54,7 @@ export class ContextService {
       tokenCount: countTextTokens(input.content),
       contentHash,
       idempotencyKey: input.idempotencyKey ?? null,
+      agentId: input.agentId ?? null,
       highestRef: refs.length > 0 ? Math.max(...refs) : 0,
       at: this.clock.now(),
     };
@@ -62,7 +63,7 @@ export class ContextService {
       const original = await this.entries.findByIdempotencyKey(namespace, input.sessionKey, input.idempotencyKey as string);
       if (original) return this.replay(namespace, input, original, contentHash);
     }
-    if (appended === null || appended === 'duplicate') throw await this.explainRejectedAppend(namespace, input.sessionKey, entry.highestRef);
+    if (appended === null || appended === 'duplicate') throw await this.explainRejectedAppend(namespace, input.sessionKey, entry.highestRef, entry.agentId);
 
     const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
     this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
@@ -85,6 +86,16 @@ export class ContextService {
     return { sessionKey: session.sessionKey, entries, nextAfterSequence: rows.length > limit ? (entries.at(-1)?.sequence ?? null) : null };
   }
 
+  // The ledger without contents, for readers that derive its state.
+  async outline(sessionId: string): Promise<EntryOutline[]> {
+    return this.entries.outline(sessionId);
+  }
+
+  // Contents of some entries, each cut to at most maxChars characters.
+  async contents(sessionId: string, sequences: number[], maxChars: number): Promise<Map<number, string>> {
+    return this.entries.contents(sessionId, sequences, maxChars);
+  }
+
   // A retry with a known idempotency key returns the original entry, provided
   // it is the same entry; reusing a key for different content is a mistake
   // the caller must hear about.
@@ -96,9 +107,9 @@ export class ContextService {
     return { sessionKey: input.sessionKey, sequence: original.sequence, entryId: original.id, tokenCount: original.tokenCount, sessionStatus: session.status, duplicate: true };
   }
 
-  private async explainRejectedAppend(namespace: string, sessionKey: string, highestRef: number): Promise<Error> {
+  private async explainRejectedAppend(namespace: string, sessionKey: string, highestRef: number, agentId: string | null): Promise<Error> {
     const session = await this.sessions.findByKey(namespace, sessionKey);
-    const unwritable = this.sessions.explainUnwritable(session, sessionKey);
+    const unwritable = this.sessions.explainUnwritable(session, sessionKey, agentId);
     if (unwritable) return unwritable;
     return new ContextError(ContextErrorCode.InvalidArgument, `metadata.refs names sequence ${highestRef}, but the session's last entry is ${session?.lastSequence ?? 0}; refs may only point at earlier entries.`);
   }

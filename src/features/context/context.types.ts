@@ -20,6 +20,9 @@ export interface EntryRecord {
 
 export interface AppendEntryInput {
   sessionKey: string;
+  // The appending agent, when it says who it is: an agent that handed the
+  // session off with a full handoff may no longer append.
+  agentId?: string;
   type: EntryType;
   content: string;
   metadata?: Record<string, unknown>;
@@ -36,6 +39,7 @@ export interface NewEntry {
   tokenCount: number;
   contentHash: string;
   idempotencyKey: string | null;
+  agentId: string | null;
   highestRef: number;
   at: Date;
 }
@@ -66,4 +70,14 @@ export interface ContextPage {
   sessionKey: string;
   entries: EntryRecord[];
   nextAfterSequence: number | null;
+}
+
+// An entry without its content: what a reader needs to work out the
+// ledger's state before deciding which contents to load.
+export interface EntryOutline {
+  sequence: number;
+  type: EntryType;
+  metadata: Record<string, unknown>;
+  tokenCount: number;
+  createdAt: Date;
 }

@@ -4,6 +4,7 @@ export enum SessionErrorCode {
   SessionExists = 'SESSION_EXISTS',
   SessionNotFound = 'SESSION_NOT_FOUND',
   SessionReadOnly = 'SESSION_READ_ONLY',
+  SessionHandedOff = 'SESSION_HANDED_OFF',
   InvalidArgument = 'INVALID_ARGUMENT',
 }
 
@@ -18,6 +19,14 @@ export class SessionError extends DomainError<SessionErrorCode> {
 
   static notFound(sessionKey: string): SessionError {
     return new SessionError(SessionErrorCode.SessionNotFound, `Session "${sessionKey}" does not exist in this namespace. Check the key, or open it with register_session.`, { sessionKey });
+  }
+
+  static handedOff(sessionKey: string, agentId: string, owner: string): SessionError {
+    return new SessionError(
+      SessionErrorCode.SessionHandedOff,
+      `Session "${sessionKey}" was handed off: ${agentId} passed it to ${owner} with a full handoff, so ${agentId} can no longer append to it. Read it as before; to keep working, register a session of your own or ask ${owner} for a handoff back.`,
+      { sessionKey, agentId, owner },
+    );
   }
 
   static readOnly(sessionKey: string, status: string): SessionError {

@@ -96,5 +96,6 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     lastActivityAt: row.lastActivityAt,
     expiresAt: row.expiresAt,
     archivedAt: row.archivedAt,
+    handedOffAgentIds: row.handedOffAgentIds,
   };
 }

@@ -11,7 +11,7 @@ import type { NewSession, SessionRecord } from 'src/features/sessions/sessions.t
 const NOW = new Date('2026-11-22T10:00:00.000Z');
 
 function record(session: NewSession): SessionRecord {
-  return { ...session, id: 'id-1', title: session.title ?? null, status: 'active', lastSequence: 0, lastActivityAt: session.createdAt, archivedAt: null };
+  return { ...session, id: 'id-1', title: session.title ?? null, status: 'active', lastSequence: 0, lastActivityAt: session.createdAt, archivedAt: null, handedOffAgentIds: [] };
 }
 
 function setup() {

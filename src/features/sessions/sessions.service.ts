@@ -6,6 +6,7 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from 'src/platform/pagination/keyset-cursor.js';
 import { SessionError, SessionErrorCode } from 'src/features/sessions/sessions.errors.js';
 import { SessionsRepository } from 'src/features/sessions/sessions.repository.js';
 import {
@@ -71,10 +72,12 @@ export class SessionsService {
     return { session, events: await this.sessions.findEvents(session.id) };
   }
 
-  // Why a write to this session cannot happen, or null when it can.
-  explainUnwritable(session: SessionRecord | null, sessionKey: string): SessionError | null {
+  // Why a write to this session (by this agent, when known) cannot happen,
+  // or null when it can.
+  explainUnwritable(session: SessionRecord | null, sessionKey: string, agentId?: string | null): SessionError | null {
     if (!session) return SessionError.notFound(sessionKey);
     if (!WRITABLE_STATUSES.includes(session.status)) return SessionError.readOnly(sessionKey, session.status);
+    if (agentId && agentId !== session.agentId && session.handedOffAgentIds.includes(agentId)) return SessionError.handedOff(sessionKey, agentId, session.agentId);
     return null;
   }
 
@@ -88,7 +91,7 @@ export class SessionsService {
     const rows = await this.sessions.listPage(namespace, { status: query.status, agentId: query.agentId }, limit + 1, after);
     const sessions = rows.slice(0, limit);
     const last = sessions.at(-1);
-    return { sessions, nextCursor: rows.length > limit && last ? encodeCursor({ lastActivityAt: last.lastActivityAt, id: last.id }) : null };
+    return { sessions, nextCursor: rows.length > limit && last ? encodeKeysetCursor({ at: last.lastActivityAt, id: last.id }) : null };
   }
 
   async completeKeys(namespace: string, prefix: string): Promise<string[]> {
@@ -109,17 +112,8 @@ function generateSessionKey(): string {
   return `s-${randomBytes(12).toString('base64url')}`;
 }
 
-function encodeCursor(cursor: SessionCursor): string {
-  return Buffer.from(JSON.stringify([cursor.lastActivityAt.toISOString(), cursor.id])).toString('base64url');
-}
-
 function decodeCursor(cursor: string): SessionCursor {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const lastActivityAt = new Date(at);
-    if (Number.isNaN(lastActivityAt.getTime()) || typeof id !== 'string') throw new Error('bad cursor');
-    return { lastActivityAt, id };
-  } catch {
-    throw new SessionError(SessionErrorCode.InvalidArgument, 'cursor is not one Baton issued: pass the nextCursor of a previous list_sessions result, or leave it out for the first page.');
-  }
+  const position = decodeKeysetCursor(cursor);
+  if (!position) throw new SessionError(SessionErrorCode.InvalidArgument, 'cursor is not one Baton issued: pass the nextCursor of a previous list_sessions result, or leave it out for the first page.');
+  return { lastActivityAt: position.at, id: position.id };
 }

@@ -28,6 +28,8 @@ export interface SessionRecord {
   lastActivityAt: Date;
   expiresAt: Date;
   archivedAt: Date | null;
+  // Agents that handed the session off (accepted full handoffs), oldest first.
+  handedOffAgentIds: string[];
 }
 
 export interface SessionEventRecord {

@@ -19,6 +19,12 @@ const input = z
       .optional()
       .describe('JSON details. refs: [sequence, ...] points at earlier entries this one closes, resolves or supersedes (e.g. a todo marked done, a decision replaced); files: [path, ...] for code changes'),
     idempotencyKey: z.string().min(1).max(256).optional().describe('Retry-safe key: sending the same key again returns the original entry instead of a duplicate'),
+    agentId: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe('Who is appending (your agent id, as in register_session). Give it: after you hand the session off with a full_handoff, your appends are refused with SESSION_HANDED_OFF instead of mixing into the new owner\'s work'),
   })
   .strict();
 
@@ -39,7 +45,8 @@ export class UpdateContextTool implements ToolDefinition<typeof input, typeof ou
   readonly description =
     'Record one typed entry in a session\'s ledger: a decision and its reason, a todo, a code change, a command run, an error and what was tried, a note. ' +
     'Entries are ordered by sequence; use metadata.refs to close a todo or supersede a decision. Send an idempotencyKey when you may retry. ' +
-    'Appending to a dormant session reactivates it; expired and archived sessions are read-only (SESSION_READ_ONLY). Entries above the size limit fail with ENTRY_TOO_LARGE.';
+    'Appending to a dormant session reactivates it; expired and archived sessions are read-only (SESSION_READ_ONLY). Entries above the size limit fail with ENTRY_TOO_LARGE. ' +
+    'Pass your agentId: an agent that handed the session to another with an accepted full_handoff gets SESSION_HANDED_OFF.';
   readonly input = input;
   readonly output = output;
   readonly annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };

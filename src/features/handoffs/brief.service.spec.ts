@@ -1,0 +1,86 @@
+import { jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+
+import type { BatonConfig } from 'src/config/config.schema.js';
+import type { CacheService } from 'src/platform/cache/cache.service.js';
+import { SecretRedactor } from 'src/platform/secrets/secret-redactor.js';
+import type { BriefCondenser } from 'src/features/handoffs/brief-condenser.js';
+import { BriefService } from 'src/features/handoffs/brief.service.js';
+import type { CodebaseHighlightsProvider } from 'src/features/handoffs/codebase-highlights.provider.js';
+import type { HandoffPackage } from 'src/features/handoffs/handoffs.types.js';
+import { HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js';
+import type { ContextService } from 'src/features/context/context.service.js';
+import type { EntryOutline } from 'src/features/context/context.types.js';
+import { sessionRecord } from 'test/factories/session-record.factory.js';
+
+const AT = new Date('2026-11-20T10:00:00Z');
+const TOKEN = ['ghp', '16C7e42F292c6912E7710c838347Ae178B4a'].join('_');
+
+const session = sessionRecord({ repository: { branch: 'main', remote: `https://x:${TOKEN}@github.com/acme/api.git` }, lastSequence: 3 });
+
+const outline: EntryOutline[] = [
+  { sequence: 1, type: 'todo', metadata: {}, tokenCount: 12, createdAt: AT },
+  { sequence: 2, type: 'code_change', metadata: { files: ['src/auth/session.ts'] }, tokenCount: 8, createdAt: AT },
+  { sequence: 3, type: 'decision', metadata: {}, tokenCount: 9, createdAt: AT },
+];
+const contents = new Map([
+  [1, `Rotate the CI token ${TOKEN}`],
+  [2, 'Await the refresh promise in session.ts'],
+  [3, 'Keep real timers in the session tests'],
+]);
+
+function setup(options: { highlights?: CodebaseHighlightsProvider; condenser?: BriefCondenser } = {}) {
+  const context = { outline: jest.fn(async () => outline), contents: jest.fn(async () => contents) };
+  const keys: string[] = [];
+  const cache = {
+    getOrCompute: jest.fn(async (_cache: string, key: string, _ttl: number, compute: () => Promise<unknown>) => {
+      keys.push(key);
+      return { value: await compute(), hit: false };
+    }),
+  };
+  const config = { cache: { briefTtlSeconds: 900, dormantBriefTtlSeconds: 60 } } as BatonConfig;
+  const service = new BriefService(context as unknown as ContextService, new HandoffPackageBuilder(), new SecretRedactor(), cache as unknown as CacheService, config, options.highlights, options.condenser);
+  return { service, cache, keys };
+}
+
+// The services log through Nest's logger; a unit run stays quiet.
+beforeAll(() => Logger.overrideLogger(false));
+
+describe('BriefService', () => {
+  it('redacts secrets in contents, the repository anchor and the instructions before building', async () => {
+    const { service } = setup();
+    const { package: pkg, touchedFiles } = await service.brief('handoff-brief', session, 1000, { type: 'context_transfer', fromAgentId: 'claude@laptop', targetAgentId: 'codex@ci', instructions: `use ${TOKEN}` });
+    expect(JSON.stringify(pkg)).not.toContain(TOKEN);
+    expect(pkg.openTodos[0]?.quoted).toBe('Rotate the CI token [REDACTED:GITHUB_TOKEN]');
+    expect(pkg.redactions.count).toBe(3);
+    expect(touchedFiles).toEqual(['src/auth/session.ts']);
+  });
+
+  it('keys the cache by ledger version and uses the shorter TTL for sessions that are not active', async () => {
+    const { service, cache, keys } = setup();
+    await service.brief('session-summary', session, 1000, null);
+    await service.brief('session-summary', { ...session, lastSequence: 4 }, 1000, null);
+    await service.brief('session-summary', { ...session, status: 'dormant' }, 1000, null);
+    expect(new Set(keys).size).toBe(3);
+    expect(cache.getOrCompute.mock.calls.map((c) => c[2])).toEqual([900, 900, 60]);
+  });
+
+  it('builds without highlights when the provider fails, and shows them when it answers', async () => {
+    const failing = { highlightsFor: jest.fn(async () => Promise.reject(new Error('no analysis'))) };
+    expect((await setup({ highlights: failing }).service.brief('session-summary', session, 1000, null)).package.codebaseHighlights).toEqual([]);
+    const working = { highlightsFor: jest.fn(async () => [{ path: 'src/auth/session.ts', summary: 'refresh flow; 3 callers', score: 0.9 }]) };
+    const { package: pkg } = await setup({ highlights: working }).service.brief('session-summary', session, 1000, null);
+    expect(pkg.codebaseHighlights).toEqual([{ path: 'src/auth/session.ts', summary: 'refresh flow; 3 callers', score: 0.9 }]);
+    expect(working.highlightsFor).toHaveBeenCalledWith(expect.objectContaining({ files: ['src/auth/session.ts'], sessionKey: 'fix-login' }));
+  });
+
+  it('takes a condensed package within budget, and keeps the deterministic one otherwise', async () => {
+    const shorter = (pkg: HandoffPackage): HandoffPackage => ({ ...pkg, mode: 'condensed' as 'deterministic', markdown: '# short' });
+    const good = { condense: jest.fn(async ({ package: pkg }: { package: HandoffPackage }) => shorter(pkg)) };
+    expect((await setup({ condenser: good }).service.brief('session-summary', session, 1000, null)).package.markdown).toBe('# short');
+    const tooLong = { condense: jest.fn(async ({ package: pkg }: { package: HandoffPackage }) => ({ ...pkg, markdown: 'word '.repeat(2000) })) };
+    expect((await setup({ condenser: tooLong }).service.brief('session-summary', session, 1000, null)).package.mode).toBe('deterministic');
+    const failing = { condense: jest.fn(async () => Promise.reject(new Error('timeout'))) };
+    expect((await setup({ condenser: failing }).service.brief('session-summary', session, 1000, null)).package.mode).toBe('deterministic');
+  });
+});

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+
+import { McpResource, type ResourceDefinition, type ResourceListPage } from 'src/mcp/mcp-resource.js';
+import { CacheService } from 'src/platform/cache/cache.service.js';
+
+export const CACHE_STATS_URI = 'handoff://cache';
+
+// handoff://cache: hit and miss counts of the brief and summary caches in
+// this Baton process since it started.
+@Injectable()
+@McpResource()
+export class CacheStatsResource implements ResourceDefinition {
+  readonly name = 'cache-stats';
+  readonly title = 'Brief cache statistics';
+  readonly description = 'Hits, misses and errors of the brief and summary caches of this Baton process since it started, and whether Redis answers. Errors mean the value was computed instead.';
+  readonly uriTemplate = CACHE_STATS_URI;
+
+  constructor(private readonly cache: CacheService) {}
+
+  list(): Promise<ResourceListPage> {
+    return Promise.resolve({ resources: [{ uri: CACHE_STATS_URI, name: this.name, title: this.title, description: this.description, mimeType: 'application/json' }] });
+  }
+
+  read(): Promise<unknown> {
+    return Promise.resolve(this.cache.stats());
+  }
+}

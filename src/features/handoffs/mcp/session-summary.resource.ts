@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+
+import type { McpCaller } from 'src/mcp/mcp-caller.js';
+import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
+import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
+import { HandoffError, HandoffErrorCode } from 'src/features/handoffs/handoffs.errors.js';
+import { HANDOFF_EVENTS, HandoffsService } from 'src/features/handoffs/handoffs.service.js';
+import { sessionSummaryUri } from 'src/features/handoffs/mcp/handoff.schemas.js';
+import { CONTEXT_EVENTS } from 'src/features/context/context.service.js';
+import { SessionsService } from 'src/features/sessions/sessions.service.js';
+
+// What changes a session's brief: a new entry, a new status, a new owner.
+const CHANGING = new Set<string>([CONTEXT_EVENTS.appended, CONTEXT_EVENTS.reactivated, HANDOFF_EVENTS.accepted]);
+
+// handoff://sessions/{sessionKey}/summary: the session's current brief, the
+// package a handoff would carry now (without handoff instructions).
+@Injectable()
+@McpResource()
+export class SessionSummaryResource implements ResourceDefinition {
+  readonly name = 'session-summary';
+  readonly title = 'Session summary';
+  readonly description = 'The session\'s current brief within a token budget (?tokenBudget=N, server default otherwise): goal and state, open todos, decisions in force, errors and what was tried, files, and pointers to the rest. Subscribe to hear when it changes.';
+  readonly uriTemplate = 'handoff://sessions/{sessionKey}/summary';
+  readonly queryParameters = ['tokenBudget'] as const;
+
+  constructor(
+    private readonly handoffs: HandoffsService,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  async complete(variable: string, value: string, caller: McpCaller): Promise<string[]> {
+    return variable === 'sessionKey' ? this.sessions.completeKeys(caller.namespace, value) : [];
+  }
+
+  async read(variables: Record<string, string>, query: URLSearchParams, caller: McpCaller): Promise<unknown> {
+    const raw = query.get('tokenBudget');
+    if (raw !== null && !/^\d+$/.test(raw)) throw new HandoffError(HandoffErrorCode.InvalidArgument, `tokenBudget=${raw} is not a whole number of tokens.`);
+    return this.handoffs.summary(caller.namespace, variables.sessionKey ?? '', raw === null ? undefined : Number(raw));
+  }
+
+  changedUris(event: DomainEvent): string[] {
+    return CHANGING.has(event.type) && event.subject.sessionKey !== undefined ? [sessionSummaryUri(event.subject.sessionKey)] : [];
+  }
+}

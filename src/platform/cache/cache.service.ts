@@ -1,0 +1,115 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+
+import { BATON_CONFIG } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+import { withTimeout } from 'src/platform/async/with-timeout.js';
+import { RedisService } from 'src/platform/redis/redis.service.js';
+
+export interface CacheCounts {
+  hits: number;
+  misses: number;
+  // Reads or writes that failed or timed out; the value was computed instead.
+  errors: number;
+}
+
+export interface CacheStats {
+  since: string;
+  available: boolean;
+  caches: Record<string, CacheCounts & { hitRate: number | null }>;
+}
+
+export interface Cached<T> {
+  value: T;
+  hit: boolean;
+}
+
+// A read-through cache of JSON values in Redis. The cache only ever saves
+// work: when Redis is down, slow or returns garbage, the value is computed
+// and the call succeeds. Keys should carry a version of what they were
+// computed from (e.g. a session's last sequence), so a change makes the old
+// value unreachable at once and the TTL only reclaims memory.
+@Injectable()
+export class CacheService implements OnModuleInit {
+  private readonly logger = new Logger(CacheService.name);
+  private readonly counts = new Map<string, CacheCounts>();
+  private readonly since = new Date();
+  private readonly client: Redis;
+  private available = true;
+
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+  ) {
+    // Fail fast instead of queueing commands until Redis comes back.
+    this.client = redis.connect('cache', { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: config.cache.timeoutMs });
+  }
+
+  // Commands fail fast while the connection is down, so give it a moment to
+  // come up at boot; Baton starts without the cache if it does not.
+  async onModuleInit(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    const ready = new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
+    await withTimeout(ready, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => {
+      this.available = false;
+      this.logger.warn('cache not reachable at start-up; values will be computed until it answers');
+    });
+  }
+
+  async getOrCompute<T>(cache: string, key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<Cached<T>> {
+    const counts = this.countsOf(cache);
+    const redisKey = this.redis.key('cache', cache, key);
+    const stored = await this.attempt(cache, () => this.client.get(redisKey));
+    if (stored.ok && stored.value !== null) {
+      const value = parse<T>(stored.value);
+      if (value !== undefined) {
+        counts.hits++;
+        this.logger.debug({ cache, hit: true }, 'cache hit');
+        return { value: value.parsed, hit: true };
+      }
+    }
+    if (stored.ok) counts.misses++;
+    this.logger.debug({ cache, hit: false }, 'cache miss');
+    const value = await compute();
+    if (stored.ok) await this.attempt(cache, () => this.client.set(redisKey, JSON.stringify(value), 'EX', Math.max(1, Math.round(ttlSeconds))));
+    return { value, hit: false };
+  }
+
+  stats(): CacheStats {
+    const caches: CacheStats['caches'] = {};
+    for (const [name, c] of this.counts) caches[name] = { ...c, hitRate: c.hits + c.misses > 0 ? c.hits / (c.hits + c.misses) : null };
+    return { since: this.since.toISOString(), available: this.available, caches };
+  }
+
+  private countsOf(cache: string): CacheCounts {
+    let counts = this.counts.get(cache);
+    if (!counts) {
+      counts = { hits: 0, misses: 0, errors: 0 };
+      this.counts.set(cache, counts);
+    }
+    return counts;
+  }
+
+  private async attempt<R>(cache: string, operation: () => Promise<R>): Promise<{ ok: true; value: R } | { ok: false }> {
+    try {
+      const value = await withTimeout(operation(), this.config.cache.timeoutMs);
+      if (!this.available) this.logger.log({ cache }, 'cache available again');
+      this.available = true;
+      return { ok: true, value };
+    } catch (error) {
+      this.countsOf(cache).errors++;
+      // One warning per outage, not one per call.
+      if (this.available) this.logger.warn({ cache, err: (error as Error).message }, 'cache unavailable; computing values until it answers again');
+      this.available = false;
+      return { ok: false };
+    }
+  }
+}
+
+function parse<T>(text: string): { parsed: T } | undefined {
+  try {
+    return { parsed: JSON.parse(text) as T };
+  } catch {
+    return undefined;
+  }
+}
