@@ -7,14 +7,6 @@ export enum CodebaseErrorCode {
 }
 
 export class CodebaseError extends DomainError<CodebaseErrorCode> {
-  constructor(
-    readonly code: CodebaseErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-  }
-
   static notFound(sessionKey: string, analysisId: string): CodebaseError {
     return new CodebaseError(
       CodebaseErrorCode.AnalysisNotFound,

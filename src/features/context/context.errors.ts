@@ -5,12 +5,4 @@ export enum ContextErrorCode {
   InvalidArgument = 'INVALID_ARGUMENT',
 }
 
-export class ContextError extends DomainError<ContextErrorCode> {
-  constructor(
-    readonly code: ContextErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-  }
-}
+export class ContextError extends DomainError<ContextErrorCode> {}

@@ -9,14 +9,6 @@ export enum HandoffErrorCode {
 }
 
 export class HandoffError extends DomainError<HandoffErrorCode> {
-  constructor(
-    readonly code: HandoffErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-  }
-
   static notFound(handoffId: string): HandoffError {
     return new HandoffError(HandoffErrorCode.HandoffNotFound, `Handoff "${handoffId}" does not exist in this namespace. Use the handoffId from request_handoff, or list yours with list_handoffs.`, { handoffId });
   }

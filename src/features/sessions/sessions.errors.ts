@@ -9,14 +9,6 @@ export enum SessionErrorCode {
 }
 
 export class SessionError extends DomainError<SessionErrorCode> {
-  constructor(
-    readonly code: SessionErrorCode,
-    message: string,
-    details?: Record<string, unknown>,
-  ) {
-    super(message, details);
-  }
-
   static notFound(sessionKey: string): SessionError {
     return new SessionError(SessionErrorCode.SessionNotFound, `Session "${sessionKey}" does not exist in this namespace. Check the key, or open it with register_session.`, { sessionKey });
   }
