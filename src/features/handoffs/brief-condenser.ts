@@ -1,10 +1,9 @@
 import type { HandoffPackage } from 'src/features/handoffs/handoffs.types.js';
 
-// An optional step after the deterministic brief (e.g. an LLM condensing it).
-// It receives the deterministic package and may return another one; Baton
-// keeps the deterministic package when the step returns null, throws, or
-// returns a package above the budget. Registered under this token by the
-// feature that provides it, which also decides when it is on.
+// An optional step after the deterministic brief: a model condensing its
+// Markdown. BriefService keeps the deterministic package when the step
+// throws or returns text above the budget, and says so in the package.
+// Registered under this token by HandoffsModule when a model is configured.
 export const BRIEF_CONDENSER = Symbol('BRIEF_CONDENSER');
 
 export interface CondenseRequest {
@@ -12,6 +11,16 @@ export interface CondenseRequest {
   tokenBudget: number;
 }
 
+export interface CondensedBrief {
+  markdown: string;
+  provider: string;
+  model: string;
+  usage: { inputTokens: number; outputTokens: number };
+}
+
 export interface BriefCondenser {
-  condense(request: CondenseRequest): Promise<HandoffPackage | null>;
+  readonly provider: string;
+  readonly model: string;
+  // Throws when the model cannot be used; an error's `reason` names why.
+  condense(request: CondenseRequest): Promise<CondensedBrief>;
 }

@@ -74,13 +74,23 @@ describe('BriefService', () => {
     expect(working.highlightsFor).toHaveBeenCalledWith(expect.objectContaining({ files: ['src/auth/session.ts'], sessionKey: 'fix-login' }));
   });
 
-  it('takes a condensed package within budget, and keeps the deterministic one otherwise', async () => {
-    const shorter = (pkg: HandoffPackage): HandoffPackage => ({ ...pkg, mode: 'condensed' as 'deterministic', markdown: '# short' });
-    const good = { condense: jest.fn(async ({ package: pkg }: { package: HandoffPackage }) => shorter(pkg)) };
-    expect((await setup({ condenser: good }).service.brief('session-summary', session, 1000, null)).package.markdown).toBe('# short');
-    const tooLong = { condense: jest.fn(async ({ package: pkg }: { package: HandoffPackage }) => ({ ...pkg, markdown: 'word '.repeat(2000) })) };
-    expect((await setup({ condenser: tooLong }).service.brief('session-summary', session, 1000, null)).package.mode).toBe('deterministic');
-    const failing = { condense: jest.fn(async () => Promise.reject(new Error('timeout'))) };
-    expect((await setup({ condenser: failing }).service.brief('session-summary', session, 1000, null)).package.mode).toBe('deterministic');
+  it('takes a condensed brief within budget, and otherwise keeps the deterministic one and says why', async () => {
+    const usage = { inputTokens: 900, outputTokens: 40 };
+    const condenser = (condense: () => Promise<unknown>): BriefCondenser => ({ provider: 'openai', model: 'gpt-test', condense: jest.fn(condense) as BriefCondenser['condense'] });
+
+    const good = await setup({ condenser: condenser(async () => ({ markdown: '# short', provider: 'openai', model: 'gpt-test', usage })) }).service.brief('session-summary', session, 1000, null);
+    expect(good.package).toMatchObject({ mode: 'condensed', markdown: '# short', condensation: { outcome: 'condensed', provider: 'openai', model: 'gpt-test', usage, reason: null } });
+    expect(good.package.budget.packageTokens).toBeLessThan(10);
+
+    const tooLong = await setup({ condenser: condenser(async () => ({ markdown: 'word '.repeat(2000), provider: 'openai', model: 'gpt-test', usage })) }).service.brief('session-summary', session, 1000, null);
+    expect(tooLong.package).toMatchObject({ mode: 'deterministic', condensation: { outcome: 'fallback', reason: 'over_budget', usage } });
+
+    const timedOut = await setup({ condenser: condenser(async () => Promise.reject(Object.assign(new Error('slow'), { reason: 'timeout' }))) }).service.brief('session-summary', session, 1000, null);
+    expect(timedOut.package).toMatchObject({ mode: 'deterministic', condensation: { outcome: 'fallback', reason: 'timeout', usage: null } });
+    expect(timedOut.package.markdown).toContain('#');
+  });
+
+  it('leaves condensation out when no model is configured', async () => {
+    expect((await setup().service.brief('session-summary', session, 1000, null)).package).toMatchObject({ mode: 'deterministic', condensation: null });
   });
 });

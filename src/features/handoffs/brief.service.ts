@@ -10,7 +10,7 @@ import { SecretRedactor } from 'src/platform/secrets/secret-redactor.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { BRIEF_CONDENSER, type BriefCondenser } from 'src/features/handoffs/brief-condenser.js';
 import { CODEBASE_HIGHLIGHTS_PROVIDER, type CodebaseHighlightsProvider } from 'src/features/handoffs/codebase-highlights.provider.js';
-import type { CodebaseHighlight, HandoffEnvelope, HandoffPackage, LedgerEntry } from 'src/features/handoffs/handoffs.types.js';
+import type { CodebaseHighlight, HandoffEnvelope, HandoffPackage, LedgerEntry, PackageCondensation } from 'src/features/handoffs/handoffs.types.js';
 import { reduceLedger } from 'src/features/handoffs/ledger-state.reducer.js';
 import { CONTENT_PREFIX_CHARS, HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js';
 import { ContextService } from 'src/features/context/context.service.js';
@@ -122,14 +122,32 @@ export class BriefService {
     }
   }
 
+  // The model's Markdown replaces the deterministic one only when it fits the
+  // budget; either way the package says what happened and what it cost.
   private async condense(deterministic: HandoffPackage, tokenBudget: number): Promise<HandoffPackage> {
-    if (!this.condenser) return deterministic;
+    const condenser = this.condenser;
+    if (!condenser) return deterministic;
+    const fallback = (reason: string, usage: PackageCondensation['usage'] = null, model: string | null = condenser.model || null): HandoffPackage => ({
+      ...deterministic,
+      condensation: { outcome: 'fallback', provider: condenser.provider, model, usage, reason },
+    });
     try {
-      const condensed = await this.condenser.condense({ package: deterministic, tokenBudget });
-      if (condensed && countTextTokens(condensed.markdown) <= tokenBudget) return condensed;
+      const condensed = await condenser.condense({ package: deterministic, tokenBudget });
+      if (condensed.markdown === '') return fallback('empty', condensed.usage, condensed.model);
+      const tokens = countTextTokens(condensed.markdown);
+      if (tokens > tokenBudget) return fallback('over_budget', condensed.usage, condensed.model);
+      return {
+        ...deterministic,
+        mode: 'condensed',
+        markdown: condensed.markdown,
+        budget: { ...deterministic.budget, packageTokens: tokens },
+        condensation: { outcome: 'condensed', provider: condensed.provider, model: condensed.model, usage: condensed.usage, reason: null },
+      };
     } catch (error) {
-      this.logger.warn({ sessionKey: deterministic.session.sessionKey, err: (error as Error).message }, 'condensation failed; keeping the deterministic brief');
+      const reason = typeof (error as { reason?: unknown }).reason === 'string' ? (error as { reason: string }).reason : 'failed';
+      this.logger.warn({ sessionKey: deterministic.session.sessionKey, reason }, 'condensation failed; keeping the deterministic brief');
+      return fallback(reason);
     }
-    return deterministic;
   }
+
 }

@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 
+import { LlmClient } from 'src/platform/llm/llm-client.service.js';
+import { CodebaseModule } from 'src/features/codebase/codebase.module.js';
+import { CodebaseService } from 'src/features/codebase/codebase.service.js';
 import { ContextModule } from 'src/features/context/context.module.js';
+import { BRIEF_CONDENSER } from 'src/features/handoffs/brief-condenser.js';
+import { codebaseHighlightsFrom } from 'src/features/handoffs/codebase-highlights.adapter.js';
+import { CODEBASE_HIGHLIGHTS_PROVIDER } from 'src/features/handoffs/codebase-highlights.provider.js';
+import { LlmBriefCondenser } from 'src/features/handoffs/llm-brief.condenser.js';
 import { BriefService } from 'src/features/handoffs/brief.service.js';
 import { HandoffsRepository } from 'src/features/handoffs/handoffs.repository.js';
 import { HandoffsService } from 'src/features/handoffs/handoffs.service.js';
@@ -18,12 +25,15 @@ import { HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js'
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
 
 @Module({
-  imports: [SessionsModule, ContextModule],
+  imports: [SessionsModule, ContextModule, CodebaseModule],
   providers: [
     HandoffsRepository,
     HandoffsService,
     BriefService,
     HandoffPackageBuilder,
+    // Without a configured model the brief stays deterministic (null: no condenser).
+    { provide: BRIEF_CONDENSER, useFactory: (llm: LlmClient) => (llm.enabled ? new LlmBriefCondenser(llm) : null), inject: [LlmClient] },
+    { provide: CODEBASE_HIGHLIGHTS_PROVIDER, useFactory: codebaseHighlightsFrom, inject: [CodebaseService] },
     ExpireHandoffProcessor,
     RequestHandoffTool,
     ListHandoffsTool,

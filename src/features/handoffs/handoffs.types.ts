@@ -121,9 +121,21 @@ export interface HandoffEnvelope {
   instructions: string | null;
 }
 
+// What became of the optional model condensation of a package.
+export interface PackageCondensation {
+  // condensed: the Markdown was rewritten by the model within the budget;
+  // fallback: the model could not be used, the deterministic brief stands.
+  outcome: 'condensed' | 'fallback';
+  provider: string;
+  model: string | null;
+  usage: { inputTokens: number; outputTokens: number } | null;
+  // Why it fell back: disabled, timeout, circuit_open, failed, over_budget, empty.
+  reason: string | null;
+}
+
 export interface HandoffPackage {
   format: 'baton.handoff-package/1';
-  mode: 'deterministic';
+  mode: 'deterministic' | 'condensed';
   notice: string;
   session: {
     sessionKey: string;
@@ -157,6 +169,8 @@ export interface HandoffPackage {
   budget: { tokenBudget: number; packageTokens: number; tokenizer: string };
   redactions: { count: number; kinds: Record<string, number> };
   builtThroughSequence: number;
+  // null when no model is configured.
+  condensation: PackageCondensation | null;
   markdown: string;
 }
 

@@ -255,6 +255,7 @@ export class HandoffPackageBuilder {
       budget: { tokenBudget: input.tokenBudget, packageTokens: 0, tokenizer: TOKENIZER_NAME },
       redactions: input.redactions,
       builtThroughSequence: state.lastSequence,
+      condensation: null,
     };
   }
 

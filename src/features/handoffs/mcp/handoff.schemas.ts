@@ -20,7 +20,7 @@ const QuotedEntrySchema = z.object({
 
 export const HandoffPackageSchema = z.object({
   format: z.literal('baton.handoff-package/1'),
-  mode: z.string().describe('"deterministic": built from the ledger by fixed rules'),
+  mode: z.enum(['deterministic', 'condensed']).describe('"deterministic": built from the ledger by fixed rules; "condensed": the Markdown was condensed by the configured model (the JSON items stay deterministic)'),
   notice: z.string(),
   session: z.object({
     sessionKey: z.string(),
@@ -60,6 +60,16 @@ export const HandoffPackageSchema = z.object({
   budget: z.object({ tokenBudget: z.number().int(), packageTokens: z.number().int().describe('Tokens of the Markdown rendering, never above tokenBudget'), tokenizer: z.string() }),
   redactions: z.object({ count: z.number().int(), kinds: z.record(z.string(), z.number().int()) }),
   builtThroughSequence: z.number().int(),
+  condensation: z
+    .object({
+      outcome: z.enum(['condensed', 'fallback']),
+      provider: z.string(),
+      model: z.string().nullable(),
+      usage: z.object({ inputTokens: z.number().int(), outputTokens: z.number().int() }).nullable().describe('Tokens the model call used, as the provider counted them'),
+      reason: z.string().nullable().describe('Why the deterministic brief was kept: timeout, circuit_open, failed, over_budget, empty'),
+    })
+    .nullable()
+    .describe('Model condensation of the Markdown; null when no model is configured'),
   markdown: z.string().describe('The same package as a Markdown brief, within the token budget'),
 });
 
