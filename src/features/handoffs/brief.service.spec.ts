@@ -7,7 +7,6 @@ import { SecretRedactor } from 'src/platform/secrets/secret-redactor.js';
 import type { BriefCondenser } from 'src/features/handoffs/brief-condenser.js';
 import { BriefService } from 'src/features/handoffs/brief.service.js';
 import type { CodebaseHighlightsProvider } from 'src/features/handoffs/codebase-highlights.provider.js';
-import type { HandoffPackage } from 'src/features/handoffs/handoffs.types.js';
 import { HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js';
 import type { ContextService } from 'src/features/context/context.service.js';
 import type { EntryOutline } from 'src/features/context/context.types.js';

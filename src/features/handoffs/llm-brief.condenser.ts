@@ -1,4 +1,4 @@
-import { LlmClient } from 'src/platform/llm/llm-client.service.js';
+import type { LlmClient } from 'src/platform/llm/llm-client.service.js';
 import type { BriefCondenser, CondensedBrief, CondenseRequest } from 'src/features/handoffs/brief-condenser.js';
 
 const SYSTEM_PROMPT = [
