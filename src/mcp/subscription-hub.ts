@@ -8,7 +8,13 @@ interface Subscriber {
   readonly server: Server;
   readonly namespace: string;
   readonly uris: Set<string>;
+  // Changes heard but not yet sent; see COALESCE_MS.
+  readonly pending: { uris: Set<string>; listChanged: boolean; timer?: NodeJS.Timeout };
 }
+
+// A burst of events (a sweep transitioning thousands of sessions) becomes
+// one notification per URI per subscriber instead of thousands.
+const COALESCE_MS = 10;
 
 export const LIST_CHANGING_EVENTS = new Set(['session.created', 'session.status_changed']);
 
@@ -31,12 +37,13 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   attach(server: Server, namespace: string): Subscriber {
-    const subscriber: Subscriber = { server, namespace, uris: new Set() };
+    const subscriber: Subscriber = { server, namespace, uris: new Set(), pending: { uris: new Set(), listChanged: false } };
     this.subscribers.add(subscriber);
     return subscriber;
   }
 
   detach(subscriber: Subscriber): void {
+    clearTimeout(subscriber.pending.timer);
     this.subscribers.delete(subscriber);
   }
 
@@ -44,11 +51,23 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     const changed = this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []);
     for (const subscriber of this.subscribers) {
       if (subscriber.namespace !== event.namespace) continue;
-      for (const uri of changed) {
-        if (subscriber.uris.has(uri)) this.send(subscriber, () => subscriber.server.sendResourceUpdated({ uri }));
-      }
-      if (LIST_CHANGING_EVENTS.has(event.type)) this.send(subscriber, () => subscriber.server.sendResourceListChanged());
+      const pending = subscriber.pending;
+      for (const uri of changed) if (subscriber.uris.has(uri)) pending.uris.add(uri);
+      if (LIST_CHANGING_EVENTS.has(event.type)) pending.listChanged = true;
+      if ((pending.uris.size > 0 || pending.listChanged) && !pending.timer) pending.timer = setTimeout(() => this.flush(subscriber), COALESCE_MS);
     }
+  }
+
+  private flush(subscriber: Subscriber): void {
+    const pending = subscriber.pending;
+    const uris = [...pending.uris];
+    const listChanged = pending.listChanged;
+    pending.uris.clear();
+    pending.listChanged = false;
+    pending.timer = undefined;
+    // Unsubscribed meanwhile: the client no longer wants to hear of it.
+    for (const uri of uris) if (subscriber.uris.has(uri)) this.send(subscriber, () => subscriber.server.sendResourceUpdated({ uri }));
+    if (listChanged) this.send(subscriber, () => subscriber.server.sendResourceListChanged());
   }
 
   private send(subscriber: Subscriber, notify: () => Promise<void>): void {
@@ -58,6 +77,7 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
 
   onModuleDestroy(): void {
     this.stopListening?.();
+    for (const subscriber of this.subscribers) clearTimeout(subscriber.pending.timer);
     this.subscribers.clear();
   }
 }

@@ -7,7 +7,7 @@ import { QueueModule } from 'src/platform/queue/queue.module.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
-import { testConfig } from 'test/support/baton-app.js';
+import { testConfig } from 'test/support/test-config.js';
 
 const EchoJob = defineJob<{ word: string }>('test-queue', 'echo');
 const seen: { word: string; attempt: number }[] = [];

@@ -7,24 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createHttpApplication } from 'src/bootstrap.js';
-import { loadConfig } from 'src/config/config.loader.js';
-import type { BatonConfig } from 'src/config/config.schema.js';
-
-// Settings of the e2e run (set by global-setup), plus any overrides.
-export function testSettings(overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    DATABASE_URL: required('BATON_E2E_DATABASE_URL'),
-    REDIS_URL: required('BATON_E2E_REDIS_URL'),
-    BATON_REDIS_PREFIX: required('BATON_E2E_REDIS_PREFIX'),
-    BATON_LOG_LEVEL: process.env.BATON_TEST_LOG_LEVEL ?? 'warn',
-    BATON_HTTP_PORT: '1',
-    ...overrides,
-  };
-}
-
-export function testConfig(overrides: Record<string, string> = {}): BatonConfig {
-  return loadConfig(testSettings(overrides), {});
-}
+import { testConfig, testSettings } from 'test/support/test-config.js';
 
 export interface RunningHttpBaton {
   app: NestExpressApplication;
@@ -37,7 +20,9 @@ export async function startHttpBaton(overrides: Record<string, string> = {}): Pr
   const app = await createHttpApplication(testConfig(overrides));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { app, url: new URL(`http://127.0.0.1:${port}/mcp`), close: () => app.close() };
+  // A closed client's MCP stream can stay open on the server side and hold
+  // close() for seconds; the tests are done with every connection by now.
+  return { app, url: new URL(`http://127.0.0.1:${port}/mcp`), close: () => (app.getHttpServer().closeAllConnections(), app.close()) };
 }
 
 export async function connectHttpClient(url: URL, name = 'e2e-http'): Promise<Client> {
@@ -57,10 +42,4 @@ export async function connectStdioClient(overrides: Record<string, string> = {},
   });
   await client.connect(transport);
   return client;
-}
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the e2e suite through jest (its global setup prepares the services)`);
-  return value;
 }

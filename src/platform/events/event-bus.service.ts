@@ -38,6 +38,19 @@ export class EventBusService implements OnModuleDestroy {
     }
   }
 
+  // Many events in one round trip (a sweep that transitions thousands of
+  // sessions); like publish, never throws.
+  async publishMany(events: readonly DomainEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    try {
+      const pipeline = this.redis.client.pipeline();
+      for (const event of events) pipeline.publish(this.channel, JSON.stringify(event));
+      await pipeline.exec();
+    } catch (error) {
+      this.logger.warn({ count: events.length, err: (error as Error).message }, 'could not publish domain events');
+    }
+  }
+
   // Resolves once the Redis subscription is live, so an event published after
   // it returns is never missed.
   async listen(listener: Listener): Promise<() => void> {

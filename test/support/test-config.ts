@@ -1,0 +1,25 @@
+import { loadConfig } from 'src/config/config.loader.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+
+// Settings of the e2e run (set by global-setup), plus any overrides. Kept
+// apart from the application bootstrap so platform tests load no features.
+export function testSettings(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: required('BATON_E2E_DATABASE_URL'),
+    REDIS_URL: required('BATON_E2E_REDIS_URL'),
+    BATON_REDIS_PREFIX: required('BATON_E2E_REDIS_PREFIX'),
+    BATON_LOG_LEVEL: process.env.BATON_TEST_LOG_LEVEL ?? 'warn',
+    BATON_HTTP_PORT: '1',
+    ...overrides,
+  };
+}
+
+export function testConfig(overrides: Record<string, string> = {}): BatonConfig {
+  return loadConfig(testSettings(overrides), {});
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the e2e suite through jest (its global setup prepares the services)`);
+  return value;
+}
