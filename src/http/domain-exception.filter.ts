@@ -13,6 +13,8 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
       return HttpStatus.CONFLICT;
     case 'SESSION_READ_ONLY':
       return HttpStatus.CONFLICT;
+    case 'SESSION_PURGED':
+      return HttpStatus.GONE;
     case 'ENTRY_TOO_LARGE':
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'INVALID_ARGUMENT':

@@ -40,6 +40,7 @@ export function toResourceReadError(error: DomainError): McpError {
   const code = error.code as BatonErrorCode;
   switch (code) {
     case 'SESSION_NOT_FOUND':
+    case 'SESSION_PURGED':
       return new McpError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'INVALID_ARGUMENT':
     case 'ENTRY_TOO_LARGE':

@@ -1,10 +1,11 @@
-export const SESSION_STATUSES = ['active', 'dormant', 'expired', 'archived'] as const;
+export const SESSION_STATUSES = ['active', 'dormant', 'expired', 'archived', 'purged'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 // Statuses in which a session accepts writes; the others are read-only.
 export const WRITABLE_STATUSES: readonly SessionStatus[] = ['active', 'dormant'];
 
 export const SESSION_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const MAX_TAGS = 32;
 
 export interface RepositoryAnchor {
   root?: string;
@@ -28,6 +29,8 @@ export interface SessionRecord {
   lastActivityAt: Date;
   expiresAt: Date;
   archivedAt: Date | null;
+  tags: string[];
+  legalHold: boolean;
 }
 
 export interface SessionEventRecord {
@@ -44,8 +47,12 @@ export interface NewSession {
   title?: string;
   repository: RepositoryAnchor;
   metadata: Record<string, unknown>;
+  tags: string[];
   createdAt: Date;
   expiresAt: Date;
+  // How far activity pushes expiresAt, and the latest it may reach.
+  ttlSeconds: number;
+  maxExpiresAt: Date;
 }
 
 export interface RegisterSessionInput {
@@ -54,6 +61,7 @@ export interface RegisterSessionInput {
   title?: string;
   repository?: RepositoryAnchor;
   metadata?: Record<string, unknown>;
+  tags?: string[];
   ttlSeconds?: number;
 }
 
@@ -78,4 +86,6 @@ export interface SessionPage {
 export interface SessionDetail {
   session: SessionRecord;
   events: SessionEventRecord[];
+  // Precomputed when the session was archived; null before.
+  summary: Record<string, unknown> | null;
 }
