@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { ContextModule } from 'src/features/context/context.module.js';
+import { LifecycleModule } from 'src/features/lifecycle/lifecycle.module.js';
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
 import { HttpModule } from 'src/http/http.module.js';
 import { McpModule } from 'src/mcp/mcp.module.js';
@@ -28,6 +29,7 @@ export class AppModule {
         QueueModule,
         SessionsModule,
         ContextModule,
+        LifecycleModule,
         McpModule,
         HttpModule,
       ],

@@ -1,5 +1,6 @@
 import type { ContextErrorCode } from 'src/features/context/context.errors.js';
+import type { LifecycleErrorCode } from 'src/features/lifecycle/lifecycle.errors.js';
 import type { SessionErrorCode } from 'src/features/sessions/sessions.errors.js';
 
 // Every code a feature can raise; the MCP and HTTP layers map each one.
-export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}`;
+export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}` | `${LifecycleErrorCode}`;
