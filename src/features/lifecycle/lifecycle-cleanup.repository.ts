@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 
+import { Prisma } from 'src/platform/database/generated/client.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
+
+// Tables whose rows belong to a session; the names are constants, never input.
+type OrphanTable = 'context_entries' | 'context_entry_archives' | 'session_events';
 
 // The start-up check's queries. Each one is a single idempotent statement,
 // so workers starting together cannot double a repair or a quarantine.
@@ -11,33 +15,22 @@ export class LifecycleCleanupRepository {
   // Rows whose session is gone (foreign keys disabled during a restore, a
   // replica promoted mid-write) are moved, as JSON, to quarantined_rows.
   async quarantineOrphans(): Promise<{ contextEntries: number; archivedChunks: number; sessionEvents: number }> {
-    const [contextEntries, archivedChunks, sessionEvents] = await Promise.all([
-      this.count(this.prisma.$queryRaw<{ count: bigint }[]>`
-        WITH moved AS (
-          DELETE FROM context_entries e WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = e.session_id) RETURNING e.*
-        ), kept AS (
-          INSERT INTO quarantined_rows (source_table, reason, row)
-          SELECT 'context_entries', 'orphaned entry: session ' || session_id || ' does not exist', to_jsonb(moved) FROM moved RETURNING 1
-        )
-        SELECT count(*) AS count FROM kept`),
-      this.count(this.prisma.$queryRaw<{ count: bigint }[]>`
-        WITH moved AS (
-          DELETE FROM context_entry_archives a WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = a.session_id) RETURNING a.*
-        ), kept AS (
-          INSERT INTO quarantined_rows (source_table, reason, row)
-          SELECT 'context_entry_archives', 'orphaned archive chunk: session ' || session_id || ' does not exist', to_jsonb(moved) FROM moved RETURNING 1
-        )
-        SELECT count(*) AS count FROM kept`),
-      this.count(this.prisma.$queryRaw<{ count: bigint }[]>`
-        WITH moved AS (
-          DELETE FROM session_events e WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = e.session_id) RETURNING e.*
-        ), kept AS (
-          INSERT INTO quarantined_rows (source_table, reason, row)
-          SELECT 'session_events', 'orphaned event: session ' || session_id || ' does not exist', to_jsonb(moved) FROM moved RETURNING 1
-        )
-        SELECT count(*) AS count FROM kept`),
-    ]);
-    return { contextEntries, archivedChunks, sessionEvents };
+    return {
+      contextEntries: await this.quarantineOrphansOf('context_entries', 'orphaned entry'),
+      archivedChunks: await this.quarantineOrphansOf('context_entry_archives', 'orphaned archive chunk'),
+      sessionEvents: await this.quarantineOrphansOf('session_events', 'orphaned event'),
+    };
+  }
+
+  private async quarantineOrphansOf(table: OrphanTable, what: string): Promise<number> {
+    return this.count(this.prisma.$queryRaw<{ count: bigint }[]>`
+      WITH moved AS (
+        DELETE FROM ${Prisma.raw(table)} t WHERE NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id) RETURNING t.*
+      ), kept AS (
+        INSERT INTO quarantined_rows (source_table, reason, row)
+        SELECT ${table}, ${what} || ': session ' || session_id || ' does not exist', to_jsonb(moved) FROM moved RETURNING 1
+      )
+      SELECT count(*) AS count FROM kept`);
   }
 
   // A last_sequence below a stored entry would make every later append

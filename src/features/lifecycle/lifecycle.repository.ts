@@ -32,6 +32,18 @@ export interface DueItem {
   cutoff: Date;
 }
 
+interface TransitionSpec {
+  // The sessions considered, as `s` (joined with `due` for per-session cutoffs).
+  from: Prisma.Sql;
+  where: Prisma.Sql;
+  to: SessionStatus;
+  reason: string;
+  limit: number;
+  alsoSet?: Prisma.Sql;
+  // Delete the session's live and archived entries (a purge).
+  alsoDelete?: boolean;
+}
+
 const STATE_COLUMNS = Prisma.sql`id, namespace, session_key, status::text AS status, tags, last_activity_at, expires_at, archived_at, legal_hold`;
 
 // Which sessions each scan of the sweeper walks, and the clock column it walks
@@ -81,45 +93,33 @@ export class LifecycleRepository {
   // active|dormant -> expired for sessions past expiresAt: the given ones, or
   // up to `limit` of any.
   async expire(at: Date, options: { ids?: string[]; limit: number; skipLocked: boolean }): Promise<Transitioned[]> {
-    const rows = await this.prisma.$queryRaw<TransitionedRow[]>`
-      WITH locked AS (
-        SELECT id, status FROM sessions
-        WHERE status IN ('active', 'dormant') AND expires_at <= ${at}::timestamptz
-          ${options.ids ? Prisma.sql`AND id = ANY(${options.ids}::uuid[])` : Prisma.empty}
-        ${options.skipLocked ? Prisma.empty : Prisma.sql`ORDER BY id`}
-        LIMIT ${options.limit}::int
-        FOR UPDATE ${options.skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}
-      ), changed AS (
-        UPDATE sessions s SET status = 'expired' FROM locked l WHERE s.id = l.id
-        RETURNING s.id, s.namespace, s.session_key, l.status AS from_status, s.status AS to_status
-      ), recorded AS (
-        INSERT INTO session_events (session_id, from_status, to_status, reason, at)
-        SELECT id, from_status, 'expired', 'expired: expiresAt passed', ${at}::timestamptz FROM changed
-      )
-      SELECT id, namespace, session_key, from_status::text AS from_status, to_status::text AS to_status FROM changed`;
-    return rows.map(toTransitioned);
+    return this.transition(
+      {
+        from: Prisma.sql`sessions s`,
+        where: Prisma.sql`s.status IN ('active', 'dormant') AND s.expires_at <= ${at}::timestamptz ${options.ids ? Prisma.sql`AND s.id = ANY(${options.ids}::uuid[])` : Prisma.empty}`,
+        to: 'expired',
+        reason: 'expired: expiresAt passed',
+        limit: options.limit,
+      },
+      at,
+      options.skipLocked,
+    );
   }
 
   // active -> dormant where lastActivityAt is still at or before the cutoff.
   async makeDormant(items: readonly DueItem[], at: Date, skipLocked: boolean): Promise<Transitioned[]> {
     if (items.length === 0) return [];
-    const rows = await this.prisma.$queryRaw<TransitionedRow[]>`
-      WITH due AS (
-        SELECT * FROM unnest(${items.map((i) => i.id)}::uuid[], ${items.map((i) => i.cutoff)}::timestamptz[]) AS due(id, cutoff)
-      ), locked AS (
-        SELECT s.id, s.status FROM sessions s JOIN due ON due.id = s.id
-        WHERE s.status = 'active' AND s.last_activity_at <= due.cutoff AND s.expires_at > ${at}::timestamptz
-        ORDER BY s.id
-        FOR UPDATE OF s ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}
-      ), changed AS (
-        UPDATE sessions s SET status = 'dormant' FROM locked l WHERE s.id = l.id
-        RETURNING s.id, s.namespace, s.session_key, l.status AS from_status, s.status AS to_status
-      ), recorded AS (
-        INSERT INTO session_events (session_id, from_status, to_status, reason, at)
-        SELECT id, from_status, 'dormant', 'idle: no activity within the idle time', ${at}::timestamptz FROM changed
-      )
-      SELECT id, namespace, session_key, from_status::text AS from_status, to_status::text AS to_status FROM changed`;
-    return rows.map(toTransitioned);
+    return this.transition(
+      {
+        from: dueSessions(items),
+        where: Prisma.sql`s.status = 'active' AND s.last_activity_at <= due.cutoff AND s.expires_at > ${at}::timestamptz`,
+        to: 'dormant',
+        reason: 'idle: no activity within the idle time',
+        limit: items.length,
+      },
+      at,
+      skipLocked,
+    );
   }
 
   // archived -> purged where archivedAt is at or before the cutoff and no
@@ -127,27 +127,43 @@ export class LifecycleRepository {
   // stays as a tombstone (key, owner, tags, timestamps, lifecycle history).
   async purge(items: readonly DueItem[], at: Date, skipLocked: boolean): Promise<Transitioned[]> {
     if (items.length === 0) return [];
+    return this.transition(
+      {
+        from: dueSessions(items),
+        where: Prisma.sql`s.status = 'archived' AND NOT s.legal_hold AND s.archived_at <= due.cutoff`,
+        to: 'purged',
+        reason: 'purged: retention period over',
+        limit: items.length,
+        alsoSet: Prisma.sql`, title = NULL, metadata = '{}', summary = NULL, repo_root = NULL, repo_remote = NULL, repo_branch = NULL, repo_commit = NULL, repo_dirty_files = '{}'`,
+        alsoDelete: true,
+      },
+      at,
+      skipLocked,
+    );
+  }
+
+  // The one statement behind every transition. Waiting for locks happens in
+  // id order, so two waiting transitions cannot deadlock; with skipLocked
+  // nothing waits, and the index order is kept for speed.
+  private async transition(spec: TransitionSpec, at: Date, skipLocked: boolean): Promise<Transitioned[]> {
     const rows = await this.prisma.$queryRaw<TransitionedRow[]>`
-      WITH due AS (
-        SELECT * FROM unnest(${items.map((i) => i.id)}::uuid[], ${items.map((i) => i.cutoff)}::timestamptz[]) AS due(id, cutoff)
-      ), locked AS (
-        SELECT s.id, s.status FROM sessions s JOIN due ON due.id = s.id
-        WHERE s.status = 'archived' AND NOT s.legal_hold AND s.archived_at <= due.cutoff
-        ORDER BY s.id
+      WITH locked AS (
+        SELECT s.id, s.status FROM ${spec.from}
+        WHERE ${spec.where}
+        ${skipLocked ? Prisma.empty : Prisma.sql`ORDER BY s.id`}
+        LIMIT ${spec.limit}::int
         FOR UPDATE OF s ${skipLocked ? Prisma.sql`SKIP LOCKED` : Prisma.empty}
       ), changed AS (
-        UPDATE sessions s
-        SET status = 'purged', title = NULL, metadata = '{}', summary = NULL,
-            repo_root = NULL, repo_remote = NULL, repo_branch = NULL, repo_commit = NULL, repo_dirty_files = '{}'
-        FROM locked l WHERE s.id = l.id
+        UPDATE sessions s SET status = ${spec.to}::session_status ${spec.alsoSet ?? Prisma.empty} FROM locked l WHERE s.id = l.id
         RETURNING s.id, s.namespace, s.session_key, l.status AS from_status, s.status AS to_status
-      ), live AS (
-        DELETE FROM context_entries WHERE session_id IN (SELECT id FROM changed)
-      ), cold AS (
-        DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM changed)
-      ), recorded AS (
+      ), ${
+        spec.alsoDelete
+          ? Prisma.sql`live AS (DELETE FROM context_entries WHERE session_id IN (SELECT id FROM changed)),
+               cold AS (DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM changed)),`
+          : Prisma.empty
+      } recorded AS (
         INSERT INTO session_events (session_id, from_status, to_status, reason, at)
-        SELECT id, from_status, 'purged', 'purged: retention period over', ${at}::timestamptz FROM changed
+        SELECT id, from_status, to_status, ${spec.reason}, ${at}::timestamptz FROM changed
       )
       SELECT id, namespace, session_key, from_status::text AS from_status, to_status::text AS to_status FROM changed`;
     return rows.map(toTransitioned);
@@ -176,6 +192,10 @@ export class LifecycleRepository {
     for (const row of rows) counts[row.status] = Number(row.count);
     return counts;
   }
+}
+
+function dueSessions(items: readonly DueItem[]): Prisma.Sql {
+  return Prisma.sql`sessions s JOIN unnest(${items.map((i) => i.id)}::uuid[], ${items.map((i) => i.cutoff)}::timestamptz[]) AS due(id, cutoff) ON due.id = s.id`;
 }
 
 function toState(row: StateRow): LifecycleState {
