@@ -20,9 +20,7 @@ export async function startHttpBaton(overrides: Record<string, string> = {}): Pr
   const app = await createHttpApplication(testConfig(overrides));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  // A closed client's MCP stream can stay open on the server side and hold
-  // close() for seconds; the tests are done with every connection by now.
-  return { app, url: new URL(`http://127.0.0.1:${port}/mcp`), close: () => (app.getHttpServer().closeAllConnections(), app.close()) };
+  return { app, url: new URL(`http://127.0.0.1:${port}/mcp`), close: () => app.close() };
 }
 
 export async function connectHttpClient(url: URL, name = 'e2e-http'): Promise<Client> {
