@@ -27,33 +27,35 @@ function spawnWorker(settings: Record<string, string>): { child: ChildProcess; e
   return { child, exited };
 }
 
-describe('a worker killed mid-job', () => {
-  let own: OwnDatabase;
-  let prefix: string;
-
+// A database and a Redis prefix of the describe block's own, removed after it.
+function ownEnvironment(label: string): { readonly own: OwnDatabase; readonly prefix: string } {
+  const env = { own: undefined as unknown as OwnDatabase, prefix: ownRedisPrefix(label) };
   beforeAll(async () => {
-    own = await createOwnDatabase('killed');
-    prefix = ownRedisPrefix('killed');
+    env.own = await createOwnDatabase(label);
   });
-
   afterAll(async () => {
-    await deleteKeysUnder(prefix);
-    await own.drop();
+    await deleteKeysUnder(env.prefix);
+    await env.own.drop();
   });
+  return env;
+}
+
+describe('a worker killed mid-job', () => {
+  const env = ownEnvironment('killed');
 
   it('leaves no trace, and a second worker finishes the job exactly once', async () => {
-    const settings = { DATABASE_URL: own.url, BATON_REDIS_PREFIX: prefix, BATON_ARCHIVE_AFTER_SECONDS: '1', BATON_JOB_LOCK_MS: '1000', BATON_JOB_STALLED_CHECK_MS: '500', BATON_SWEEP_INTERVAL_SECONDS: '3600' };
+    const settings = { DATABASE_URL: env.own.url, BATON_REDIS_PREFIX: env.prefix, BATON_ARCHIVE_AFTER_SECONDS: '1', BATON_JOB_LOCK_MS: '1000', BATON_JOB_STALLED_CHECK_MS: '500', BATON_SWEEP_INTERVAL_SECONDS: '3600' };
     const writer = await startHttpBaton(settings);
     const client = await connectHttpClient(writer.url);
     const key = await registerSession(client);
     for (let i = 1; i <= 40; i++) await callOk(client, 'update_context', { sessionKey: key, type: 'note', content: `entry ${i}` });
     await client.close();
     await writer.close();
-    await own.db.query(`UPDATE sessions SET status = 'expired', expires_at = now() - interval '1 day' WHERE session_key = $1`, [key]);
+    await env.own.db.query(`UPDATE sessions SET status = 'expired', expires_at = now() - interval '1 day' WHERE session_key = $1`, [key]);
 
     // Hold the session's entry rows, so the archive job stops half-way: its
     // chunks written, the entries not yet deleted.
-    const blocker = new pg.Client({ connectionString: own.url });
+    const blocker = new pg.Client({ connectionString: env.own.url });
     await blocker.connect();
     await blocker.query('BEGIN');
     await blocker.query('SELECT 1 FROM context_entries e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = $1 FOR UPDATE OF e', [key]);
@@ -63,7 +65,7 @@ describe('a worker killed mid-job', () => {
       await waitFor(
         'the archive job to block mid-way',
         async () => {
-          const waiting = await own.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM %context_entries%'`);
+          const waiting = await env.own.db.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'DELETE FROM %context_entries%'`);
           return (waiting.rowCount ?? 0) > 0;
         },
         30_000,
@@ -74,7 +76,7 @@ describe('a worker killed mid-job', () => {
       await blocker.query('ROLLBACK');
       await blocker.end();
     }
-    const half = await own.db.query<{ status: string; chunks: string; live: string }>(
+    const half = await env.own.db.query<{ status: string; chunks: string; live: string }>(
       `SELECT s.status, (SELECT count(*) FROM context_entry_archives a WHERE a.session_id = s.id) AS chunks, (SELECT count(*) FROM context_entries e WHERE e.session_id = s.id) AS live FROM sessions s WHERE s.session_key = $1`,
       [key],
     );
@@ -85,14 +87,14 @@ describe('a worker killed mid-job', () => {
       // The killed worker's job is still marked active, its lock run out.
       const queues = second.app.get(QueueService);
       const [stale] = await waitFor('the dead worker\'s lock to run out', async () => ((await queues.staleActiveJobs('lifecycle')).length === 1 ? queues.staleActiveJobs('lifecycle') : undefined));
-      const sessionId = (await own.db.query<{ id: string }>('SELECT id FROM sessions WHERE session_key = $1', [key])).rows[0]?.id;
+      const sessionId = (await env.own.db.query<{ id: string }>('SELECT id FROM sessions WHERE session_key = $1', [key])).rows[0]?.id;
       expect(stale).toMatch(new RegExp(`^advance-${sessionId}-\\d+$`));
 
       await second.app.get(WorkerService).start();
-      await waitFor('the second worker to archive the session', async () => (await own.db.query(`SELECT 1 FROM sessions WHERE session_key = $1 AND status = 'archived'`, [key])).rowCount === 1, 30_000);
-      const history = await own.db.query<{ from_status: string; to_status: string }>('SELECT e.from_status, e.to_status FROM session_events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = $1 ORDER BY e.id', [key]);
+      await waitFor('the second worker to archive the session', async () => (await env.own.db.query(`SELECT 1 FROM sessions WHERE session_key = $1 AND status = 'archived'`, [key])).rowCount === 1, 30_000);
+      const history = await env.own.db.query<{ from_status: string; to_status: string }>('SELECT e.from_status, e.to_status FROM session_events e JOIN sessions s ON s.id = e.session_id WHERE s.session_key = $1 ORDER BY e.id', [key]);
       expect(history.rows.filter((e) => e.to_status === 'archived')).toEqual([{ from_status: 'expired', to_status: 'archived' }]);
-      const stored = await own.db.query<{ entries: string; live: string }>(
+      const stored = await env.own.db.query<{ entries: string; live: string }>(
         `SELECT sum(a.entry_count) AS entries, (SELECT count(*) FROM context_entries e WHERE e.session_id = s.id) AS live FROM sessions s JOIN context_entry_archives a ON a.session_id = s.id WHERE s.session_key = $1 GROUP BY s.id`,
         [key],
       );
@@ -111,21 +113,10 @@ describe('a worker killed mid-job', () => {
 });
 
 describe('the start-up check of a worker', () => {
-  let own: OwnDatabase;
-  let prefix: string;
-
-  beforeAll(async () => {
-    own = await createOwnDatabase('cleanup');
-    prefix = ownRedisPrefix('cleanup');
-  });
-
-  afterAll(async () => {
-    await deleteKeysUnder(prefix);
-    await own.drop();
-  });
+  const env = ownEnvironment('cleanup');
 
   it('quarantines orphans, repairs impossible states and reports what it did', async () => {
-    const baton = await startHttpBaton({ DATABASE_URL: own.url, BATON_REDIS_PREFIX: prefix });
+    const baton = await startHttpBaton({ DATABASE_URL: env.own.url, BATON_REDIS_PREFIX: env.prefix });
     const client = await connectHttpClient(baton.url);
     try {
       const behind = await registerSession(client);
@@ -135,17 +126,17 @@ describe('the start-up check of a worker', () => {
       for (const key of [behind, archivedByHand, purgedByHand]) {
         for (let i = 1; i <= 3; i++) await callOk(client, 'update_context', { sessionKey: key, type: 'note', content: `${key} ${i}` });
       }
-      await own.db.query('UPDATE sessions SET last_sequence = 1 WHERE session_key = $1', [behind]);
-      await own.db.query(`UPDATE sessions SET status = 'archived', archived_at = NULL WHERE session_key = $1`, [archivedByHand]);
-      await own.db.query('UPDATE sessions SET archived_at = now() WHERE session_key = $1', [strayArchivedAt]);
-      await own.db.query(`UPDATE sessions SET status = 'purged' WHERE session_key = $1`, [purgedByHand]);
+      await env.own.db.query('UPDATE sessions SET last_sequence = 1 WHERE session_key = $1', [behind]);
+      await env.own.db.query(`UPDATE sessions SET status = 'archived', archived_at = NULL WHERE session_key = $1`, [archivedByHand]);
+      await env.own.db.query('UPDATE sessions SET archived_at = now() WHERE session_key = $1', [strayArchivedAt]);
+      await env.own.db.query(`UPDATE sessions SET status = 'purged' WHERE session_key = $1`, [purgedByHand]);
       // Orphans, the way a restore with foreign keys switched off leaves them.
       const ghost = randomUUID();
-      await own.db.query('BEGIN');
-      await own.db.query(`SET LOCAL session_replication_role = replica`);
-      await own.db.query(`INSERT INTO context_entries (id, session_id, sequence, type, content, token_count, content_hash) VALUES (gen_random_uuid(), $1, 1, 'note', 'lost', 1, repeat('0', 64))`, [ghost]);
-      await own.db.query(`INSERT INTO session_events (session_id, to_status, reason) VALUES ($1, 'active', 'registered')`, [ghost]);
-      await own.db.query('COMMIT');
+      await env.own.db.query('BEGIN');
+      await env.own.db.query(`SET LOCAL session_replication_role = replica`);
+      await env.own.db.query(`INSERT INTO context_entries (id, session_id, sequence, type, content, token_count, content_hash) VALUES (gen_random_uuid(), $1, 1, 'note', 'lost', 1, repeat('0', 64))`, [ghost]);
+      await env.own.db.query(`INSERT INTO session_events (session_id, to_status, reason) VALUES ($1, 'active', 'registered')`, [ghost]);
+      await env.own.db.query('COMMIT');
 
       await baton.app.get(WorkerService).start();
       const status = await callOk<{ lastCleanup: Record<string, unknown> }>(client, 'get_lifecycle_status', {});
@@ -156,7 +147,7 @@ describe('the start-up check of a worker', () => {
         reported: { archivedChunksOnUnarchivedSessions: [], archiveRepairsFailed: [] },
         staleJobLocks: 0,
       });
-      const quarantined = await own.db.query<{ source_table: string; reason: string; row: { content?: string } }>('SELECT source_table, reason, row FROM quarantined_rows ORDER BY id');
+      const quarantined = await env.own.db.query<{ source_table: string; reason: string; row: { content?: string } }>('SELECT source_table, reason, row FROM quarantined_rows ORDER BY id');
       expect(quarantined.rows.map((r) => r.source_table).sort()).toEqual(['context_entries', 'session_events']);
       expect(quarantined.rows.find((r) => r.source_table === 'context_entries')).toMatchObject({ reason: expect.stringContaining(ghost), row: { content: 'lost' } });
 
@@ -164,7 +155,7 @@ describe('the start-up check of a worker', () => {
       expect(next.sequence).toBe(4);
       const archived = await callOk<{ entries: { content: string }[] }>(client, 'get_context', { sessionKey: archivedByHand });
       expect(archived.entries.map((e) => e.content)).toEqual([1, 2, 3].map((i) => `${archivedByHand} ${i}`));
-      const repaired = await own.db.query<{ session_key: string; archived_at: Date | null; live: string }>(
+      const repaired = await env.own.db.query<{ session_key: string; archived_at: Date | null; live: string }>(
         `SELECT session_key, archived_at, (SELECT count(*) FROM context_entries e WHERE e.session_id = s.id) AS live FROM sessions s WHERE session_key = ANY($1) ORDER BY session_key`,
         [[archivedByHand, strayArchivedAt, purgedByHand]],
       );
