@@ -37,13 +37,16 @@ CREATE TABLE "quarantined_rows" (
 CREATE INDEX "quarantined_rows_quarantined_at_idx" ON "quarantined_rows"("quarantined_at");
 
 -- CreateIndex
-CREATE INDEX "sessions_status_last_activity_at_idx" ON "sessions"("status", "last_activity_at");
+CREATE INDEX "sessions_active_idle_idx" ON "sessions"("last_activity_at", "id") WHERE (status = 'active');
 
 -- CreateIndex
-CREATE INDEX "sessions_status_expires_at_idx" ON "sessions"("status", "expires_at");
+CREATE INDEX "sessions_live_expiry_idx" ON "sessions"("expires_at", "id") WHERE (status = ANY (ARRAY['active'::session_status, 'dormant'::session_status]));
 
 -- CreateIndex
-CREATE INDEX "sessions_status_archived_at_idx" ON "sessions"("status", "archived_at");
+CREATE INDEX "sessions_expired_idx" ON "sessions"("expires_at", "id") WHERE (status = 'expired');
+
+-- CreateIndex
+CREATE INDEX "sessions_archived_idx" ON "sessions"("archived_at", "id") WHERE (status = 'archived' AND NOT legal_hold);
 
 -- AddForeignKey
 ALTER TABLE "context_entry_archives" ADD CONSTRAINT "context_entry_archives_session_id_fkey" FOREIGN KEY ("session_id") REFERENCES "sessions"("id") ON DELETE CASCADE ON UPDATE CASCADE;
@@ -51,4 +54,3 @@ ALTER TABLE "context_entry_archives" ADD CONSTRAINT "context_entry_archives_sess
 -- The payload is brotli-compressed by Baton already: store it out of line
 -- without a second, useless pglz pass.
 ALTER TABLE "context_entry_archives" ALTER COLUMN "payload" SET STORAGE EXTERNAL;
-
