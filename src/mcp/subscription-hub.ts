@@ -48,6 +48,8 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private deliver(event: DomainEvent): void {
+    // Worker processes hear every event and usually serve nobody.
+    if (this.subscribers.size === 0) return;
     const changed = this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []);
     for (const subscriber of this.subscribers) {
       if (subscriber.namespace !== event.namespace) continue;

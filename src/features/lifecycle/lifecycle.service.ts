@@ -138,21 +138,21 @@ export class LifecycleService {
     let cursor = null;
     for (;;) {
       const page = await this.sessions.scan(kind, bound, cursor, walk.batch);
-      const ready: LifecycleState[] = [];
+      const ready: { state: LifecycleState; at: Date }[] = [];
       for (const state of page.states) {
         const due = nextTransition(state, this.policyOf(state), walk.now);
         if (!due || due.kind !== kind || due.at > walk.horizon) continue;
         if (due.at > walk.now) walk.checks.push({ sessionId: state.id, at: due.at });
-        else ready.push(state);
+        else ready.push({ state, at: due.at });
       }
       if (kind === 'archive') {
         // Archiving moves every entry of a session: each runs as its own job,
         // with its own retries. The id stays the same until it succeeds.
-        for (const state of ready) walk.checks.push({ sessionId: state.id, at: nextTransition(state, this.policyOf(state), walk.now)?.at ?? walk.now });
+        for (const { state, at } of ready) walk.checks.push({ sessionId: state.id, at });
         walk.archivesQueued += ready.length;
       } else if (ready.length > 0) {
-        const byId = new Map(ready.map((state) => [state.id, state]));
-        const moved = await this.apply(kind, ready, walk.now, true);
+        const byId = new Map(ready.map(({ state }) => [state.id, state]));
+        const moved = await this.apply(kind, [...byId.values()], walk.now, true);
         await this.announce(moved, walk);
         for (const session of moved) {
           const state = byId.get(session.id);
