@@ -85,10 +85,7 @@ export class LifecycleService {
   // job: after register_session, and after an append reactivated it.
   async nextCheck(namespace: string, sessionKey: string): Promise<ScheduledCheck | null> {
     const state = await this.sessions.findStateByKey(namespace, sessionKey);
-    if (!state) return null;
-    const now = this.clock.now();
-    const due = nextTransition(state, this.policyOf(state), now);
-    return due ? this.ifSoon({ sessionId: state.id, at: due.at }, now) : null;
+    return state ? this.nextCheckOf(state) : null;
   }
 
   nextCheckOf(state: LifecycleState): ScheduledCheck | null {
