@@ -5,6 +5,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { CodebaseModule } from 'src/features/codebase/codebase.module.js';
 import { ContextModule } from 'src/features/context/context.module.js';
 import { HandoffsModule } from 'src/features/handoffs/handoffs.module.js';
+import { LifecycleModule } from 'src/features/lifecycle/lifecycle.module.js';
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
 import { HttpModule } from 'src/http/http.module.js';
 import { McpModule } from 'src/mcp/mcp.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         ContextModule,
         CodebaseModule,
         HandoffsModule,
+        LifecycleModule,
         McpModule,
         HttpModule,
       ],

@@ -8,7 +8,9 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 
 // The HTTP application of `baton serve`, not yet listening.
 export async function createHttpApplication(config: BatonConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  // MCP clients hold long-lived streams (SSE); without forcing them closed,
+  // shutdown would wait for every client to hang up.
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, forceCloseConnections: true });
   app.useLogger(app.get(Logger));
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
   // size check, not the body parser, must be what rejects them.

@@ -60,4 +60,30 @@ describe('loadConfig', () => {
   it('splits comma-separated lists from the environment', () => {
     expect(loadConfig({}, { BATON_ALLOWED_ORIGINS: 'https://a.example, https://b.example' }).http.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
   });
+
+  it('reads lifecycle policy rules from a YAML file or a JSON environment variable', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
+    const file = join(dir, 'baton.yaml');
+    writeFileSync(file, 'lifecycle:\n  policies:\n    - tag: compliance\n      retentionSeconds: forever\n');
+    expect(loadConfig({}, { BATON_CONFIG: file }).lifecycle.policies).toEqual([{ tag: 'compliance', retentionSeconds: 'forever' }]);
+    expect(loadConfig({}, { BATON_LIFECYCLE_POLICIES: '[{"namespace":"acme","dormantAfterSeconds":60}]' }).lifecycle.policies).toEqual([{ namespace: 'acme', dormantAfterSeconds: 60 }]);
+  });
+
+  it('stops on a bad policy, naming the rule, the field and what is allowed', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig({}, env);
+      } catch (error) {
+        return (error as ConfigError).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"x"' })).toContain('BATON_LIFECYCLE_POLICIES = "[{\\"tag\\":\\"x\\"": not valid JSON');
+    expect(problems({ BATON_LIFECYCLE_POLICIES: '{"tag":"x"}' })).toContain('must be a list of rules');
+    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"retentionSeconds":60}]' })).toContain('[0]: a rule needs namespace or tag');
+    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"x"}]' })).toContain('[0]: a rule must set at least one timing');
+    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"ok","ttlSeconds":5},{"tag":"x","retentionSecs":5}]' })).toContain('[1]: unknown field(s) retentionSecs; a rule has namespace, tag,');
+    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"no spaces","retentionSeconds":"never"}]' })).toMatch(/\[0\]\.tag: must be 1-64 characters.*\[0\]\.retentionSeconds: must be a positive number of seconds or "forever"/);
+    expect(problems({ BATON_RETENTION_SECONDS: 'never' })).toContain('BATON_RETENTION_SECONDS = "never": must be a positive number of seconds or "forever"');
+  });
 });

@@ -35,7 +35,7 @@ export function loadConfig(overrides: Env = {}, source: Env = process.env): Bato
       (config[section] ??= {})[key] = parsed.data;
     } else {
       const source = env[setting.env] !== undefined && env[setting.env] !== '' ? `${setting.env}` : `${section}.${key} in ${env.BATON_CONFIG}`;
-      problems.push(`${source} = ${JSON.stringify(raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')} (${setting.help})`);
+      problems.push(`${source} = ${JSON.stringify(raw)}: ${parsed.error.issues.map(describeIssue).join('; ')} (${setting.help})`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -59,6 +59,12 @@ function readConfigFile(path: string, problems: string[]): Record<string, unknow
     problems.push(`BATON_CONFIG = ${path}: not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
     return {};
   }
+}
+
+// Structured settings (lists of rules) name the offending element: `[1].tag: ...`.
+function describeIssue(issue: { path: PropertyKey[]; message: string }): string {
+  const where = issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('');
+  return where === '' ? issue.message : `${where.replace(/^\./, '')}: ${issue.message}`;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -18,6 +18,42 @@ const port = z.coerce.number().int().min(1).max(65_535);
 const positiveInt = z.coerce.number().int().positive();
 const list = z.union([z.array(z.string()), z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))]);
 const absolutePaths = list.pipe(z.array(z.string().refine((p) => isAbsolute(p), 'must be absolute paths, separated by commas')));
+const namespaceName = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+const retention = z.union([positiveInt, z.literal('forever')], 'must be a positive number of seconds or "forever"');
+
+export const TAG_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+
+// One lifecycle policy rule: which sessions it covers (a namespace, a tag, or
+// both) and the timings it sets for them. Every rule that covers a session
+// applies, in file order, later rules overriding earlier ones field by field.
+export const LifecyclePolicyRuleSchema = z
+  .strictObject(
+    {
+      namespace: namespaceName.optional(),
+      tag: z.string().regex(TAG_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -').optional(),
+      dormantAfterSeconds: positiveInt.optional(),
+      ttlSeconds: positiveInt.optional(),
+      maxLifetimeSeconds: positiveInt.optional(),
+      archiveAfterSeconds: positiveInt.optional(),
+      retentionSeconds: retention.optional(),
+    },
+    { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}; a rule has namespace, tag, dormantAfterSeconds, ttlSeconds, maxLifetimeSeconds, archiveAfterSeconds, retentionSeconds` : undefined) },
+  )
+  .refine((rule) => rule.namespace !== undefined || rule.tag !== undefined, 'a rule needs namespace or tag (or both) to say which sessions it covers')
+  .refine((rule) => Object.keys(rule).some((key) => key !== 'namespace' && key !== 'tag'), 'a rule must set at least one timing');
+export type LifecyclePolicyRule = z.infer<typeof LifecyclePolicyRuleSchema>;
+
+// A list in the config file, or the same list as a JSON string in the environment.
+const policyRules = z.preprocess((value, ctx) => {
+  if (typeof value !== 'string') return value;
+  if (value.trim() === '') return [];
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `not valid JSON (${(error as Error).message})`, input: value });
+    return z.NEVER;
+  }
+}, z.array(LifecyclePolicyRuleSchema, 'must be a list of rules, e.g. [{"tag": "compliance", "retentionSeconds": "forever"}]'));
 
 export const SETTINGS = [
   { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL' },
@@ -32,7 +68,7 @@ export const SETTINGS = [
   { path: ['limits', 'maxEntryBytes'], env: 'BATON_MAX_ENTRY_BYTES', schema: positiveInt.max(16 * 1024 * 1024).default(256 * 1024), help: 'largest context entry (content plus metadata, UTF-8 bytes)' },
   { path: ['limits', 'defaultPageSize'], env: 'BATON_PAGE_SIZE', schema: positiveInt.max(1000).default(100), help: 'page size of get_context and list_sessions when none is asked' },
   { path: ['limits', 'maxPageSize'], env: 'BATON_MAX_PAGE_SIZE', schema: positiveInt.max(10_000).default(1000), help: 'largest page a caller may ask for' },
-  { path: ['sessions', 'defaultNamespace'], env: 'BATON_NAMESPACE', schema: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -').default('default'), help: 'namespace of callers that are not mapped to another one' },
+  { path: ['sessions', 'defaultNamespace'], env: 'BATON_NAMESPACE', schema: namespaceName.default('default'), help: 'namespace of callers that are not mapped to another one' },
   { path: ['sessions', 'ttlSeconds'], env: 'BATON_SESSION_TTL_SECONDS', schema: positiveInt.default(24 * 60 * 60), help: 'default lifetime of a session before it expires' },
   { path: ['sessions', 'maxTtlSeconds'], env: 'BATON_SESSION_MAX_TTL_SECONDS', schema: positiveInt.default(30 * 24 * 60 * 60), help: 'largest lifetime a caller may ask for with ttlSeconds' },
   { path: ['sessions', 'dormantAfterSeconds'], env: 'BATON_DORMANT_AFTER_SECONDS', schema: positiveInt.default(30 * 60), help: 'idle time after which an active session becomes dormant' },
@@ -42,8 +78,6 @@ export const SETTINGS = [
   { path: ['cache', 'briefTtlSeconds'], env: 'BATON_BRIEF_CACHE_TTL_SECONDS', schema: positiveInt.default(15 * 60), help: 'how long a brief or summary of an active session stays cached (every append makes it stale at once)' },
   { path: ['cache', 'dormantBriefTtlSeconds'], env: 'BATON_BRIEF_CACHE_DORMANT_TTL_SECONDS', schema: positiveInt.default(60), help: 'cache lifetime of briefs of dormant, expired and archived sessions (lower cache priority)' },
   { path: ['cache', 'timeoutMs'], env: 'BATON_CACHE_TIMEOUT_MS', schema: positiveInt.max(60_000).default(250), help: 'a cache read or write slower than this is abandoned and the value computed instead' },
-  { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
-  { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
   { path: ['llm', 'provider'], env: 'BATON_LLM_PROVIDER', schema: z.enum(LLM_PROVIDERS).default('none'), help: `model used to condense handoff briefs: ${LLM_PROVIDERS.join(', ')} (none keeps briefs deterministic)` },
   { path: ['llm', 'baseUrl'], env: 'BATON_LLM_BASE_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'API base URL: an OpenAI-compatible server (OpenRouter, Ollama, LM Studio, ...), the Azure resource endpoint, or an Anthropic proxy; the vendor default when empty' },
   { path: ['llm', 'apiKey'], env: 'BATON_LLM_API_KEY', schema: z.string().min(1).optional(), help: 'API key for the model provider (never logged)' },
@@ -57,6 +91,18 @@ export const SETTINGS = [
   { path: ['codebase', 'maxFileBytes'], env: 'BATON_ANALYSIS_MAX_FILE_BYTES', schema: positiveInt.default(1024 * 1024), help: 'larger source files are reported as too large instead of analysed' },
   { path: ['codebase', 'jobThresholdFiles'], env: 'BATON_ANALYSIS_JOB_THRESHOLD_FILES', schema: positiveInt.default(2000), help: 'codebases with more source files than this are analysed as a background job; the tool answers at once with the job id' },
   { path: ['codebase', 'mapTokens'], env: 'BATON_ANALYSIS_MAP_TOKENS', schema: positiveInt.max(100_000).default(2048), help: 'token budget of the ranked codebase map when the caller gives no tokenBudget' },
+  { path: ['sessions', 'maxLifetimeSeconds'], env: 'BATON_SESSION_MAX_LIFETIME_SECONDS', schema: positiveInt.default(7 * 24 * 60 * 60), help: 'activity pushes expiresAt to now + the session\'s ttl, but never past this long after it was registered' },
+  { path: ['lifecycle', 'archiveAfterSeconds'], env: 'BATON_ARCHIVE_AFTER_SECONDS', schema: positiveInt.default(7 * 24 * 60 * 60), help: 'time after expiry at which a session is archived (entries moved to compressed cold storage)' },
+  { path: ['lifecycle', 'retentionSeconds'], env: 'BATON_RETENTION_SECONDS', schema: retention.default(90 * 24 * 60 * 60), help: 'time after archival at which a session is purged (its content deleted), or `forever`' },
+  { path: ['lifecycle', 'policies'], env: 'BATON_LIFECYCLE_POLICIES', schema: policyRules.default([]), help: 'per-namespace or per-tag overrides of the lifecycle timings: a list of rules (JSON in the environment), see the README' },
+  { path: ['lifecycle', 'sweepIntervalSeconds'], env: 'BATON_SWEEP_INTERVAL_SECONDS', schema: positiveInt.default(60), help: 'how often the lifecycle sweeper catches up on transitions whose jobs were missed' },
+  { path: ['lifecycle', 'sweepBatchSize'], env: 'BATON_SWEEP_BATCH_SIZE', schema: positiveInt.max(50_000).default(1000), help: 'sessions the sweeper transitions per statement' },
+  { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
+  { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
+  { path: ['queue', 'attempts'], env: 'BATON_JOB_ATTEMPTS', schema: positiveInt.max(100).default(5), help: 'tries of a failing job before it lands in the failed set' },
+  { path: ['queue', 'backoffMs'], env: 'BATON_JOB_BACKOFF_MS', schema: positiveInt.default(1000), help: 'first retry delay of a failing job, doubled on each further try' },
+  { path: ['queue', 'lockDurationMs'], env: 'BATON_JOB_LOCK_MS', schema: positiveInt.min(100).default(30_000), help: 'a running job\'s lock; a job whose worker died is retried once its lock has run out' },
+  { path: ['queue', 'stalledCheckMs'], env: 'BATON_JOB_STALLED_CHECK_MS', schema: positiveInt.min(100).default(30_000), help: 'how often workers look for jobs whose worker died' },
   { path: ['log', 'level'], env: 'BATON_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level (logs are JSON lines on stderr)' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -73,6 +119,7 @@ export interface BatonConfig {
   sessions: Section<'sessions'>;
   handoffs: Section<'handoffs'>;
   cache: Section<'cache'>;
+  lifecycle: Section<'lifecycle'>;
   queue: Section<'queue'>;
   llm: Section<'llm'>;
   codebase: Section<'codebase'>;

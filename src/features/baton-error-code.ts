@@ -1,7 +1,8 @@
 import type { CodebaseErrorCode } from 'src/features/codebase/codebase.errors.js';
 import type { ContextErrorCode } from 'src/features/context/context.errors.js';
 import type { HandoffErrorCode } from 'src/features/handoffs/handoffs.errors.js';
+import type { LifecycleErrorCode } from 'src/features/lifecycle/lifecycle.errors.js';
 import type { SessionErrorCode } from 'src/features/sessions/sessions.errors.js';
 
 // Every code a feature can raise; the MCP and HTTP layers map each one.
-export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}` | `${CodebaseErrorCode}` | `${HandoffErrorCode}`;
+export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}` | `${CodebaseErrorCode}` | `${HandoffErrorCode}` | `${LifecycleErrorCode}`;

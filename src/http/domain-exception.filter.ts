@@ -23,6 +23,8 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
       return HttpStatus.NOT_FOUND;
     case 'HANDOFF_NOT_FOR_AGENT':
       return HttpStatus.FORBIDDEN;
+    case 'SESSION_PURGED':
+      return HttpStatus.GONE;
     case 'ENTRY_TOO_LARGE':
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'INVALID_ARGUMENT':

@@ -7,7 +7,7 @@ import { ContextService } from 'src/features/context/context.service.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ENTRY_TYPES, type EntryType } from 'src/features/context/context.types.js';
 import { toEntryView } from 'src/features/context/mcp/entry.schemas.js';
-import { toEventView, toSessionView } from 'src/features/sessions/mcp/session.schemas.js';
+import { toSessionDetailView, toSessionView } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
 
@@ -41,8 +41,7 @@ export class SessionsController {
 
   @Get(':sessionKey')
   async get(@Param('sessionKey') sessionKey: string) {
-    const detail = await this.sessions.getDetail(this.namespace, sessionKey);
-    return { session: toSessionView(detail.session), lifecycle: detail.events.map(toEventView) };
+    return toSessionDetailView(await this.sessions.getDetail(this.namespace, sessionKey));
   }
 
   @Get(':sessionKey/context')

@@ -57,6 +57,7 @@ export function toResourceReadError(error: DomainError): ProtocolError {
       return new ProtocolError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'ANALYSIS_NOT_FOUND':
     case 'HANDOFF_NOT_FOUND':
+    case 'SESSION_PURGED':
       return new ProtocolError(RESOURCE_NOT_FOUND, error.message, { code });
     case 'INVALID_ARGUMENT':
     case 'ENTRY_TOO_LARGE':

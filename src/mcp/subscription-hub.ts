@@ -8,7 +8,13 @@ interface Subscriber {
   readonly server: Server;
   readonly namespace: string;
   readonly uris: Set<string>;
+  // Changes heard but not yet sent; see COALESCE_MS.
+  readonly pending: { uris: Set<string>; listChanged: boolean; timer?: NodeJS.Timeout };
 }
+
+// A burst of events (a sweep transitioning thousands of sessions) becomes
+// one notification per URI per subscriber instead of thousands.
+const COALESCE_MS = 10;
 
 export const LIST_CHANGING_EVENTS = new Set(['session.created', 'session.status_changed']);
 
@@ -36,26 +42,42 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   attach(server: Server, namespace: string): Subscriber {
-    const subscriber: Subscriber = { server, namespace, uris: new Set() };
+    const subscriber: Subscriber = { server, namespace, uris: new Set(), pending: { uris: new Set(), listChanged: false } };
     this.subscribers.add(subscriber);
     return subscriber;
   }
 
   detach(subscriber: Subscriber): void {
+    clearTimeout(subscriber.pending.timer);
     this.subscribers.delete(subscriber);
   }
 
   private deliver(event: DomainEvent): void {
+    // Worker processes hear every event and usually serve nobody.
+    if (this.subscribers.size === 0) return;
     const changed = new Set(this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []).map(canonicalUri));
-    if (changed.size === 0 && !LIST_CHANGING_EVENTS.has(event.type)) return;
+    const listChanging = LIST_CHANGING_EVENTS.has(event.type);
+    if (changed.size === 0 && !listChanging) return;
     for (const subscriber of this.subscribers) {
       if (subscriber.namespace !== event.namespace) continue;
+      const pending = subscriber.pending;
       // Each subscriber hears of the URI as it subscribed to it.
-      for (const uri of subscriber.uris) {
-        if (changed.has(canonicalUri(uri))) this.send(subscriber, () => subscriber.server.sendResourceUpdated({ uri }));
-      }
-      if (LIST_CHANGING_EVENTS.has(event.type)) this.send(subscriber, () => subscriber.server.sendResourceListChanged());
+      for (const uri of subscriber.uris) if (changed.has(canonicalUri(uri))) pending.uris.add(uri);
+      if (listChanging) pending.listChanged = true;
+      if ((pending.uris.size > 0 || pending.listChanged) && !pending.timer) pending.timer = setTimeout(() => this.flush(subscriber), COALESCE_MS);
     }
+  }
+
+  private flush(subscriber: Subscriber): void {
+    const pending = subscriber.pending;
+    const uris = [...pending.uris];
+    const listChanged = pending.listChanged;
+    pending.uris.clear();
+    pending.listChanged = false;
+    pending.timer = undefined;
+    // Unsubscribed meanwhile: the client no longer wants to hear of it.
+    for (const uri of uris) if (subscriber.uris.has(uri)) this.send(subscriber, () => subscriber.server.sendResourceUpdated({ uri }));
+    if (listChanged) this.send(subscriber, () => subscriber.server.sendResourceListChanged());
   }
 
   private send(subscriber: Subscriber, notify: () => Promise<void>): void {
@@ -65,13 +87,14 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
 
   onModuleDestroy(): void {
     this.stopListening?.();
+    for (const subscriber of this.subscribers) clearTimeout(subscriber.pending.timer);
     this.subscribers.clear();
   }
 }
 
-// A subscription names a resource, not one rendering of its URI: the query
-// (page, filter) is ignored and percent-encoding undone, so
-// handoff://agents/a%40b/handoffs?status=pending matches handoff://agents/a@b/handoffs.
+// The form in which subscriptions and changes are compared: the path without
+// its query string, percent-decoded, so `handoff://agents/a%40b/handoffs?status=x`
+// hears of changes to `handoff://agents/a@b/handoffs`.
 export function canonicalUri(uri: string): string {
   const path = uri.split('?', 1)[0] ?? '';
   try {

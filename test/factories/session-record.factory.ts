@@ -18,6 +18,8 @@ export function sessionRecord(overrides: Partial<SessionRecord> = {}): SessionRe
     expiresAt: new Date('2026-11-21T10:00:00Z'),
     archivedAt: null,
     handedOffAgentIds: [],
+    tags: [],
+    legalHold: false,
     ...overrides,
   };
 }

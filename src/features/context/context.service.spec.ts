@@ -27,6 +27,8 @@ const SESSION: SessionRecord = {
   expiresAt: NOW,
   archivedAt: null,
   handedOffAgentIds: [],
+  tags: [],
+  legalHold: false,
 };
 
 function entry(overrides: Partial<EntryRecord> = {}): EntryRecord {
@@ -41,6 +43,7 @@ function setup(maxEntryBytes = '1024') {
   };
   const sessions = {
     get: jest.fn(async () => SESSION),
+    getReadable: jest.fn(async () => SESSION),
     findByKey: jest.fn(async () => SESSION as SessionRecord | null),
     explainUnwritable: jest.fn((s: SessionRecord | null, key: string) => (s ? null : SessionError.notFound(key))),
     pageSize: jest.fn((n?: number) => n ?? 100),

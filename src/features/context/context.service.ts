@@ -9,10 +9,24 @@ import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ContextRepository } from 'src/features/context/context.repository.js';
-import { ENTRY_TYPES, type AppendEntryInput, type AppendResult, type ContextPage, type ContextQuery, type EntryOutline, type EntryRecord, type NewEntry } from 'src/features/context/context.types.js';
-import { SessionsService } from 'src/features/sessions/sessions.service.js';
+import {
+  ENTRY_TYPES,
+  type AppendEntryInput,
+  type AppendResult,
+  type ArchivableSession,
+  type ArchiveOutcome,
+  type ArchivePlan,
+  type ContextPage,
+  type ContextQuery,
+  type EntryOutline,
+  type EntryRecord,
+  type NewEntry,
+} from 'src/features/context/context.types.js';
+import { packEntries } from 'src/features/context/entry-archive.codec.js';
+import { summarizeLedger } from 'src/features/context/ledger-summary.js';
+import { SESSION_EVENTS, SessionsService } from 'src/features/sessions/sessions.service.js';
 
-export const CONTEXT_EVENTS = { appended: 'context.appended', reactivated: 'session.status_changed' } as const;
+export const CONTEXT_EVENTS = { appended: 'context.appended' } as const;
 
 @Injectable()
 export class ContextService {
@@ -67,12 +81,12 @@ export class ContextService {
 
     const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
     this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
-    if (appended.reactivated) this.events.publish({ namespace, type: CONTEXT_EVENTS.reactivated, subject: { sessionKey: input.sessionKey, status: 'active' } });
+    if (appended.reactivated) this.events.publish({ namespace, type: SESSION_EVENTS.statusChanged, subject: { sessionKey: input.sessionKey, status: 'active' } });
     return { sessionKey: input.sessionKey, sequence: appended.sequence, entryId: appended.entryId, tokenCount: entry.tokenCount, sessionStatus: 'active', duplicate: false };
   }
 
   async page(namespace: string, query: ContextQuery): Promise<ContextPage> {
-    const session = await this.sessions.get(namespace, query.sessionKey);
+    const session = await this.sessions.getReadable(namespace, query.sessionKey);
     const limit = this.sessions.pageSize(query.limit);
     const after = query.afterSequence ?? 0;
     if (!Number.isInteger(after) || after < 0) {
@@ -96,6 +110,13 @@ export class ContextService {
     return this.entries.contents(sessionId, sequences, maxChars);
   }
 
+  // Moves the session's entries to compressed cold storage with a summary of
+  // the ledger, if `due` agrees on the locked session; reads keep working
+  // through page(). Null when it was not due (or already done).
+  async archiveSession(sessionId: string, at: Date, due: (session: ArchivableSession) => boolean): Promise<ArchiveOutcome | null> {
+    return this.entries.archive(sessionId, at, due, planArchive);
+  }
+
   // A retry with a known idempotency key returns the original entry, provided
   // it is the same entry; reusing a key for different content is a mistake
   // the caller must hear about.
@@ -113,6 +134,13 @@ export class ContextService {
     if (unwritable) return unwritable;
     return new ContextError(ContextErrorCode.InvalidArgument, `metadata.refs names sequence ${highestRef}, but the session's last entry is ${session?.lastSequence ?? 0}; refs may only point at earlier entries.`);
   }
+}
+
+async function planArchive(live: EntryRecord[], archived: EntryRecord[]): Promise<ArchivePlan> {
+  const inArchive = new Set(archived.map((entry) => entry.sequence));
+  const duplicates = live.filter((entry) => inArchive.has(entry.sequence));
+  const ledger = [...archived, ...live.filter((entry) => !inArchive.has(entry.sequence))].sort((a, b) => a.sequence - b.sequence);
+  return { chunks: await packEntries(ledger), summary: summarizeLedger(ledger), duplicates };
 }
 
 function readRefs(metadata: Record<string, unknown>): number[] {

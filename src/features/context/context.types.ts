@@ -81,3 +81,60 @@ export interface EntryOutline {
   tokenCount: number;
   createdAt: Date;
 }
+
+// Consecutive entries of an archived session, compressed together.
+export interface ArchiveChunk {
+  firstSequence: number;
+  lastSequence: number;
+  entryCount: number;
+  types: EntryType[];
+  rawBytes: number;
+  payload: Uint8Array;
+}
+
+// What the ledger said when the session was archived, so readers need not
+// decompress it to know where the work stood.
+export interface LedgerSummary {
+  entryCount: number;
+  tokenCount: number;
+  firstEntryAt: string | null;
+  lastEntryAt: string | null;
+  countsByType: Partial<Record<EntryType, number>>;
+  openTodos: SummaryItem[];
+  decisions: SummaryItem[];
+  unresolvedErrors: SummaryItem[];
+  files: string[];
+}
+
+export interface SummaryItem {
+  sequence: number;
+  content: string;
+}
+
+// The session as the archiver sees it, under its row lock.
+export interface ArchivableSession {
+  id: string;
+  namespace: string;
+  sessionKey: string;
+  status: SessionStatus;
+  expiresAt: Date;
+  tags: string[];
+  liveEntries: number;
+}
+
+export interface ArchivePlan {
+  chunks: ArchiveChunk[];
+  summary: LedgerSummary;
+  // Live entries whose sequence the archive already holds; quarantined.
+  duplicates: EntryRecord[];
+}
+
+export interface ArchiveOutcome {
+  namespace: string;
+  sessionKey: string;
+  previousStatus: SessionStatus;
+  entryCount: number;
+  rawBytes: number;
+  storedBytes: number;
+  duplicates: number;
+}

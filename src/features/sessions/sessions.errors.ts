@@ -5,6 +5,7 @@ export enum SessionErrorCode {
   SessionNotFound = 'SESSION_NOT_FOUND',
   SessionReadOnly = 'SESSION_READ_ONLY',
   SessionHandedOff = 'SESSION_HANDED_OFF',
+  SessionPurged = 'SESSION_PURGED',
   InvalidArgument = 'INVALID_ARGUMENT',
 }
 
@@ -19,6 +20,10 @@ export class SessionError extends DomainError<SessionErrorCode> {
       `Session "${sessionKey}" was handed off: ${agentId} passed it to ${owner} with a full handoff, so ${agentId} can no longer append to it. Read it as before; to keep working, register a session of your own or ask ${owner} for a handoff back.`,
       { sessionKey, agentId, owner },
     );
+  }
+
+  static purged(sessionKey: string, archivedAt: Date | null): SessionError {
+    return new SessionError(SessionErrorCode.SessionPurged, `Session "${sessionKey}" was purged under the retention policy${archivedAt ? ` (it had been archived at ${archivedAt.toISOString()})` : ''}: its entries no longer exist. Its status and lifecycle history remain at handoff://sessions/${sessionKey}.`, { sessionKey });
   }
 
   static readOnly(sessionKey: string, status: string): SessionError {

@@ -24,9 +24,12 @@ export class SessionsRepository {
           repoCommit: session.repository.commit ?? null,
           repoDirtyFiles: session.repository.dirtyFiles ?? [],
           metadata: session.metadata as Prisma.InputJsonObject,
+          tags: session.tags,
           createdAt: session.createdAt,
           lastActivityAt: session.createdAt,
           expiresAt: session.expiresAt,
+          ttlSeconds: session.ttlSeconds,
+          maxExpiresAt: session.maxExpiresAt,
           events: { create: { fromStatus: null, toStatus: 'active', reason: 'registered', at: session.createdAt } },
         },
       });
@@ -38,8 +41,13 @@ export class SessionsRepository {
   }
 
   async findByKey(namespace: string, sessionKey: string): Promise<SessionRecord | null> {
-    const row = await this.prisma.session.findUnique({ where: { namespace_sessionKey: { namespace, sessionKey } } });
+    const row = await this.prisma.session.findUnique({ where: { namespace_sessionKey: { namespace, sessionKey } }, omit: OMIT_SUMMARY });
     return row ? toSessionRecord(row) : null;
+  }
+
+  async findSummary(sessionId: string): Promise<Record<string, unknown> | null> {
+    const row = await this.prisma.session.findUnique({ where: { id: sessionId }, select: { summary: true } });
+    return (row?.summary ?? null) as Record<string, unknown> | null;
   }
 
   async findEvents(sessionId: string): Promise<SessionEventRecord[]> {
@@ -60,6 +68,7 @@ export class SessionsRepository {
       },
       orderBy: [{ lastActivityAt: 'desc' }, { id: 'desc' }],
       take: limit,
+      omit: OMIT_SUMMARY,
     });
     return rows.map(toSessionRecord);
   }
@@ -75,7 +84,10 @@ export class SessionsRepository {
   }
 }
 
-function toSessionRecord(row: SessionRow): SessionRecord {
+// The archive summary can be large and is read only with the session's detail.
+const OMIT_SUMMARY = { summary: true } as const;
+
+function toSessionRecord(row: Omit<SessionRow, 'summary'>): SessionRecord {
   return {
     id: row.id,
     namespace: row.namespace,
@@ -97,5 +109,7 @@ function toSessionRecord(row: SessionRow): SessionRecord {
     expiresAt: row.expiresAt,
     archivedAt: row.archivedAt,
     handedOffAgentIds: row.handedOffAgentIds,
+    tags: row.tags,
+    legalHold: row.legalHold,
   };
 }

@@ -11,7 +11,7 @@ import type { NewSession, SessionRecord } from 'src/features/sessions/sessions.t
 const NOW = new Date('2026-11-22T10:00:00.000Z');
 
 function record(session: NewSession): SessionRecord {
-  return { ...session, id: 'id-1', title: session.title ?? null, status: 'active', lastSequence: 0, lastActivityAt: session.createdAt, archivedAt: null, handedOffAgentIds: [] };
+  return { ...session, id: 'id-1', title: session.title ?? null, status: 'active', lastSequence: 0, lastActivityAt: session.createdAt, archivedAt: null, handedOffAgentIds: [], tags: [], legalHold: false };
 }
 
 function setup() {
@@ -58,7 +58,7 @@ describe('SessionsService', () => {
 
   it('pages with an opaque cursor that resumes after the last session', async () => {
     const { service, repository } = setup();
-    const rows = [1, 2, 3].map((i) => record({ namespace: 'ns', sessionKey: `k${i}`, agentId: 'a', repository: {}, metadata: {}, createdAt: new Date(NOW.getTime() - i * 1000), expiresAt: NOW }));
+    const rows = [1, 2, 3].map((i) => record({ namespace: 'ns', sessionKey: `k${i}`, agentId: 'a', repository: {}, metadata: {}, tags: [], ttlSeconds: 600, maxExpiresAt: NOW, createdAt: new Date(NOW.getTime() - i * 1000), expiresAt: NOW }));
     rows.forEach((row, i) => (row.id = `id-${i}`));
     repository.listPage.mockResolvedValueOnce(rows);
     const page = await service.list('ns', { limit: 2 });
@@ -76,7 +76,7 @@ describe('SessionsService', () => {
 
   it('explains why a session cannot be written', () => {
     const { service } = setup();
-    const base = record({ namespace: 'ns', sessionKey: 'k', agentId: 'a', repository: {}, metadata: {}, createdAt: NOW, expiresAt: NOW });
+    const base = record({ namespace: 'ns', sessionKey: 'k', agentId: 'a', repository: {}, metadata: {}, tags: [], ttlSeconds: 600, maxExpiresAt: NOW, createdAt: NOW, expiresAt: new Date(NOW.getTime() + 3_600_000) });
     expect(service.explainUnwritable(null, 'k')?.code).toBe(SessionErrorCode.SessionNotFound);
     expect(service.explainUnwritable({ ...base, status: 'archived' }, 'k')?.code).toBe(SessionErrorCode.SessionReadOnly);
     expect(service.explainUnwritable({ ...base, status: 'dormant' }, 'k')).toBeNull();

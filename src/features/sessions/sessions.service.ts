@@ -3,13 +3,15 @@ import { randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
-import type { BatonConfig } from 'src/config/config.schema.js';
+import { TAG_PATTERN, type BatonConfig } from 'src/config/config.schema.js';
+import { resolveLifecyclePolicy } from 'src/config/lifecycle-policy.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from 'src/platform/pagination/keyset-cursor.js';
 import { SessionError, SessionErrorCode } from 'src/features/sessions/sessions.errors.js';
 import { SessionsRepository } from 'src/features/sessions/sessions.repository.js';
 import {
+  MAX_TAGS,
   SESSION_KEY_PATTERN,
   WRITABLE_STATUSES,
   type RegisterSessionInput,
@@ -20,7 +22,9 @@ import {
   type SessionRecord,
 } from 'src/features/sessions/sessions.types.js';
 
-export const SESSION_EVENTS = { created: 'session.created' } as const;
+// Domain events about sessions. Status changes come from the lifecycle and
+// from appends that reactivate a dormant session.
+export const SESSION_EVENTS = { created: 'session.created', statusChanged: 'session.status_changed', legalHoldChanged: 'session.legal_hold_changed' } as const;
 
 @Injectable()
 export class SessionsService {
@@ -38,11 +42,14 @@ export class SessionsService {
     if (!SESSION_KEY_PATTERN.test(sessionKey)) {
       throw new SessionError(SessionErrorCode.InvalidArgument, `sessionKey "${sessionKey}" is not valid: use 1-128 characters of A-Z a-z 0-9 . _ : -, or leave it out to get a generated key.`);
     }
-    const ttlSeconds = input.ttlSeconds ?? this.config.sessions.ttlSeconds;
+    const tags = normaliseTags(input.tags ?? []);
+    const policy = resolveLifecyclePolicy(this.config, { namespace, tags });
+    const ttlSeconds = input.ttlSeconds ?? policy.ttlSeconds;
     if (ttlSeconds > this.config.sessions.maxTtlSeconds) {
-      throw new SessionError(SessionErrorCode.InvalidArgument, `ttlSeconds ${ttlSeconds} is above the maximum of ${this.config.sessions.maxTtlSeconds}; ask for less or leave it out for the default of ${this.config.sessions.ttlSeconds}.`);
+      throw new SessionError(SessionErrorCode.InvalidArgument, `ttlSeconds ${ttlSeconds} is above the maximum of ${this.config.sessions.maxTtlSeconds}; ask for less or leave it out for the default of ${policy.ttlSeconds}.`);
     }
     const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
     const session = await this.sessions.create({
       namespace,
       sessionKey,
@@ -50,8 +57,12 @@ export class SessionsService {
       title: input.title,
       repository: input.repository ?? {},
       metadata: input.metadata ?? {},
+      tags,
       createdAt: now,
-      expiresAt: new Date(now.getTime() + ttlSeconds * 1000),
+      expiresAt,
+      ttlSeconds,
+      // A caller's own ttlSeconds may reach past the policy's lifetime; activity never shortens it.
+      maxExpiresAt: new Date(Math.max(expiresAt.getTime(), now.getTime() + policy.maxLifetimeSeconds * 1000)),
     });
     if (!session) {
       throw new SessionError(SessionErrorCode.SessionExists, `Session "${sessionKey}" already exists in this namespace. Append to it with update_context, or register with another key (or none, to get a generated one).`, { sessionKey });
@@ -67,16 +78,27 @@ export class SessionsService {
     return session;
   }
 
+  // A session whose entries can still be read: anything but purged.
+  async getReadable(namespace: string, sessionKey: string): Promise<SessionRecord> {
+    const session = await this.get(namespace, sessionKey);
+    if (session.status === 'purged') throw SessionError.purged(sessionKey, session.archivedAt);
+    return session;
+  }
+
   async getDetail(namespace: string, sessionKey: string): Promise<SessionDetail> {
     const session = await this.get(namespace, sessionKey);
-    return { session, events: await this.sessions.findEvents(session.id) };
+    const [events, summary] = await Promise.all([this.sessions.findEvents(session.id), this.sessions.findSummary(session.id)]);
+    return { session, events, summary };
   }
 
   // Why a write to this session (by this agent, when known) cannot happen,
-  // or null when it can.
+  // or null when it can. A session past its expiresAt is read-only even
+  // before the lifecycle marks it expired.
   explainUnwritable(session: SessionRecord | null, sessionKey: string, agentId?: string | null): SessionError | null {
     if (!session) return SessionError.notFound(sessionKey);
+    if (session.status === 'purged') return SessionError.purged(sessionKey, session.archivedAt);
     if (!WRITABLE_STATUSES.includes(session.status)) return SessionError.readOnly(sessionKey, session.status);
+    if (session.expiresAt.getTime() <= this.clock.now().getTime()) return SessionError.readOnly(sessionKey, 'expired');
     if (agentId && agentId !== session.agentId && session.handedOffAgentIds.includes(agentId)) return SessionError.handedOff(sessionKey, agentId, session.agentId);
     return null;
   }
@@ -106,6 +128,18 @@ export class SessionsService {
     }
     return requested;
   }
+}
+
+function normaliseTags(tags: string[]): string[] {
+  const unique = [...new Set(tags)];
+  const bad = unique.find((tag) => !TAG_PATTERN.test(tag));
+  if (bad !== undefined) {
+    throw new SessionError(SessionErrorCode.InvalidArgument, `tag "${bad}" is not valid: use 1-64 characters of A-Z a-z 0-9 . _ : - per tag.`);
+  }
+  if (unique.length > MAX_TAGS) {
+    throw new SessionError(SessionErrorCode.InvalidArgument, `${unique.length} tags is too many: a session takes at most ${MAX_TAGS}.`);
+  }
+  return unique;
 }
 
 function generateSessionKey(): string {

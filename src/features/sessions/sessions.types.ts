@@ -1,10 +1,11 @@
-export const SESSION_STATUSES = ['active', 'dormant', 'expired', 'archived'] as const;
+export const SESSION_STATUSES = ['active', 'dormant', 'expired', 'archived', 'purged'] as const;
 export type SessionStatus = (typeof SESSION_STATUSES)[number];
 
 // Statuses in which a session accepts writes; the others are read-only.
 export const WRITABLE_STATUSES: readonly SessionStatus[] = ['active', 'dormant'];
 
 export const SESSION_KEY_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const MAX_TAGS = 32;
 
 export interface RepositoryAnchor {
   root?: string;
@@ -30,6 +31,8 @@ export interface SessionRecord {
   archivedAt: Date | null;
   // Agents that handed the session off (accepted full handoffs), oldest first.
   handedOffAgentIds: string[];
+  tags: string[];
+  legalHold: boolean;
 }
 
 export interface SessionEventRecord {
@@ -46,8 +49,12 @@ export interface NewSession {
   title?: string;
   repository: RepositoryAnchor;
   metadata: Record<string, unknown>;
+  tags: string[];
   createdAt: Date;
   expiresAt: Date;
+  // How far activity pushes expiresAt, and the latest it may reach.
+  ttlSeconds: number;
+  maxExpiresAt: Date;
 }
 
 export interface RegisterSessionInput {
@@ -56,6 +63,7 @@ export interface RegisterSessionInput {
   title?: string;
   repository?: RepositoryAnchor;
   metadata?: Record<string, unknown>;
+  tags?: string[];
   ttlSeconds?: number;
 }
 
@@ -80,4 +88,6 @@ export interface SessionPage {
 export interface SessionDetail {
   session: SessionRecord;
   events: SessionEventRecord[];
+  // Precomputed when the session was archived; null before.
+  summary: Record<string, unknown> | null;
 }

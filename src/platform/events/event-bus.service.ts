@@ -43,6 +43,23 @@ export class EventBusService implements OnModuleDestroy {
     });
   }
 
+  // Many events in one round trip (a sweep that transitions thousands of
+  // sessions); like publish, it never throws and drops events while Redis is away.
+  async publishMany(events: readonly DomainEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    if (this.redis.client.status !== 'ready') {
+      this.logger.warn({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published');
+      return;
+    }
+    try {
+      const pipeline = this.redis.client.pipeline();
+      for (const event of events) pipeline.publish(this.channel, JSON.stringify(event));
+      await pipeline.exec();
+    } catch (error) {
+      this.logger.warn({ count: events.length, err: (error as Error).message }, 'could not publish domain events');
+    }
+  }
+
   // Registers the listener at once and starts the Redis subscription in the
   // background; a Redis outage never blocks the caller.
   listen(listener: Listener): () => void {

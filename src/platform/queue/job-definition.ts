@@ -40,3 +40,16 @@ export const JOB_HANDLER = Symbol('JOB_HANDLER');
 
 // Marks a provider as the handler of one job kind; the worker finds it at boot.
 export const JobProcessor = (): ClassDecorator => SetMetadata(JOB_HANDLER, true);
+
+// Work a feature needs done once in each process that runs workers, after
+// its workers have started (repairs, schedules, listeners).
+export interface WorkerStartHook {
+  // The queue whose workers the hook serves: it runs only where they run.
+  readonly queue: string;
+  onWorkersStarted(): Promise<void>;
+}
+
+export const WORKER_START_HOOK = Symbol('WORKER_START_HOOK');
+
+// Marks a provider as a WorkerStartHook; the worker finds it at boot.
+export const OnWorkersStarted = (): ClassDecorator => SetMetadata(WORKER_START_HOOK, true);

@@ -1,6 +1,8 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, type JobsOptions } from 'bullmq';
 
+import { BATON_CONFIG } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 import type { JobDefinition } from 'src/platform/queue/job-definition.js';
 
@@ -12,6 +14,10 @@ export interface EnqueueOptions {
   attempts?: number;
   backoffMs?: number;
   priority?: number;
+  // Drop the job once it succeeds, so its id can be used again. Otherwise the
+  // last completed jobs are kept for a day (their results stay readable),
+  // and an id of one of them is not added again meanwhile.
+  forgetOnSuccess?: boolean;
 }
 
 export interface QueueCounts {
@@ -24,12 +30,35 @@ export interface QueueCounts {
   prioritized: number;
 }
 
+export interface ScheduleInfo {
+  id: string;
+  everyMs: number | null;
+  nextRunAt: Date | null;
+}
+
+export interface FailedJob {
+  id: string;
+  name: string;
+  data: unknown;
+  attempts: number;
+  reason: string;
+  failedAt: Date | null;
+}
+
+export type JobStatus =
+  | { state: 'completed'; result: unknown }
+  | { state: 'failed'; reason: string; attempts: number }
+  | { state: 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'unknown' };
+
 // Producer side of BullMQ: one Queue per queue name, sharing one connection.
 @Injectable()
 export class QueueService implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue>();
 
-  constructor(private readonly redis: RedisService) {}
+  constructor(
+    private readonly redis: RedisService,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+  ) {}
 
   queue(name: string): Queue {
     let queue = this.queues.get(name);
@@ -41,17 +70,27 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async enqueue<Data>(job: JobDefinition<Data>, data: Data, options: EnqueueOptions = {}): Promise<string> {
-    const jobOptions: JobsOptions = {
-      jobId: options.jobId,
-      delay: options.delayMs !== undefined ? Math.max(0, options.delayMs) : undefined,
-      attempts: options.attempts ?? 5,
-      backoff: { type: 'exponential', delay: options.backoffMs ?? 1_000 },
-      priority: options.priority,
-      removeOnComplete: { age: 24 * 60 * 60, count: 1_000 },
-      removeOnFail: { age: 7 * 24 * 60 * 60 },
-    };
-    const added = await this.queue(job.queue).add(job.name, data, jobOptions);
+    const added = await this.queue(job.queue).add(job.name, data, this.jobOptions(options));
     return added.id as string;
+  }
+
+  // One round trip for many jobs of one kind.
+  async enqueueMany<Data>(job: JobDefinition<Data>, items: readonly { data: Data; options?: EnqueueOptions }[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.queue(job.queue).addBulk(items.map((item) => ({ name: job.name, data: item.data, opts: this.jobOptions(item.options ?? {}) })));
+  }
+
+  // Creates or updates a BullMQ job scheduler that adds the job every
+  // everyMs; upserting the same schedule again changes nothing.
+  async schedule<Data>(job: JobDefinition<Data>, scheduleId: string, everyMs: number, data: Data): Promise<void> {
+    const { attempts, backoff, removeOnComplete, removeOnFail } = this.jobOptions({});
+    await this.queue(job.queue).upsertJobScheduler(scheduleId, { every: everyMs }, { name: job.name, data, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
+  }
+
+  async scheduleInfo(queueName: string, scheduleId: string): Promise<ScheduleInfo | null> {
+    const scheduler = await this.queue(queueName).getJobScheduler(scheduleId);
+    if (!scheduler) return null;
+    return { id: scheduleId, everyMs: scheduler.every ?? null, nextRunAt: scheduler.next !== undefined ? new Date(scheduler.next) : null };
   }
 
   async remove(queueName: string, jobId: string): Promise<void> {
@@ -68,6 +107,71 @@ export class QueueService implements OnModuleDestroy {
       completed: counts.completed ?? 0,
       failed: counts.failed ?? 0,
       prioritized: counts.prioritized ?? 0,
+    };
+  }
+
+  async workerCount(queueName: string): Promise<number> {
+    return this.queue(queueName).getWorkersCount();
+  }
+
+  // The failed set, newest first: jobs that used up their retries.
+  async failed(queueName: string, limit: number): Promise<FailedJob[]> {
+    const jobs = await this.queue(queueName).getFailed(0, limit - 1);
+    return jobs.map((job) => ({
+      id: job.id as string,
+      name: job.name,
+      data: job.data as unknown,
+      attempts: job.attemptsMade,
+      reason: job.failedReason,
+      failedAt: job.finishedOn !== undefined ? new Date(job.finishedOn) : null,
+    }));
+  }
+
+  // Moves failed jobs back to waiting with fresh attempts: one job, or all of
+  // them. Returns how many were moved.
+  async retryFailed(queueName: string, jobId?: string): Promise<number> {
+    const queue = this.queue(queueName);
+    if (jobId !== undefined) {
+      const job = await queue.getJob(jobId);
+      if (!job || (await job.getState()) !== 'failed') return 0;
+      await job.retry('failed');
+      return 1;
+    }
+    const count = await queue.getFailedCount();
+    if (count > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
+    return count;
+  }
+
+  async status(queueName: string, jobId: string): Promise<JobStatus> {
+    const job = await this.queue(queueName).getJob(jobId);
+    if (!job) return { state: 'unknown' };
+    const state = await job.getState();
+    if (state === 'completed') return { state, result: job.returnvalue as unknown };
+    if (state === 'failed') return { state, reason: job.failedReason, attempts: job.attemptsMade };
+    return { state };
+  }
+
+  // Active jobs whose lock has run out: their worker died mid-job. The
+  // stalled check of any running worker returns them to waiting.
+  async staleActiveJobs(queueName: string): Promise<string[]> {
+    const queue = this.queue(queueName);
+    const active = await queue.getActive();
+    const stale: string[] = [];
+    for (const job of active) {
+      if (job.id !== undefined && (await this.redis.client.exists(`${queue.toKey(job.id)}:lock`)) === 0) stale.push(job.id);
+    }
+    return stale;
+  }
+
+  private jobOptions(options: EnqueueOptions): JobsOptions {
+    return {
+      jobId: options.jobId,
+      delay: options.delayMs !== undefined ? Math.max(0, Math.round(options.delayMs)) : undefined,
+      attempts: options.attempts ?? this.config.queue.attempts,
+      backoff: { type: 'exponential', delay: options.backoffMs ?? this.config.queue.backoffMs },
+      priority: options.priority,
+      removeOnComplete: options.forgetOnSuccess ? true : { age: 24 * 60 * 60, count: 1_000 },
+      removeOnFail: { age: 7 * 24 * 60 * 60 },
     };
   }
 

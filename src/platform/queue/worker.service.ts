@@ -1,24 +1,27 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { declaredJobs, JOB_HANDLER, type JobHandler } from 'src/platform/queue/job-definition.js';
+import { declaredJobs, JOB_HANDLER, WORKER_START_HOOK, type JobDefinition, type JobHandler, type WorkerStartHook } from 'src/platform/queue/job-definition.js';
+import { QueueService } from 'src/platform/queue/queue.service.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Consumer side: one BullMQ Worker per queue, dispatching each job to the
 // handler of its name. Started by `baton worker`, and by `baton serve` when
 // BATON_WORKERS_IN_SERVE is on.
 @Injectable()
-export class WorkerService implements OnApplicationShutdown {
+export class WorkerService implements OnModuleDestroy {
   private readonly logger = new Logger(WorkerService.name);
   private readonly workers: Worker[] = [];
+  private readonly scheduleTimers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
     private readonly redis: RedisService,
+    private readonly queues: QueueService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -37,22 +40,47 @@ export class WorkerService implements OnApplicationShutdown {
         connection: this.redis.connect(`worker-${queue}`),
         prefix: this.redis.key('bull'),
         concurrency: this.config.queue.concurrency,
+        lockDuration: this.config.queue.lockDurationMs,
+        stalledInterval: this.config.queue.stalledCheckMs,
+        // An idle worker's blocking poll returns after this many seconds; a
+        // new job wakes it at once either way. Short, so closing the worker
+        // (SIGTERM, tests) does not wait out a 5 s poll.
+        drainDelay: 1,
         autorun: false,
       });
       worker.on('failed', (job, error) => this.logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'));
+      worker.on('stalled', (jobId) => this.logger.warn({ queue, jobId }, 'job stalled (its worker stopped); returned to waiting'));
       worker.on('error', (error) => this.logger.error({ queue, err: error.message }, 'worker error'));
       this.workers.push(worker);
       void worker.run();
       await worker.waitUntilReady();
     }
     this.logger.log({ queues: [...queues] }, 'workers started');
+    for (const hook of this.collectStartHooks().filter((h) => queues.has(h.queue))) {
+      try {
+        await hook.onWorkersStarted();
+      } catch (error) {
+        // The workers are useful without it; the hook's owner reports what failed.
+        this.logger.error({ hook: hook.constructor.name, err: (error as Error).message, stack: (error as Error).stack }, 'a worker start hook failed');
+      }
+    }
+  }
+
+  // Keeps a job scheduler in place while the workers run. Re-upserting is
+  // idempotent, so doing it every period restores a scheduler that Redis
+  // lost (flushed, failed over without persistence) within one period.
+  async keepScheduled<Data>(job: JobDefinition<Data>, scheduleId: string, everyMs: number, data: Data): Promise<void> {
+    await this.queues.schedule(job, scheduleId, everyMs, data);
+    const timer = setInterval(() => {
+      this.queues.schedule(job, scheduleId, everyMs, data).catch((error: Error) => this.logger.warn({ scheduleId, err: error.message }, 'could not restore a job schedule'));
+    }, everyMs);
+    timer.unref();
+    this.scheduleTimers.push(timer);
   }
 
   private collectHandlers(): Map<string, JobHandler> {
     const handlers = new Map<string, JobHandler>();
-    for (const wrapper of this.discovery.getProviders()) {
-      if (!wrapper.instance || !wrapper.metatype || !this.reflector.get(JOB_HANDLER, wrapper.metatype)) continue;
-      const handler = wrapper.instance as JobHandler;
+    for (const handler of this.providersMarked<JobHandler>(JOB_HANDLER)) {
       const key = `${handler.job.queue}/${handler.job.name}`;
       if (handlers.has(key)) throw new Error(`Two handlers are registered for job ${key}`);
       handlers.set(key, handler);
@@ -60,6 +88,17 @@ export class WorkerService implements OnApplicationShutdown {
     const missing = declaredJobs().filter((job) => !handlers.has(`${job.queue}/${job.name}`));
     if (missing.length > 0) throw new Error(`These jobs have no handler: ${missing.map((j) => `${j.queue}/${j.name}`).join(', ')}`);
     return handlers;
+  }
+
+  private collectStartHooks(): WorkerStartHook[] {
+    return this.providersMarked<WorkerStartHook>(WORKER_START_HOOK);
+  }
+
+  private providersMarked<T>(marker: symbol): T[] {
+    return this.discovery
+      .getProviders()
+      .filter((wrapper) => wrapper.instance && wrapper.metatype && this.reflector.get(marker, wrapper.metatype))
+      .map((wrapper) => wrapper.instance as T);
   }
 
   private async dispatch(handlers: Map<string, JobHandler>, queue: string, job: Job): Promise<unknown> {
@@ -73,7 +112,11 @@ export class WorkerService implements OnApplicationShutdown {
     });
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  // Runs before the database and Redis connections close (global modules are
+  // destroyed last, and this service before the QueueService it uses), so
+  // active jobs can finish.
+  async onModuleDestroy(): Promise<void> {
+    for (const timer of this.scheduleTimers.splice(0)) clearInterval(timer);
     // close() lets active jobs finish; an interrupted one is retried by
     // another worker once its lock expires.
     await Promise.all(this.workers.map((w) => w.close()));

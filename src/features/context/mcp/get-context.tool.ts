@@ -30,7 +30,7 @@ export class GetContextTool implements ToolDefinition<typeof input, typeof outpu
   readonly title = 'Read a session\'s context';
   readonly description =
     'Read a session\'s entries in order, a page at a time (afterSequence + limit), optionally only some types (e.g. ["decision", "todo"]). ' +
-    'Works on sessions in any state, including expired and archived ones. For a summary that fits a token budget, ask for a handoff instead.';
+    'Works on sessions in any state, including expired and archived ones; a purged session\'s entries are gone (SESSION_PURGED). For a summary that fits a token budget, ask for a handoff instead.';
   readonly input = input;
   readonly output = output;
   readonly annotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false };

@@ -6,7 +6,7 @@ import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
 import { CONTEXT_EVENTS, ContextService } from 'src/features/context/context.service.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { contextUri, toEntryView } from 'src/features/context/mcp/entry.schemas.js';
-import { SessionsService } from 'src/features/sessions/sessions.service.js';
+import { SESSION_EVENTS, SessionsService } from 'src/features/sessions/sessions.service.js';
 
 // handoff://sessions/{sessionKey}/context: the ordered entries, a page at a
 // time (?afterSequence=N&limit=M). Subscribers hear of every append.
@@ -44,8 +44,11 @@ export class SessionContextResource implements ResourceDefinition {
     };
   }
 
+  // Appends change the entries; archiving moves them and purging deletes them.
   changedUris(event: DomainEvent): string[] {
-    return event.type === CONTEXT_EVENTS.appended && event.subject.sessionKey !== undefined ? [contextUri(event.subject.sessionKey)] : [];
+    if (event.subject.sessionKey === undefined) return [];
+    const moved = event.type === SESSION_EVENTS.statusChanged && (event.subject.status === 'archived' || event.subject.status === 'purged');
+    return event.type === CONTEXT_EVENTS.appended || moved ? [contextUri(event.subject.sessionKey)] : [];
   }
 }
 

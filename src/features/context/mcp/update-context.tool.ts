@@ -45,7 +45,7 @@ export class UpdateContextTool implements ToolDefinition<typeof input, typeof ou
   readonly description =
     'Record one typed entry in a session\'s ledger: a decision and its reason, a todo, a code change, a command run, an error and what was tried, a note. ' +
     'Entries are ordered by sequence; use metadata.refs to close a todo or supersede a decision. Send an idempotencyKey when you may retry. ' +
-    'Appending to a dormant session reactivates it; expired and archived sessions are read-only (SESSION_READ_ONLY). Entries above the size limit fail with ENTRY_TOO_LARGE. ' +
+    'Appending to a dormant session reactivates it and pushes its expiry out; expired and archived sessions are read-only (SESSION_READ_ONLY), purged ones are gone (SESSION_PURGED). Entries above the size limit fail with ENTRY_TOO_LARGE. ' +
     'Pass your agentId: an agent that handed the session to another with an accepted full_handoff gets SESSION_HANDED_OFF.';
   readonly input = input;
   readonly output = output;

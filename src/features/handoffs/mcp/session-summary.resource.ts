@@ -7,10 +7,10 @@ import { HandoffError, HandoffErrorCode } from 'src/features/handoffs/handoffs.e
 import { HANDOFF_EVENTS, HandoffsService } from 'src/features/handoffs/handoffs.service.js';
 import { sessionSummaryUri } from 'src/features/handoffs/mcp/handoff.schemas.js';
 import { CONTEXT_EVENTS } from 'src/features/context/context.service.js';
-import { SessionsService } from 'src/features/sessions/sessions.service.js';
+import { SESSION_EVENTS, SessionsService } from 'src/features/sessions/sessions.service.js';
 
 // What changes a session's brief: a new entry, a new status, a new owner.
-const CHANGING = new Set<string>([CONTEXT_EVENTS.appended, CONTEXT_EVENTS.reactivated, HANDOFF_EVENTS.accepted]);
+const CHANGING = new Set<string>([CONTEXT_EVENTS.appended, SESSION_EVENTS.statusChanged, HANDOFF_EVENTS.accepted]);
 
 // handoff://sessions/{sessionKey}/summary: the session's current brief, the
 // package a handoff would carry now (without handoff instructions).

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
-import { RepositoryAnchorSchema, SessionKeySchema } from 'src/features/sessions/mcp/session.schemas.js';
+import { RepositoryAnchorSchema, SessionKeySchema, TagsSchema } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
 
@@ -13,8 +13,9 @@ const input = z
     agentId: z.string().min(1).max(256).describe('Who owns the session, e.g. "claude-code@laptop-ana"'),
     title: z.string().max(512).optional().describe('The goal of the session in one line'),
     repository: RepositoryAnchorSchema.optional().describe('Where the work happens: repository root, remote, branch, HEAD commit, dirty files'),
-    metadata: z.record(z.string(), z.unknown()).optional().describe('Free-form JSON kept with the session (tags, ticket ids, ...)'),
-    ttlSeconds: z.number().int().positive().optional().describe('Lifetime before the session expires; the server default when left out'),
+    metadata: z.record(z.string(), z.unknown()).optional().describe('Free-form JSON kept with the session (ticket ids, links, ...)'),
+    tags: TagsSchema.optional().describe('Labels (up to 32, each 1-64 of A-Z a-z 0-9 . _ : -), e.g. ["compliance"]; the operator\'s lifecycle policies (idle time, retention) can match on them'),
+    ttlSeconds: z.number().int().positive().optional().describe('Lifetime before the session expires; each append pushes the expiry to now + this again, up to the server\'s maximum lifetime. The server (or policy) default when left out'),
   })
   .strict();
 

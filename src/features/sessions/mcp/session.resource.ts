@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpResource, type ResourceDefinition, type ResourceListPage } from 'src/mcp/mcp-resource.js';
 import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
-import { sessionUri, toEventView, toSessionView } from 'src/features/sessions/mcp/session.schemas.js';
+import { sessionUri, toSessionDetailView } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 
 // handoff://sessions/{sessionKey}: the session, its status and its lifecycle history.
@@ -12,7 +12,7 @@ import { SessionsService } from 'src/features/sessions/sessions.service.js';
 export class SessionResource implements ResourceDefinition {
   readonly name = 'session';
   readonly title = 'Session';
-  readonly description = 'One session: owner, goal, repository anchor, status, and every status transition with its reason.';
+  readonly description = 'One session: owner, goal, repository anchor, tags, status, every status transition with its reason, and (once archived) a summary of its ledger.';
   readonly uriTemplate = 'handoff://sessions/{sessionKey}';
 
   constructor(private readonly sessions: SessionsService) {}
@@ -30,8 +30,7 @@ export class SessionResource implements ResourceDefinition {
   }
 
   async read(variables: Record<string, string>, _query: URLSearchParams, caller: McpCaller): Promise<unknown> {
-    const detail = await this.sessions.getDetail(caller.namespace, variables.sessionKey ?? '');
-    return { session: toSessionView(detail.session), lifecycle: detail.events.map(toEventView) };
+    return toSessionDetailView(await this.sessions.getDetail(caller.namespace, variables.sessionKey ?? ''));
   }
 
   changedUris(event: DomainEvent): string[] {

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
-import { SESSION_KEY_PATTERN, SESSION_STATUSES, type SessionEventRecord, type SessionRecord } from 'src/features/sessions/sessions.types.js';
+import { TAG_PATTERN } from 'src/config/config.schema.js';
+import { MAX_TAGS, SESSION_KEY_PATTERN, SESSION_STATUSES, type SessionDetail, type SessionEventRecord, type SessionRecord } from 'src/features/sessions/sessions.types.js';
 
 export const SessionKeySchema = z.string().regex(SESSION_KEY_PATTERN, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+export const TagsSchema = z.array(z.string().regex(TAG_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 . _ : -')).max(MAX_TAGS);
 
 export const RepositoryAnchorSchema = z
   .object({
@@ -26,6 +28,8 @@ export const SessionViewSchema = z.object({
   lastActivityAt: z.string(),
   expiresAt: z.string(),
   archivedAt: z.string().nullable(),
+  tags: z.array(z.string()),
+  legalHold: z.boolean().describe('True while the session is under legal hold: it is never purged'),
 });
 export type SessionView = z.infer<typeof SessionViewSchema>;
 
@@ -42,11 +46,18 @@ export function toSessionView(session: SessionRecord): SessionView {
     lastActivityAt: session.lastActivityAt.toISOString(),
     expiresAt: session.expiresAt.toISOString(),
     archivedAt: session.archivedAt?.toISOString() ?? null,
+    tags: session.tags,
+    legalHold: session.legalHold,
   };
 }
 
 export function toEventView(event: SessionEventRecord) {
   return { from: event.fromStatus, to: event.toStatus, reason: event.reason, at: event.at.toISOString() };
+}
+
+// The body of handoff://sessions/{sessionKey} and GET /api/sessions/{key}.
+export function toSessionDetailView(detail: SessionDetail) {
+  return { session: toSessionView(detail.session), lifecycle: detail.events.map(toEventView), summary: detail.summary };
 }
 
 export const sessionUri = (sessionKey: string): string => `handoff://sessions/${encodeURIComponent(sessionKey)}`;

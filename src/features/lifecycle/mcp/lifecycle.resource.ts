@@ -1,0 +1,32 @@
+import { Injectable } from '@nestjs/common';
+
+import type { McpCaller } from 'src/mcp/mcp-caller.js';
+import { McpResource, type ResourceDefinition, type ResourceListPage } from 'src/mcp/mcp-resource.js';
+import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
+import { LifecycleOperatorService } from 'src/features/lifecycle/lifecycle-operator.service.js';
+import { LIFECYCLE_URI, toLifecycleStatusView } from 'src/features/lifecycle/mcp/lifecycle.schemas.js';
+import { SESSION_EVENTS } from 'src/features/sessions/sessions.service.js';
+
+// handoff://lifecycle: what get_lifecycle_status returns, as a resource.
+@Injectable()
+@McpResource()
+export class LifecycleResource implements ResourceDefinition {
+  readonly name = 'lifecycle';
+  readonly title = 'Session lifecycle status';
+  readonly description = 'Lifecycle queue counts, workers, sweep schedule, last sweep and start-up check, transition totals, failed jobs, and sessions per state. Subscribers hear of every transition.';
+  readonly uriTemplate = LIFECYCLE_URI;
+
+  constructor(private readonly operator: LifecycleOperatorService) {}
+
+  list(): Promise<ResourceListPage> {
+    return Promise.resolve({ resources: [{ uri: LIFECYCLE_URI, name: this.name, title: this.title, description: this.description, mimeType: 'application/json' }] });
+  }
+
+  async read(_variables: Record<string, string>, _query: URLSearchParams, caller: McpCaller): Promise<unknown> {
+    return toLifecycleStatusView(await this.operator.status(caller.namespace));
+  }
+
+  changedUris(event: DomainEvent): string[] {
+    return event.type === SESSION_EVENTS.statusChanged ? [LIFECYCLE_URI] : [];
+  }
+}
