@@ -126,7 +126,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
       const result = await closedLoop(operation, concurrency, options.durationMs);
       const cpu = meter.between(before, meter.sample(), result.ops);
       cases.push({ path, concurrency, sessions, ...result, cpu });
-      log(`${path.padEnd(14)} c=${String(concurrency).padEnd(2)} ${sessions.padEnd(10)} ${result.throughput.toFixed(0).padStart(6)} ops/s  p50 ${ms(result.latencyMs.p50)}  p95 ${ms(result.latencyMs.p95)}  p99 ${ms(result.latencyMs.p99)}  errors ${result.errors}`);
+      log(`${path.padEnd(14)} c=${String(concurrency).padEnd(2)} ${sessions.padEnd(10)} ${result.throughput.toFixed(0).padStart(6)} ops/s  p50 ${ms(result.latencyMs.p50)}  p95 ${ms(result.latencyMs.p95)}  p99 ${ms(result.latencyMs.p99)}  errors ${result.errors}${othersNote(cpu)}`);
     };
     // Raw and full path back to back at each level, so both see the same
     // machine state (table size, checkpoints) as far as possible.
@@ -143,7 +143,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     const before = meter.sample();
     const half = await openLoop(paths.update_context.perWorker, rate, workers, options.durationMs);
     const halfLoad = { ...half, peakThroughput: peak, workers, cpu: meter.between(before, meter.sample(), half.ops) };
-    log(`open loop achieved ${half.throughput.toFixed(0)} ops/s  p50 ${ms(half.latencyMs.p50)}  p95 ${ms(half.latencyMs.p95)}  p99 ${ms(half.latencyMs.p99)}  errors ${half.errors}  max outstanding ${half.maxOutstanding}`);
+    log(`open loop achieved ${half.throughput.toFixed(0)} ops/s  p50 ${ms(half.latencyMs.p50)}  p95 ${ms(half.latencyMs.p95)}  p99 ${ms(half.latencyMs.p99)}  errors ${half.errors}  max outstanding ${half.maxOutstanding}${othersNote(halfLoad.cpu)}`);
 
     const ledgerCheck = await checkLedger(pool, [...ids.values()]);
     const cpu = cpus();
@@ -220,6 +220,10 @@ function sampleContent(bytes: number): string {
   const sentence =
     'Decided to keep the append as one SQL statement: it locks the session row, takes the next sequence and inserts the entry, so sequences stay gapless under concurrent writers. ';
   return sentence.repeat(Math.ceil(bytes / sentence.length)).slice(0, bytes);
+}
+
+function othersNote(cpu: CpuBreakdown | null): string {
+  return cpu && cpu.othersBusy >= 0.05 ? `  (other processes kept ${(cpu.othersBusy * 100).toFixed(0)}% of the cores busy)` : '';
 }
 
 function ms(value: number): string {

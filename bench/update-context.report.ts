@@ -25,7 +25,7 @@ export function verdicts(results: UpdateContextResults): Verdicts {
   return { ratios, throughputMet, halfLoadP95Ms: p95, halfLoadMet: p95 !== null && p95 <= TARGETS.halfLoadP95Ms };
 }
 
-const HEADER = ['path', 'concurrency', 'sessions', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'vs raw', 'CPU ms/op gen / baton / pg / redis', 'cores busy'];
+const HEADER = ['path', 'concurrency', 'sessions', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'vs raw', 'CPU ms/op gen / baton / pg / redis', 'cores busy (others)'];
 
 function rows(results: UpdateContextResults, v: Verdicts): string[][] {
   const table = results.cases.map((c) => {
@@ -41,7 +41,7 @@ function rows(results: UpdateContextResults, v: Verdicts): string[][] {
       String(c.errors),
       ratio === undefined ? '' : `${(ratio * 100).toFixed(0)}%`,
       cpuCell(c.cpu),
-      c.cpu ? `${(c.cpu.machineBusy * 100).toFixed(0)}%` : '',
+      busyCell(c.cpu),
     ];
   });
   const h = results.halfLoad;
@@ -57,10 +57,14 @@ function rows(results: UpdateContextResults, v: Verdicts): string[][] {
       String(h.errors),
       '',
       cpuCell(h.cpu),
-      h.cpu ? `${(h.cpu.machineBusy * 100).toFixed(0)}%` : '',
+      busyCell(h.cpu),
     ]);
   }
   return table;
+}
+
+function busyCell(cpu: CaseResult['cpu']): string {
+  return cpu ? `${(cpu.machineBusy * 100).toFixed(0)}% (${(cpu.othersBusy * 100).toFixed(0)}%)` : '';
 }
 
 function cpuCell(cpu: CaseResult['cpu']): string {

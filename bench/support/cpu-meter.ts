@@ -12,13 +12,17 @@ export interface CpuSample {
   readonly machineBusyTicks: number;
 }
 
-export type CpuComponent = 'generator' | 'baton' | 'postgres' | 'redis';
+const COMPONENTS = ['generator', 'baton', 'postgres', 'redis'] as const;
+export type CpuComponent = (typeof COMPONENTS)[number];
 
 export interface CpuBreakdown {
   // Milliseconds of CPU per operation, per component.
   readonly msPerOp: Readonly<Record<CpuComponent, number>>;
   // Share of all cores that were busy (any process), 0..1.
   readonly machineBusy: number;
+  // Share of all cores busy with processes outside the benchmark (other
+  // work on a shared machine), 0..1: high values make a case suspect.
+  readonly othersBusy: number;
 }
 
 export class CpuMeter {
@@ -55,9 +59,12 @@ export class CpuMeter {
     const delta = (c: CpuComponent): number => [...after.ticks[c]].reduce((sum, [pid, t]) => sum + t - (before.ticks[c].get(pid) ?? 0), 0);
     const perOp = (c: CpuComponent): number => (delta(c) * 1000) / this.ticksPerSecond / ops;
     const wallTicks = ((after.wallMs - before.wallMs) / 1000) * this.ticksPerSecond * this.cores;
+    const busy = after.machineBusyTicks - before.machineBusyTicks;
+    const ours = COMPONENTS.reduce((sum, c) => sum + delta(c), 0);
     return {
       msPerOp: { generator: perOp('generator'), baton: perOp('baton'), postgres: perOp('postgres'), redis: perOp('redis') },
-      machineBusy: Math.min(1, (after.machineBusyTicks - before.machineBusyTicks) / wallTicks),
+      machineBusy: Math.min(1, busy / wallTicks),
+      othersBusy: Math.max(0, Math.min(1, (busy - ours) / wallTicks)),
     };
   }
 }
