@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -44,6 +45,8 @@ export interface UpdateContextResults {
   readonly machine: { cpu: string; cores: number; memoryGiB: number; kernel: string };
   readonly versions: { node: string; postgres: string; redis: string };
   readonly durability: Readonly<Record<string, string>>;
+  // Share of the cores busy before the run started (other work on the machine).
+  readonly backgroundBusy: number | null;
   readonly settings: { poolSize: number; logLevel: string; durationS: number; warmupS: number; contentBytes: number; metadata: Record<string, unknown> };
   readonly cases: CaseResult[];
   readonly halfLoad: (OpenLoopResult & { peakThroughput: number; workers: number; cpu: CpuBreakdown | null }) | null;
@@ -88,6 +91,13 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     if (durability.synchronous_commit === 'off' || durability.fsync === 'off') {
       throw new Error('synchronous_commit or fsync is off: commits are not durable, so the figures would not answer issue #2. Turn them on and run again.');
     }
+
+    // How busy the (shared) machine is before the benchmark adds any load.
+    const idleMeter = new CpuMeter(process.pid, () => undefined);
+    const idleStart = idleMeter.sample();
+    await sleep(1000);
+    const backgroundBusy = idleMeter.between(idleStart, idleMeter.sample(), 1)?.othersBusy ?? null;
+    if (backgroundBusy !== null) log(`background load before the run: ${(backgroundBusy * 100).toFixed(0)}% of the cores`);
 
     baton = await BatonProcess.start(env, 'bench/.cache/baton-serve.log', options.batonNodeArgs);
     log(`baton serve (pid ${baton.pid}) on ${baton.url.href}, log in bench/.cache/baton-serve.log`);
@@ -153,6 +163,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
       machine: { cpu: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release() },
       versions: { node: process.version, postgres: facts.version, redis: await redisVersion(options.redisUrl) },
       durability,
+      backgroundBusy,
       settings: { poolSize: options.poolSize, logLevel: options.logLevel, durationS: options.durationMs / 1000, warmupS: options.warmupMs / 1000, contentBytes: options.contentBytes, metadata: METADATA },
       cases,
       halfLoad,

@@ -103,7 +103,8 @@ export function markdownSection(results: UpdateContextResults, command: string):
   return [
     `Last run: ${results.startedAt}, \`${command}\`.`,
     '',
-    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}; load generator, Baton, PostgreSQL and Redis all on it.`,
+    `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Linux ${m.kernel}; load generator, Baton, PostgreSQL and Redis all on it` +
+      (results.backgroundBusy === null ? '.' : `; other processes kept ${(results.backgroundBusy * 100).toFixed(0)}% of the cores busy just before the run.`),
     `- Versions: Node ${results.versions.node}, PostgreSQL ${results.versions.postgres}, Redis ${results.versions.redis}.`,
     `- Durability: synchronous_commit=${d.synchronous_commit}, fsync=${d.fsync}, wal_sync_method=${d.wal_sync_method}, full_page_writes=${d.full_page_writes}.`,
     `- Baton: \`node dist/main.js serve\` as a child process, BATON_DB_POOL_SIZE=${s.poolSize}, BATON_LOG_LEVEL=${s.logLevel}; raw pg: a \`pg.Pool\` of ${s.poolSize} in the harness.`,
