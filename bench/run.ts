@@ -14,6 +14,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '2' },
     'content-bytes': { type: 'string', default: '1024' },
     concurrency: { type: 'string', default: '1,8,32' },
+    'quiet-wait': { type: 'string', default: '60' },
     // For trial runs: print and save JSON, leave docs/benchmarks.md alone.
     'skip-docs': { type: 'boolean', default: false },
     // Writes a V8 CPU profile of `baton serve` to bench/.cache/profiles.
@@ -25,7 +26,7 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(
     [
-      'npm run bench -- [--duration S] [--warmup S] [--content-bytes N] [--concurrency 1,8,32] [--skip-docs] [--profile]',
+      'npm run bench -- [--duration S] [--warmup S] [--content-bytes N] [--concurrency 1,8,32] [--quiet-wait S] [--skip-docs] [--profile]',
       'Environment: BATON_BENCH_DATABASE_URL (admin URL, default postgresql://postgres@127.0.0.1:5432/postgres),',
       'BATON_BENCH_REDIS_URL (default redis://127.0.0.1:6379), BATON_DB_POOL_SIZE (default 20), BATON_LOG_LEVEL (default info).',
       '',
@@ -40,9 +41,9 @@ const SECTION_TITLE = '## update_context (issue #2)';
 const START = '<!-- bench:update-context:start (written by npm run bench; edits between the markers are lost) -->';
 const END = '<!-- bench:update-context:end -->';
 
-const seconds = (name: string, value: string): number => {
+const seconds = (name: string, value: string, min = Number.MIN_VALUE): number => {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 60) throw new Error(`--${name} must be a number of seconds between 0 and 60, not ${value}`);
+  if (!Number.isFinite(n) || n < min || n > 60) throw new Error(`--${name} must be a number of seconds up to 60, not ${value}`);
   return n * 1000;
 };
 
@@ -55,6 +56,7 @@ const results = await runUpdateContextBench({
   logLevel: process.env.BATON_LOG_LEVEL ?? 'info',
   durationMs: seconds('duration', values.duration),
   warmupMs: seconds('warmup', values.warmup),
+  quietWaitMs: seconds('quiet-wait', values['quiet-wait'], 0),
   contentBytes: Number(values['content-bytes']),
   concurrencies: values.concurrency.split(',').map(Number),
   batonNodeArgs: values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.cache/profiles'] : [],
