@@ -72,6 +72,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     if (!isLoopbackUrl(url)) throw new Error(`${new URL(url).host} is not a loopback address: the benchmark only sends traffic to this machine`);
   }
   const log = options.progress;
+  const startedAt = new Date().toISOString();
   const database = benchDatabaseUrl(options.adminDatabaseUrl);
   const env = {
     DATABASE_URL: database.url,
@@ -156,7 +157,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     const cpu = cpus();
     return {
       benchmark: 'update_context',
-      startedAt: new Date().toISOString(),
+      startedAt,
       machine: { cpu: cpu[0]?.model.trim() ?? 'unknown', cores: cpu.length, memoryGiB: Math.round(totalmem() / 2 ** 30), kernel: release() },
       versions: { node: process.version, postgres: facts.version, redis: await redisVersion(options.redisUrl) },
       durability,
