@@ -124,15 +124,15 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
       update_context: { perWorker: (w) => append(clients[w] as Client, sessionKeys[w] as string), hot: (w) => append(clients[w] as Client, hotKey) },
     };
     const batonProcess = baton;
-    const meter = new CpuMeter(process.pid, () => batonProcess.pid);
+    const meter = new CpuMeter(process.pid, () => batonProcess.pid, () => ourPostgresPids(rawPool));
     const cases: CaseResult[] = [];
     const measure = async (path: BenchPath, concurrency: number, sessions: 'per-worker' | 'hot'): Promise<void> => {
       const operation = sessions === 'hot' ? paths[path].hot : paths[path].perWorker;
       // The warm-up runs first, outside the CPU window.
       if (options.warmupMs > 0) await closedLoop(operation, concurrency, options.warmupMs);
-      const before = meter.sample();
+      const before = await meter.sample();
       const result = await closedLoop(operation, concurrency, options.durationMs);
-      const cpu = meter.between(before, meter.sample(), result.ops);
+      const cpu = meter.between(before, await meter.sample(), result.ops);
       cases.push({ path, concurrency, sessions, ...result, cpu });
       log(`${path.padEnd(14)} c=${String(concurrency).padEnd(2)} ${sessions.padEnd(10)} ${result.throughput.toFixed(0).padStart(6)} ops/s  p50 ${ms(result.latencyMs.p50)}  p95 ${ms(result.latencyMs.p95)}  p99 ${ms(result.latencyMs.p99)}  errors ${result.errors}${othersNote(cpu)}`);
     };
@@ -148,9 +148,9 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     const peak = Math.max(...cases.filter((c) => c.path === 'update_context' && c.sessions === 'per-worker').map((c) => c.throughput));
     const rate = Math.max(1, Math.round(peak / 2));
     log(`open loop at ${rate} ops/s (half of the ${peak.toFixed(0)} ops/s peak), ${workers} agents`);
-    const before = meter.sample();
+    const before = await meter.sample();
     const half = await openLoop(paths.update_context.perWorker, rate, workers, options.durationMs);
-    const halfLoad = { ...half, peakThroughput: peak, workers, cpu: meter.between(before, meter.sample(), half.ops) };
+    const halfLoad = { ...half, peakThroughput: peak, workers, cpu: meter.between(before, await meter.sample(), half.ops) };
     log(`open loop achieved ${half.throughput.toFixed(0)} ops/s  p50 ${ms(half.latencyMs.p50)}  p95 ${ms(half.latencyMs.p95)}  p99 ${ms(half.latencyMs.p99)}  errors ${half.errors}  max outstanding ${half.maxOutstanding}${othersNote(halfLoad.cpu)}`);
 
     const ledgerCheck = await checkLedger(pool, [...ids.values()]);
@@ -183,9 +183,9 @@ async function waitForQuiet(limitMs: number, log: (line: string) => void): Promi
   const deadline = Date.now() + limitMs;
   let busy: number | null;
   do {
-    const before = meter.sample();
+    const before = await meter.sample();
     await sleep(1000);
-    busy = meter.between(before, meter.sample(), 1)?.othersBusy ?? null;
+    busy = meter.between(before, await meter.sample(), 1)?.othersBusy ?? null;
   } while (busy !== null && busy >= 0.1 && Date.now() < deadline);
   if (busy !== null) log(`background load before the run: ${(busy * 100).toFixed(0)}% of the cores${busy >= 0.1 ? ` (still busy after waiting ${limitMs / 1000} s)` : ''}`);
   return busy;
@@ -204,6 +204,13 @@ async function registerSession(client: Client, prefix: string): Promise<string> 
   const result = await client.callTool({ name: 'register_session', arguments: { sessionKey, agentId: 'baton-bench', title: 'update_context benchmark' } });
   if (result.isError) throw new Error(`register_session failed: ${JSON.stringify(result.structuredContent)}`);
   return sessionKey;
+}
+
+// The benchmark database's backends plus the server's background processes
+// (WAL writer, checkpointer, ...), which have no database.
+async function ourPostgresPids(pool: pg.Pool): Promise<ReadonlySet<number>> {
+  const rows = (await pool.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL')).rows;
+  return new Set(rows.map((r) => r.pid));
 }
 
 async function sessionIds(pool: pg.Pool, keys: string[]): Promise<Map<string, string>> {

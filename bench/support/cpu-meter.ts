@@ -9,6 +9,8 @@ export interface CpuSample {
   // Ticks per process, by component: PostgreSQL backends come and go, so
   // deltas are taken per process, not per sum.
   readonly ticks: Readonly<Record<CpuComponent, ReadonlyMap<number, number>>>;
+  // Which PostgreSQL processes are the benchmark's (see `ours` below).
+  readonly ourPostgres: ReadonlySet<number>;
   readonly machineBusyTicks: number;
 }
 
@@ -30,17 +32,22 @@ export class CpuMeter {
   private readonly cores: number;
   readonly available: boolean;
 
+  // `ourPostgres` names the PostgreSQL processes that work for the benchmark:
+  // the backends of its database and the shared background processes. The
+  // server is shared, so other databases' backends count as other work.
   constructor(
     private readonly generatorPid: number,
     private readonly batonPid: () => number | undefined,
+    private readonly ourPostgres: () => Promise<ReadonlySet<number>> = async () => new Set(),
   ) {
     this.available = readable('/proc/stat');
     this.ticksPerSecond = this.available ? Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100 : 100;
     this.cores = this.available ? readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d/.test(l)).length : 1;
   }
 
-  sample(): CpuSample | null {
+  async sample(): Promise<CpuSample | null> {
     if (!this.available) return null;
+    const ourPostgres = await this.ourPostgres();
     const ticks: Record<CpuComponent, Map<number, number>> = { generator: new Map(), baton: new Map(), postgres: new Map(), redis: new Map() };
     ticks.generator.set(this.generatorPid, processTicks(this.generatorPid));
     const baton = this.batonPid();
@@ -50,13 +57,14 @@ export class CpuMeter {
       if (comm === 'postgres') ticks.postgres.set(pid, processTicks(pid));
       else if (comm === 'redis-server') ticks.redis.set(pid, processTicks(pid));
     }
-    return { wallMs: performance.now(), ticks, machineBusyTicks: machineBusyTicks() };
+    return { wallMs: performance.now(), ticks, ourPostgres, machineBusyTicks: machineBusyTicks() };
   }
 
   between(before: CpuSample | null, after: CpuSample | null, ops: number): CpuBreakdown | null {
     if (!before || !after || ops === 0) return null;
     // A process that started in between counts from zero; one that ended is lost (a few ticks at most).
-    const delta = (c: CpuComponent): number => [...after.ticks[c]].reduce((sum, [pid, t]) => sum + t - (before.ticks[c].get(pid) ?? 0), 0);
+    const counted = (c: CpuComponent, pid: number): boolean => c !== 'postgres' || after.ourPostgres.has(pid);
+    const delta = (c: CpuComponent): number => [...after.ticks[c]].reduce((sum, [pid, t]) => (counted(c, pid) ? sum + t - (before.ticks[c].get(pid) ?? 0) : sum), 0);
     const perOp = (c: CpuComponent): number => (delta(c) * 1000) / this.ticksPerSecond / ops;
     const wallTicks = ((after.wallMs - before.wallMs) / 1000) * this.ticksPerSecond * this.cores;
     const busy = after.machineBusyTicks - before.machineBusyTicks;
