@@ -34,9 +34,10 @@ export class ContextRepository {
   // statement is atomic, so sequences stay strictly increasing and gapless.
   // Returns null when nothing was written: the session is missing, read-only
   // or past its expiresAt, handed off by the appending agent, or a ref points
-  // at or past the new entry.
+  // at or past the new entry. It runs on every update_context, so it is a
+  // prepared statement (see PrismaService).
   async append(entry: NewEntry): Promise<AppendedEntry | null> {
-    const rows = await this.prisma.$queryRaw<{ id: string; sequence: number; previous_status: string }[]>`
+    const rows = await this.prisma.$queryRaw<{ id: string; sequence: number; previous_status: string }[]>`/* prepared:append_entry */
       WITH target AS (
         SELECT id, status FROM sessions
         WHERE namespace = ${entry.namespace}::text AND session_key = ${entry.sessionKey}::text

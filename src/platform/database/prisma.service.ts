@@ -5,10 +5,23 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { PrismaClient } from 'src/platform/database/generated/client.js';
 
+// A raw statement that begins with `/* prepared:NAME */` becomes a named
+// prepared statement: parsed and planned once per connection, then reused.
+// Parsing and planning the append cost PostgreSQL more CPU than running it
+// (docs/benchmarks.md). Opt-in keeps the set per connection small and fixed;
+// every other query stays unnamed ('' is the unnamed statement).
+const PREPARED_TAG = /^\/\* prepared:([a-z_]+) \*\//;
+
+function preparedStatementName(sql: string): string {
+  return PREPARED_TAG.exec(sql)?.[1] ?? '';
+}
+
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(BATON_CONFIG) config: BatonConfig) {
-    super({ adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }) });
+    super({
+      adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }, { statementNameGenerator: (query) => preparedStatementName(query.sql) }),
+    });
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const MAIN = resolve('dist/main.js');
+
+// `baton serve` as a child process, exactly as operators start it. Its
+// stdout and stderr (JSON log lines) go straight to a file, so the load
+// generator spends no CPU on them.
+export class BatonProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: URL,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  static async start(env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<BatonProcess> {
+    const port = await freePort();
+    const log = openSync(logFile, 'w');
+    const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    const baton = new BatonProcess(child, new URL(`http://127.0.0.1:${port}/mcp`));
+    await baton.waitReady(30_000, logFile);
+    return baton;
+  }
+
+  private async waitReady(timeoutMs: number, logFile: string): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const ready = new URL('/health/ready', this.url);
+    while (Date.now() < deadline) {
+      if (this.child.exitCode !== null) throw new Error(`baton serve exited with code ${this.child.exitCode}; see ${logFile}`);
+      const ok = await fetch(ready).then((r) => r.ok, () => false);
+      if (ok) return;
+      await sleep(100);
+    }
+    throw new Error(`baton serve was not ready after ${timeoutMs} ms; see ${logFile}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+// `baton migrate`, the operators' path; it also creates the database.
+export async function migrate(env: Record<string, string>): Promise<void> {
+  const child = spawn(process.execPath, [MAIN, 'migrate'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0) throw new Error(`baton migrate failed (exit ${code}): ${stderr.trim()}`);
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}

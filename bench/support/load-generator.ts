@@ -1,0 +1,82 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { summarize, type LatencySummary } from 'bench/support/latency-stats.js';
+
+// One operation of one worker; rejects (or resolves false) on failure.
+export type Operation = (worker: number) => Promise<boolean>;
+
+export interface LoadResult {
+  readonly ops: number;
+  readonly errors: number;
+  readonly seconds: number;
+  readonly throughput: number;
+  readonly latencyMs: LatencySummary;
+}
+
+// Closed loop: `concurrency` workers each issue the next operation as soon as
+// the previous one returns. Measures the throughput the system sustains.
+export async function closedLoop(operation: Operation, concurrency: number, durationMs: number): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const deadline = start + durationMs;
+  let end = start;
+  const worker = async (id: number): Promise<void> => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      const ok = await operation(id).catch(() => false);
+      const t1 = performance.now();
+      if (ok) latencies.push(t1 - t0);
+      else errors++;
+      end = Math.max(end, t1);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
+  const seconds = (end - start) / 1000;
+  return { ops: latencies.length, errors, seconds, throughput: latencies.length / seconds, latencyMs: summarize(latencies) };
+}
+
+export interface OpenLoopResult extends LoadResult {
+  readonly targetRate: number;
+  readonly maxOutstanding: number;
+}
+
+// Open loop: operations start on a fixed schedule whether or not earlier ones
+// finished, and latency runs from the scheduled start, so a stall shows up in
+// the percentiles instead of quietly slowing the generator down (no
+// coordinated omission). Operation i goes to worker i mod `workers`.
+export async function openLoop(operation: Operation, rate: number, workers: number, durationMs: number): Promise<OpenLoopResult> {
+  const interval = 1000 / rate;
+  const total = Math.max(1, Math.floor((rate * durationMs) / 1000));
+  const latencies: number[] = [];
+  const pending = new Set<Promise<void>>();
+  let errors = 0;
+  let maxOutstanding = 0;
+  let end = 0;
+  const start = performance.now();
+  const fire = (index: number): void => {
+    const scheduled = start + index * interval;
+    const run = operation(index % workers)
+      .catch(() => false)
+      .then((ok) => {
+        const done = performance.now();
+        if (ok) latencies.push(done - scheduled);
+        else errors++;
+        end = Math.max(end, done);
+        pending.delete(run);
+      });
+    pending.add(run);
+    maxOutstanding = Math.max(maxOutstanding, pending.size);
+  };
+  let issued = 0;
+  while (issued < total) {
+    const due = Math.min(total, Math.floor((performance.now() - start) / interval) + 1);
+    while (issued < due) fire(issued++);
+    const wait = start + issued * interval - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  await Promise.all(pending);
+  const seconds = (end - start) / 1000;
+  return { targetRate: rate, ops: latencies.length, errors, seconds, throughput: latencies.length / seconds, latencyMs: summarize(latencies), maxOutstanding };
+}
