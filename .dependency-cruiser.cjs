@@ -24,12 +24,12 @@ module.exports = {
     },
     {
       name: 'features-meet-through-services',
-      comment: 'A feature uses another only through its service, module, domain types/errors and shared MCP schemas.',
+      comment: 'A feature uses another only through its service, module, domain types/errors, shared MCP schemas and pure reducers of its data.',
       severity: 'error',
       from: { path: '^src/features/([^/]+)/' },
       to: {
         path: '^src/features/([^/]+)/',
-        pathNot: ['^src/features/$1/', '\\.(service|module|types|errors|schemas)\\.ts$'],
+        pathNot: ['^src/features/$1/', '\\.(service|module|types|errors|schemas|reducer)\\.ts$'],
       },
     },
     {

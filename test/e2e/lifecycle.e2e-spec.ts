@@ -157,7 +157,7 @@ describe('session lifecycle', () => {
     const key = await registerSession(client);
     const contents = Array.from({ length: 300 }, (_, i) => `entry ${i + 1}: ${'the login test waits for the token refresh '.repeat(3)}`);
     for (const [i, content] of contents.entries()) {
-      await callOk(client, 'update_context', { sessionKey: key, type: i % 10 === 0 ? 'decision' : 'note', content, ...(i === 5 ? { metadata: { files: ['src/auth.ts'] } } : {}) });
+      await callOk(client, 'update_context', { sessionKey: key, type: i === 5 ? 'code_change' : i % 10 === 0 ? 'decision' : 'note', content, ...(i === 5 ? { metadata: { files: ['src/auth.ts'] } } : {}) });
     }
     await callOk(client, 'update_context', { sessionKey: key, type: 'todo', content: 'still open' });
     clock.advance(25 * HOUR);

@@ -8,28 +8,29 @@ function entry(type: EntryRecord['type'], content: string, metadata: Record<stri
 }
 
 describe('summarizeLedger', () => {
-  it('keeps open todos, current decisions and unresolved errors by the ledger\'s refs conventions', () => {
+  it('keeps open todos, current decisions and unresolved errors as the ledger reducer defines them', () => {
     sequence = 0;
     const entries = [
       entry('todo', 'write the migration'), // 1, closed by 4
       entry('todo', 'update the docs'), // 2, still open
       entry('decision', 'use brotli'), // 3, superseded by 6
       entry('todo', 'migration written', { refs: [1], status: 'done' }), // 4
-      entry('error', 'tests time out'), // 5, resolved by 7
+      entry('error', 'tests time out'), // 5, tried by 7, resolved by 11
       entry('decision', 'use brotli quality 6', { refs: [3] }), // 6
-      entry('note', 'raised the timeout', { refs: [5] }), // 7
+      entry('note', 'raised the timeout', { refs: [5] }), // 7: an attempt, not a resolution
       entry('error', 'lint fails'), // 8
       entry('code_change', 'new codec', { files: ['src/codec.ts', 'src/codec.spec.ts'] }), // 9
-      entry('todo', 'in progress', { refs: [2], status: 'in_progress' }), // 10: does not close 2
+      entry('todo', 'update the docs and the changelog', { refs: [2], status: 'in_progress' }), // 10: replaces 2, still open
+      entry('error', 'fixed by the longer timeout', { refs: [5], status: 'resolved' }), // 11
     ];
     const summary = summarizeLedger(entries);
     expect(summary).toMatchObject({
-      entryCount: 10,
-      tokenCount: 20,
+      entryCount: 11,
+      tokenCount: 22,
       firstEntryAt: '2026-11-22T10:01:00.000Z',
-      lastEntryAt: '2026-11-22T10:10:00.000Z',
-      countsByType: { todo: 4, decision: 2, error: 2, note: 1, code_change: 1 },
-      openTodos: [{ sequence: 2, content: 'update the docs' }],
+      lastEntryAt: '2026-11-22T10:11:00.000Z',
+      countsByType: { todo: 4, decision: 2, error: 3, note: 1, code_change: 1 },
+      openTodos: [{ sequence: 10, content: 'update the docs and the changelog' }],
       decisions: [{ sequence: 6, content: 'use brotli quality 6' }],
       unresolvedErrors: [{ sequence: 8, content: 'lint fails' }],
       files: ['src/codec.ts', 'src/codec.spec.ts'],

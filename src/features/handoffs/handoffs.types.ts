@@ -9,63 +9,6 @@ export type HandoffStatus = (typeof HANDOFF_STATUSES)[number];
 
 export const MIN_TOKEN_BUDGET = 256;
 
-// What the ledger reducer reads of an entry: everything but its content.
-export interface LedgerEntry {
-  sequence: number;
-  type: string;
-  metadata: Record<string, unknown>;
-  tokenCount: number;
-  createdAt: Date;
-}
-
-export type TodoState = 'open' | 'done' | 'cancelled' | 'replaced';
-export type DecisionState = 'in_force' | 'superseded';
-export type ErrorState = 'unresolved' | 'resolved' | 'followed_up';
-
-export interface TodoItem {
-  sequence: number;
-  state: TodoState;
-  closedBy?: number;
-}
-
-export interface DecisionItem {
-  sequence: number;
-  state: DecisionState;
-  supersedes: number[];
-  supersededBy?: number;
-}
-
-export interface ErrorItem {
-  sequence: number;
-  state: ErrorState;
-  // Entries that pointed at this error without resolving it: what was tried.
-  attempts: number[];
-  resolvedBy?: number;
-  followedUpBy?: number;
-}
-
-export interface TouchedFile {
-  path: string;
-  // Entries that named the file, oldest first.
-  sequences: number[];
-}
-
-// The state a ledger describes once every ref has been applied.
-export interface LedgerState {
-  entryCount: number;
-  lastSequence: number;
-  todos: Map<number, TodoItem>;
-  decisions: Map<number, DecisionItem>;
-  errors: Map<number, ErrorItem>;
-  files: TouchedFile[];
-  // Entries recording a change of state (a todo closed, an error resolved):
-  // their message is carried by the state itself.
-  stateChanges: Set<number>;
-  goalSequence?: number;
-  statusSequence?: number;
-  byType: Map<string, number[]>;
-}
-
 // A piece of an entry in a package: always quoted data, never instructions.
 export interface QuotedEntry {
   sequence: number;

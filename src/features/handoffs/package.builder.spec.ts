@@ -1,6 +1,6 @@
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
-import type { LedgerEntry } from 'src/features/handoffs/handoffs.types.js';
-import { reduceLedger } from 'src/features/handoffs/ledger-state.reducer.js';
+import type { LedgerEntry } from 'src/features/context/context.types.js';
+import { reduceLedger } from 'src/features/context/ledger-state.reducer.js';
 import { HandoffPackageBuilder, type BriefInput } from 'src/features/handoffs/package.builder.js';
 import { loadTranscript, markdownSection, TRANSCRIPTS, type TranscriptEntry } from 'test/support/transcripts.js';
 

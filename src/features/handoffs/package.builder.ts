@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
 
 import { clipToTokens, countTextTokens, TOKENIZER_NAME, truncateToTokens } from 'src/platform/tokens/token-counter.js';
-import type {
-  CodebaseHighlight,
-  HandoffEnvelope,
-  HandoffPackage,
-  LedgerEntry,
-  LedgerState,
-  OmittedKind,
-  PackageError,
-  PackageOmissions,
-  QuotedEntry,
-} from 'src/features/handoffs/handoffs.types.js';
-import { decisionsInForce, openTodos, unresolvedErrors } from 'src/features/handoffs/ledger-state.reducer.js';
+import type { CodebaseHighlight, HandoffEnvelope, HandoffPackage, OmittedKind, PackageError, PackageOmissions, QuotedEntry } from 'src/features/handoffs/handoffs.types.js';
+import type { LedgerEntry, LedgerState } from 'src/features/context/context.types.js';
+import { decisionsInForce, openTodos, unresolvedErrors } from 'src/features/context/ledger-state.reducer.js';
 import { DATA_NOTICE, entryLine, fileLines, renderPackageMarkdown, type PackageBody } from 'src/features/handoffs/package.renderer.js';
 import type { RepositoryAnchor, SessionStatus } from 'src/features/sessions/sessions.types.js';
 

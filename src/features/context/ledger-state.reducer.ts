@@ -1,4 +1,4 @@
-import type { DecisionItem, ErrorItem, LedgerEntry, LedgerState, TodoItem, TouchedFile } from 'src/features/handoffs/handoffs.types.js';
+import type { DecisionItem, ErrorItem, LedgerEntry, LedgerState, TodoItem, TouchedFile } from 'src/features/context/context.types.js';
 
 // The ledger's meaning, defined once. Entries are applied in sequence order;
 // metadata.refs names earlier entries an entry acts on:

@@ -1,5 +1,5 @@
-import type { LedgerEntry } from 'src/features/handoffs/handoffs.types.js';
-import { decisionsInForce, openTodos, reduceLedger, unresolvedErrors } from 'src/features/handoffs/ledger-state.reducer.js';
+import type { LedgerEntry } from 'src/features/context/context.types.js';
+import { decisionsInForce, openTodos, reduceLedger, unresolvedErrors } from 'src/features/context/ledger-state.reducer.js';
 
 let next = 0;
 function ledger(...entries: [string, Record<string, unknown>?][]): LedgerEntry[] {
