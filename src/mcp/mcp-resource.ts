@@ -29,7 +29,8 @@ export interface ResourceDefinition {
   // plain resource. Query parameters are read from the URI's query string.
   readonly uriTemplate: string;
   readonly queryParameters?: readonly string[];
-  // Concrete resources this definition offers in resources/list.
+  // Concrete resources a template offers in resources/list (a plain
+  // resource, without variables, is listed from its own definition).
   list?(caller: McpCaller, cursor: string | undefined): Promise<ResourceListPage>;
   // Completion of a template variable (completion/complete).
   complete?(variable: string, value: string, caller: McpCaller): Promise<string[]>;

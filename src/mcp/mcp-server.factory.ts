@@ -22,7 +22,7 @@ import { BATON_VERSION } from 'src/config/version.js';
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { ErrorEnvelopeSchema, INTERNAL_ERROR_CODE, invalidArgumentsError, isDomainError, ProtocolError, RESOURCE_NOT_FOUND, toolError, toResourceReadError } from 'src/mcp/mcp-errors.js';
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
-import type { ResourceDefinition } from 'src/mcp/mcp-resource.js';
+import type { ListedResource, ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -133,10 +133,18 @@ export class McpServerFactory {
     }
   }
 
+  // Plain resources (URIs without variables) are listed from their own
+  // definition, on the first page; templates list what they offer through
+  // list(), page by page.
   private async listResources(cursor: string | undefined, caller: McpCaller) {
     const listable = this.registry.resources.filter((r) => r.list);
     let position = cursor !== undefined ? decodeListCursor(cursor) : { index: 0, inner: undefined };
-    const resources = [];
+    const resources: ListedResource[] =
+      cursor === undefined
+        ? this.registry.resources
+            .filter((r) => !r.uriTemplate.includes('{'))
+            .map((r) => ({ uri: r.uriTemplate, name: r.name, title: r.title, description: r.description, mimeType: 'application/json' }))
+        : [];
     for (let index = position.index; index < listable.length; index++) {
       const page = await (listable[index] as Required<ResourceDefinition>).list(caller, position.inner);
       resources.push(...page.resources);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import { McpResource, type ResourceDefinition, type ResourceListPage } from 'src/mcp/mcp-resource.js';
+import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import { CacheService } from 'src/platform/cache/cache.service.js';
 
 export const CACHE_STATS_URI = 'handoff://cache';
@@ -16,10 +16,6 @@ export class CacheStatsResource implements ResourceDefinition {
   readonly uriTemplate = CACHE_STATS_URI;
 
   constructor(private readonly cache: CacheService) {}
-
-  list(): Promise<ResourceListPage> {
-    return Promise.resolve({ resources: [{ uri: CACHE_STATS_URI, name: this.name, title: this.title, description: this.description, mimeType: 'application/json' }] });
-  }
 
   read(): Promise<unknown> {
     return Promise.resolve(this.cache.stats());

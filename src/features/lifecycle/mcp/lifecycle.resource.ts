@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
-import { McpResource, type ResourceDefinition, type ResourceListPage } from 'src/mcp/mcp-resource.js';
+import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
 import { LifecycleOperatorService } from 'src/features/lifecycle/lifecycle-operator.service.js';
 import { LIFECYCLE_URI, toLifecycleStatusView } from 'src/features/lifecycle/mcp/lifecycle.schemas.js';
@@ -17,10 +17,6 @@ export class LifecycleResource implements ResourceDefinition {
   readonly uriTemplate = LIFECYCLE_URI;
 
   constructor(private readonly operator: LifecycleOperatorService) {}
-
-  list(): Promise<ResourceListPage> {
-    return Promise.resolve({ resources: [{ uri: LIFECYCLE_URI, name: this.name, title: this.title, description: this.description, mimeType: 'application/json' }] });
-  }
 
   async read(_variables: Record<string, string>, _query: URLSearchParams, caller: McpCaller): Promise<unknown> {
     return toLifecycleStatusView(await this.operator.status(caller.namespace));

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
-import { McpResource, type ResourceDefinition, type ResourceListPage } from 'src/mcp/mcp-resource.js';
+import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
 import { SESSIONS_URI, toSessionView } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
@@ -17,10 +17,6 @@ export class SessionsListResource implements ResourceDefinition {
   readonly queryParameters = ['cursor'] as const;
 
   constructor(private readonly sessions: SessionsService) {}
-
-  list(): Promise<ResourceListPage> {
-    return Promise.resolve({ resources: [{ uri: SESSIONS_URI, name: this.name, title: this.title, description: this.description, mimeType: 'application/json' }] });
-  }
 
   async read(_variables: Record<string, string>, query: URLSearchParams, caller: McpCaller): Promise<unknown> {
     const page = await this.sessions.list(caller.namespace, { status: 'active', cursor: query.get('cursor') ?? undefined });
