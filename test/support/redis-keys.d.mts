@@ -1,0 +1,1 @@
+export function dropRedisKeys(url: string, prefix: string | undefined): Promise<number>;
