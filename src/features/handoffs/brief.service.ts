@@ -7,7 +7,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { withTimeout } from 'src/platform/async/with-timeout.js';
 import { CacheService } from 'src/platform/cache/cache.service.js';
 import { SecretRedactor } from 'src/platform/secrets/secret-redactor.js';
-import { countTextTokens } from 'src/platform/tokens/token-counter.js';
+import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { BRIEF_CONDENSER, type BriefCondenser } from 'src/features/handoffs/brief-condenser.js';
 import { CODEBASE_HIGHLIGHTS_PROVIDER, type CodebaseHighlightsProvider } from 'src/features/handoffs/codebase-highlights.provider.js';
 import type { CodebaseHighlight, HandoffEnvelope, HandoffPackage, PackageCondensation } from 'src/features/handoffs/handoffs.types.js';
@@ -135,7 +135,7 @@ export class BriefService {
     try {
       const condensed = await condenser.condense({ package: deterministic, tokenBudget });
       if (condensed.markdown === '') return fallback('empty', condensed.usage, condensed.model);
-      const tokens = countTextTokens(condensed.markdown);
+      const tokens = await countTextTokensAsync(condensed.markdown);
       if (tokens > tokenBudget) return fallback('over_budget', condensed.usage, condensed.model);
       return {
         ...deterministic,
