@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { lintSource } from '@secretlint/core';
+import { secretLintProfiler } from '@secretlint/profiler';
 import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
 
 export interface RedactionResult {
@@ -14,6 +15,11 @@ interface Finding {
   end: number;
   label: string;
 }
+
+// secretlint's profiler is on by default: every scan adds performance marks to
+// the process-wide timeline and the profiler keeps each one it observes, so
+// memory grew with every package built. Baton never reads the profile.
+secretLintProfiler.setEnabled(false);
 
 const FILTER_COMMENTS_RULE = '@secretlint/secretlint-rule-filter-comments';
 const AWS_RULE = '@secretlint/secretlint-rule-aws';
