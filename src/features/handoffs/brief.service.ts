@@ -26,6 +26,9 @@ export interface Brief {
 }
 
 const HIGHLIGHTS_LIMIT = 10;
+// Paths come from entries' metadata.files, which nothing bounds below the
+// entry size; no real path is longer (PATH_MAX is 4096 bytes on Linux).
+const MAX_PATH_CHARS = 4096;
 const HIGHLIGHTS_TIMEOUT_MS = 2_000;
 // Bump when the package layout changes, so cached briefs of the old layout are not served.
 const BRIEF_VERSION = 1;
@@ -77,7 +80,7 @@ export class BriefService {
       anchor.root ?? '',
       anchor.branch ?? '',
       ...sequences.map((s) => contents.get(s) ?? ''),
-      ...paths,
+      ...paths.map(shownPath),
       ...highlights.flatMap((h) => [h.path, h.summary]),
     ];
     const { texts, found, count } = await this.redactor.redact(plain);
@@ -151,4 +154,12 @@ export class BriefService {
     }
   }
 
+}
+
+// A path as the package shows it: cut, with an ellipsis, when it is longer
+// than any real path, so that redaction and token counting stay small.
+function shownPath(path: string): string {
+  if (path.length <= MAX_PATH_CHARS) return path;
+  const end = /[\uD800-\uDBFF]/u.test(path.charAt(MAX_PATH_CHARS - 1)) ? MAX_PATH_CHARS - 1 : MAX_PATH_CHARS;
+  return `${path.slice(0, end)}…`;
 }
