@@ -59,6 +59,25 @@ describe('token counter', () => {
     expect(Math.abs(countTextTokens(text) - reference)).toBeLessThanOrEqual(Math.ceil(reference / 100));
   });
 
+  it('counts a pre-token repeated through a long text as fast after many distinct words as before them', () => {
+    // The tokenizer's own cache made each repeat slower the fuller it was:
+    // 255 KiB of "ab1!" took about 2 s once it held many words.
+    let seed = 11;
+    const words: string[] = [];
+    for (let i = 0; i < 30_000; i++) {
+      let word = ' ';
+      for (let j = 0; j < 9; j++) {
+        seed = (seed * 48271) % 2147483647;
+        word += 'qwxzjkvbpfgh'.charAt(seed % 12);
+      }
+      words.push(word);
+    }
+    countTextTokens(words.join(''));
+    const started = performance.now();
+    expect(countTextTokens('ab1!'.repeat(65_280))).toBe(195_840);
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
   it('never splits a surrogate pair when it cuts a long run', () => {
     const text = '😀'.repeat(5000);
     const clipped = clipToTokens(text, 100_000);

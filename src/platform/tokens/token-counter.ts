@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens, decode, encode, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 
 // Every token figure Baton stores or budgets is counted with this one
@@ -14,21 +14,29 @@ const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
 // The tokenizer splits text into pre-tokens (a word, a run of digits, of
 // symbols or of whitespace) and byte-pair merges each one in time quadratic in
-// its length: 200,000 "x" took 22 s. So text is tokenized in pieces that end
-// where a pre-token ends, which leaves the count unchanged, and a pre-token
-// longer than MAX_RUN_BYTES (in UTF-8) is cut into runs of at most that size.
-// Only such cuts can change the count, by a token or two each; ordinary
-// prose and code rarely have pre-tokens that long (docs/benchmarks.md gives
-// the measured difference).
+// its length: 200,000 "x" took 22 s. So text is tokenized pre-token by
+// pre-token (or in pieces that end where one ends), which leaves the count
+// unchanged, and a pre-token longer than MAX_RUN_BYTES (in UTF-8) is cut into
+// runs of at most that size. Only such cuts can change the count, by a token
+// or two each; ordinary prose and code rarely have pre-tokens that long
+// (docs/benchmarks.md gives the measured difference).
 const MAX_RUN_BYTES = 256;
 const PIECE_CHARS = 2048;
 // countTextTokensAsync gives the event loop a turn after this much text or time.
 const SLICE_CHARS = 16_384;
 const SLICE_MS = 8;
 
+// The tokenizer's own cache moves an entry to the back of a Map on every hit
+// (delete, then set), and in V8 such a hit costs time that grows with the
+// cache: counting 255 KiB of "ab1!" repeated took 2 s of CPU. Baton keeps its
+// own cache of counts by pre-token instead, emptied when full.
+setMergeCacheSize(0);
+const RUN_CACHE_SIZE = 10_000;
+let runCounts = new Map<string, number>();
+
 export function countTextTokens(text: string): number {
   let total = 0;
-  for (const piece of pieces(text)) total += countTokens(piece, AS_TEXT);
+  for (const run of runs(text)) total += countRun(run);
   return total;
 }
 
@@ -37,11 +45,13 @@ export function countTextTokens(text: string): number {
 export async function countTextTokensAsync(text: string): Promise<number> {
   let total = 0;
   let sliceChars = 0;
+  let sliceRuns = 0;
   let sliceStart = performance.now();
-  for (const piece of pieces(text)) {
-    total += countTokens(piece, AS_TEXT);
-    sliceChars += piece.length;
-    if (sliceChars >= SLICE_CHARS || performance.now() - sliceStart >= SLICE_MS) {
+  for (const run of runs(text)) {
+    total += countRun(run);
+    sliceChars += run.length;
+    // The clock is read every 64 pre-tokens: each costs at most about a millisecond.
+    if (sliceChars >= SLICE_CHARS || (++sliceRuns % 64 === 0 && performance.now() - sliceStart >= SLICE_MS)) {
       await nextTurn();
       sliceChars = 0;
       sliceStart = performance.now();
@@ -52,8 +62,8 @@ export async function countTextTokensAsync(text: string): Promise<number> {
 
 export function fitsInTokens(text: string, limit: number): boolean {
   let total = 0;
-  for (const piece of pieces(text)) {
-    total += countTokens(piece, AS_TEXT);
+  for (const run of runs(text)) {
+    total += countRun(run);
     if (total > limit) return false;
   }
   return true;
@@ -80,7 +90,29 @@ export function clipToTokens(text: string, maxTokens: number): { text: string; t
   return { text, tokens: tokens.length, clipped: false };
 }
 
-// `text` in consecutive pieces, each cheap to tokenize (see MAX_RUN_BYTES).
+function countRun(run: string): number {
+  let count = runCounts.get(run);
+  if (count === undefined) {
+    count = countTokens(run, AS_TEXT);
+    if (runCounts.size >= RUN_CACHE_SIZE) runCounts = new Map();
+    // A match is a view into the whole text and would keep it alive in the
+    // cache; the key is a copy.
+    runCounts.set(` ${run}`.slice(1), count);
+  }
+  return count;
+}
+
+// The pre-tokens of `text`, those longer than MAX_RUN_BYTES cut.
+function* runs(text: string): Generator<string> {
+  for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
+    const run = match[0];
+    if (tooLong(run)) yield* cutRun(run, 0, run.length);
+    else yield run;
+  }
+}
+
+// `text` in consecutive pieces of whole pre-tokens (long ones cut), for
+// encoding a few thousand characters per call.
 function* pieces(text: string): Generator<string> {
   if (text.length * 3 <= MAX_RUN_BYTES) {
     if (text.length > 0) yield text;
@@ -90,7 +122,7 @@ function* pieces(text: string): Generator<string> {
   for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
     const runStart = match.index;
     const runEnd = runStart + match[0].length;
-    if (match[0].length * 3 > MAX_RUN_BYTES && Buffer.byteLength(match[0], 'utf8') > MAX_RUN_BYTES) {
+    if (tooLong(match[0])) {
       if (runStart > start) yield text.slice(start, runStart);
       yield* cutRun(text, runStart, runEnd);
       start = runEnd;
@@ -100,6 +132,10 @@ function* pieces(text: string): Generator<string> {
     }
   }
   if (start < text.length) yield text.slice(start);
+}
+
+function tooLong(run: string): boolean {
+  return run.length * 3 > MAX_RUN_BYTES && Buffer.byteLength(run, 'utf8') > MAX_RUN_BYTES;
 }
 
 // text[start, end) in runs of at most MAX_RUN_BYTES UTF-8 bytes, never
