@@ -19,7 +19,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 
@@ -27,6 +26,7 @@ import { TEXT_KINDS, fit } from 'bench/support/adversarial-text.js';
 import { writeDocSection } from 'bench/support/doc-section.js';
 import { withProbedBaton } from 'bench/support/probed-baton.js';
 import { countTextTokens, countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 const KIB = 1024;
 // The default BATON_MAX_ENTRY_BYTES is 256 KiB; 255 KiB leaves room for metadata.
@@ -89,10 +89,8 @@ async function main(): Promise<void> {
 async function liveRun(): Promise<LiveRow[]> {
   const rows: LiveRow[] = [];
   await withProbedBaton('event-loop', {}, [], async (baton) => {
-    const client = new Client({ name: 'bench-event-loop', version: '1.0.0' });
+    const client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url), 'bench-event-loop');
     try {
-      await client.connect(new StreamableHTTPClientTransport(baton.url));
-      await client.listTools();
       // One call with the probe reset before it: its longest block.
       const measure = async (kind: string, step: string, bytes: number, call: () => Promise<string>): Promise<void> => {
         await baton.ask({ type: 'reset' });

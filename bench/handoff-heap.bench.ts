@@ -14,11 +14,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { writeDocSection } from 'bench/support/doc-section.js';
 import { withProbedBaton } from 'bench/support/probed-baton.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 const BUILDS = Number(process.env.BENCH_BUILDS ?? 10_000);
 const CHECKPOINT = Math.max(1, Math.floor(BUILDS / 10));
@@ -56,9 +57,7 @@ async function main(): Promise<void> {
     try {
       if (withProfiler) await baton.ask({ type: 'profiler', enabled: true });
       for (let i = 0; i < CLIENTS; i++) {
-        const client = new Client({ name: `bench-heap-${i}`, version: '1.0.0' });
-        await client.connect(new StreamableHTTPClientTransport(baton.url));
-        clients.push(client);
+        clients.push(await connectMcpClient(new StreamableHTTPClientTransport(baton.url), `bench-heap-${i}`));
       }
       const first = clients[0] as Client;
       const registered = await first.callTool({ name: 'register_session', arguments: { agentId: 'bench-agent', title: 'Heap soak: bug-hunt transcript', repository: { branch: 'main' } } });
