@@ -3,7 +3,7 @@ import 'reflect-metadata';
 
 import { Command } from 'commander';
 
-import { createHttpApplication, createStandaloneApplication } from 'src/bootstrap.js';
+import { createHttpApplication, createStandaloneApplication, stopOnSignals, stopProcess } from 'src/bootstrap.js';
 import { ConfigError, loadConfig } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
@@ -28,9 +28,11 @@ program
   .action(async (options: { host?: string; port?: string }) => {
     const config = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
     const app = await createHttpApplication(config);
-    if (config.queue.workersInServe) await app.get(WorkerService).start();
+    stopOnSignals(app);
     await app.listen(config.http.port, config.http.host);
     process.stderr.write(`Baton ${BATON_VERSION} listening on http://${config.http.host}:${config.http.port}/mcp\n`);
+    // After listening: workers wait for Redis in the background.
+    if (config.queue.workersInServe) app.get(WorkerService).launch();
   });
 
 program
@@ -39,11 +41,11 @@ program
   .action(async () => {
     const config = withStdioDefaults(boot());
     const app = await createStandaloneApplication(config);
+    stopOnSignals(app);
     // Background analyses of this machine's files run here, beside them.
-    await app.get(WorkerService).start([CODEBASE_QUEUE]);
-    await app.get(StdioTransport).serve();
-    await app.close();
-    process.exit(0);
+    app.get(WorkerService).launch([CODEBASE_QUEUE]);
+    const reason = await app.get(StdioTransport).serve();
+    await stopProcess(app, reason);
   });
 
 program
@@ -52,8 +54,8 @@ program
   .action(async () => {
     const config = boot();
     const app = await createStandaloneApplication(config);
-    app.enableShutdownHooks();
-    await app.get(WorkerService).start();
+    stopOnSignals(app);
+    app.get(WorkerService).launch();
     process.stderr.write(`Baton ${BATON_VERSION} worker running\n`);
   });
 

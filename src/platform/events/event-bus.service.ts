@@ -35,7 +35,8 @@ export class EventBusService implements OnModuleDestroy {
   // notification. While Redis is away the event is dropped (and logged).
   publish(event: DomainEvent): void {
     if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published');
+      // The outage itself is logged once by RedisService.
+      this.logger.debug({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published');
       return;
     }
     this.redis.client.publish(this.channel, JSON.stringify(event)).catch((error: Error) => {
@@ -48,7 +49,7 @@ export class EventBusService implements OnModuleDestroy {
   async publishMany(events: readonly DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published');
+      this.logger.debug({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published');
       return;
     }
     try {

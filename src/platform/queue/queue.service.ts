@@ -64,6 +64,9 @@ export class QueueService implements OnModuleDestroy {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
+      // The shared connection's errors are RedisService's to report; without
+      // a listener BullMQ's re-emitted 'error' would crash the process.
+      queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
     return queue;
