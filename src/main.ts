@@ -9,7 +9,8 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
-import { runMigrations } from 'src/platform/database/migrator.js';
+import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
+import { createBootLogger } from 'src/platform/logging/logging.module.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
@@ -27,6 +28,7 @@ program
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
     const config = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
+    await checkSchema(config);
     const app = await createHttpApplication(config);
     stopOnSignals(app);
     await app.listen(config.http.port, config.http.host);
@@ -40,6 +42,7 @@ program
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
     const config = withStdioDefaults(boot());
+    await checkSchema(config);
     const app = await createStandaloneApplication(config);
     stopOnSignals(app);
     // Background analyses of this machine's files run here, beside them.
@@ -53,6 +56,7 @@ program
   .description('run the background workers (session lifecycle, long analyses) until SIGTERM or SIGINT')
   .action(async () => {
     const config = boot();
+    await checkSchema(config);
     const app = await createStandaloneApplication(config);
     stopOnSignals(app);
     app.get(WorkerService).launch();
@@ -78,6 +82,19 @@ function boot(overrides: Record<string, string | undefined> = {}): BatonConfig {
       process.exit(2);
     }
     throw error;
+  }
+}
+
+// Serving commands start only on a database migrated exactly as far as this
+// Baton knows; pending migrations are applied unless BATON_AUTO_MIGRATE=false.
+async function checkSchema(config: BatonConfig): Promise<void> {
+  const logger = createBootLogger(config).child({ context: 'DatabaseSchema' });
+  try {
+    await ensureDatabaseSchema(config.database.url, { autoMigrate: config.database.autoMigrate, log: (line) => logger.info(line) });
+  } catch (error) {
+    if (!(error instanceof MigrationError)) throw error;
+    logger.fatal(error.message);
+    process.exit(2);
   }
 }
 
