@@ -62,6 +62,9 @@ describe('start-up with Redis unreachable', () => {
   it('baton stdio answers at once when Redis refuses connections, logs the outage once, and exits when stdin closes', async () => {
     const baton = start(['stdio'], `redis://127.0.0.1:${closedPort}`);
     await stdioServes(baton);
+    // What needs Redis says so, promptly and retryably.
+    const status = await rpc(baton.child, 5, 'tools/call', { name: 'get_lifecycle_status', arguments: {} });
+    expect(status.result).toMatchObject({ isError: true, structuredContent: { error: { code: 'UNAVAILABLE', details: { dependency: 'Redis', retryable: true } } } });
     await waitFor('the outage log line', () => outageLines(baton).length > 0);
     baton.child.stdin?.end();
     expect(await baton.exitedWithin(STOP_MS)).toBe(0);

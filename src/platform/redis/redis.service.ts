@@ -3,6 +3,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { withTimeout } from 'src/platform/async/with-timeout.js';
+import { UnavailableError } from 'src/platform/errors/unavailable.error.js';
 
 // While Redis stays away, a reminder is logged this often; every connection
 // error in between is only counted.
@@ -11,6 +13,8 @@ const OUTAGE_REMINDER_MS = 60_000;
 // A connection not up after this long counts as failing, also when Redis
 // neither refuses nor answers (a silent or blackholed address).
 const CONNECT_PATIENCE_MS = 5_000;
+
+const COMMAND_TIMEOUT_MS = 2_000;
 
 // Owns Baton's Redis connections. Commands share one connection; each
 // subscriber gets its own, as Redis requires. Connection errors of every
@@ -30,7 +34,7 @@ export class RedisService implements OnModuleDestroy {
   constructor(@Inject(BATON_CONFIG) private readonly config: BatonConfig) {
     // Commands fail fast while Redis is away, so a cache or notification
     // problem never stalls a database write that is waiting on it.
-    this.client = this.connect('commands', { maxRetriesPerRequest: 1, commandTimeout: 2_000 });
+    this.client = this.connect('commands', { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
   }
 
   get prefix(): string {
@@ -40,6 +44,25 @@ export class RedisService implements OnModuleDestroy {
   // False while any connection is failing to reach Redis.
   get available(): boolean {
     return this.failing.size === 0;
+  }
+
+  // Settles once the command connection is up; throws UnavailableError when
+  // it is not within a command's timeout, for callers (BullMQ) that would
+  // otherwise wait for Redis without end.
+  async connected(): Promise<void> {
+    if (this.client.status === 'ready') return;
+    let onReady: () => void = () => undefined;
+    const ready = new Promise<void>((resolve) => {
+      onReady = resolve;
+      this.client.once('ready', onReady);
+    });
+    try {
+      await withTimeout(ready, COMMAND_TIMEOUT_MS);
+    } catch {
+      throw new UnavailableError('Redis', `connection ${this.client.status}`);
+    } finally {
+      this.client.off('ready', onReady);
+    }
   }
 
   key(...parts: string[]): string {
