@@ -49,12 +49,17 @@ export class CacheService implements OnModuleInit {
   // come up at boot; Baton starts without the cache if it does not.
   async onModuleInit(): Promise<void> {
     if (this.client.status === 'ready') return;
-    const ready = new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
-    await withTimeout(ready, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => {
+    // A refused connection settles it at once; a silent one after the wait.
+    const settled = new Promise<boolean>((resolve) => {
+      this.client.once('ready', () => resolve(true));
+      this.client.once('error', () => resolve(false));
+    });
+    const up = await withTimeout(settled, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => false);
+    if (!up) {
       this.available = false;
       // An outage is logged by RedisService; only a slow Redis is news here.
       this.logDegraded('cache not reachable at start-up; values will be computed until it answers');
-    });
+    }
   }
 
   async getOrCompute<T>(cache: string, key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<Cached<T>> {
