@@ -99,6 +99,16 @@ describe('the schema check at start', () => {
     expect(message).toMatch(/does not exist, .*Run `baton migrate`/);
   });
 
+  it('baton stdio stops with a clear message when PostgreSQL cannot be reached', async () => {
+    const closed = new URL(admin());
+    closed.hostname = '127.0.0.1';
+    closed.port = '1';
+    closed.pathname = '/baton';
+    const baton = spawnBaton(['stdio'], { DATABASE_URL: closed.toString() });
+    running.push(baton);
+    expect(await refusal(baton)).toMatch(/^Cannot connect to PostgreSQL at 127\.0\.0\.1:1 \(.*ECONNREFUSED.*\)\. Check that it is running and that DATABASE_URL names it/);
+  });
+
   it('baton stdio refuses a database a newer Baton migrated, and so does baton migrate', async () => {
     const name = database('newer');
     await runMigrations(urlOf(name), () => undefined);
