@@ -134,13 +134,26 @@ describe('start-up with Redis unreachable', () => {
       await waitFor('readiness', async () => (await fetch(`${base}/health/ready`)).status === 200, START_MS);
       const client = await connectHttpClient(new URL(`${base}/mcp`));
       try {
-        await waitFor('the lifecycle worker to connect', async () => (await callOk<{ queue: { workers: number } }>(client, 'get_lifecycle_status', {})).queue.workers >= 1, START_MS);
+        // The workers connected and their start hooks ran: the sweep is scheduled.
+        await waitFor(
+          'the lifecycle worker and its sweep schedule',
+          async () => {
+            const status = await callOk<{ queue: { workers: number }; sweepSchedule: unknown }>(client, 'get_lifecycle_status', {});
+            return status.queue.workers >= 1 && status.sweepSchedule !== null;
+          },
+          START_MS,
+        );
+        // Losing Redis again later is one more line, and the ledger keeps working.
+        await proxy.stop();
+        await waitFor('the second outage line', () => outageLines(baton).length === 2, START_MS);
+        const key = await registerSession(client);
+        expect((await callOk<{ sequence: number }>(client, 'update_context', { sessionKey: key, type: 'note', content: 'after Redis left again' })).sequence).toBe(1);
       } finally {
         await client.close();
       }
       baton.child.kill('SIGTERM');
       expect(await baton.exitedWithin(STOP_MS)).toBe(0);
-      expect(outageLines(baton)).toHaveLength(1);
+      expect(outageLines(baton)).toHaveLength(2);
     } finally {
       await deleteKeysUnder(prefix);
     }
