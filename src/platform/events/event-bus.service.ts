@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
+import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Something changed that readers may be watching: `type` names what happened
@@ -77,7 +78,11 @@ export class EventBusService implements OnModuleDestroy {
       this.subscriber = this.redis.connect('events');
       this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
       await this.subscriber.subscribe(this.channel);
-    })().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not subscribe to domain events'));
+    })().catch((error: Error) => {
+      // Closed before Redis answered (an outage RedisService reports, or shutdown).
+      if (isRedisOutage(error)) this.logger.debug({ err: error.message }, 'did not subscribe to domain events');
+      else this.logger.warn({ err: error.message }, 'could not subscribe to domain events');
+    });
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();
