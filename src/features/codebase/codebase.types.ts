@@ -107,6 +107,10 @@ export interface AnalysisGraph {
   // Strongly connected components of more than one file (or a file importing itself).
   cycles: string[][];
   edges: number;
+  // Edges between files of two workspace packages (or a package and files
+  // outside every package), and the workspace packages found.
+  crossPackageEdges?: number;
+  packages?: { name: string; path: string; files: number }[];
   externalPackages: { name: string; importers: number }[];
   topSymbols: RankedSymbol[];
 }

@@ -1,0 +1,107 @@
+import { dirname, join, relative } from 'node:path';
+
+import { ts } from 'ts-morph';
+
+import { CodebaseAnalyzer } from 'src/features/codebase/analysis/codebase-analyzer.js';
+import type { AnalysisOutcome, FileRecord } from 'src/features/codebase/codebase.types.js';
+import { copyWorkspaceProject, WORKSPACE_PACKAGES, type CodebaseCopy } from 'test/support/codebase-fixture.js';
+
+let project: CodebaseCopy;
+let outcome: AnalysisOutcome;
+
+// The TypeScript resolver's own answers on the real disk (workspace packages
+// linked under node_modules): each package's tsconfig, a Program for the
+// resolution mode of every import, then resolveModuleName with ts.sys.
+function compilerEdges(root: string): Map<string, Set<string>> {
+  const edges = new Map<string, Set<string>>();
+  for (const packagePath of Object.values(WORKSPACE_PACKAGES)) {
+    const configPath = join(root, packagePath, 'tsconfig.json');
+    const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, dirname(configPath), { noLib: true, types: [] }, configPath);
+    const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
+    for (const fileName of parsed.fileNames) {
+      const source = program.getSourceFile(fileName) as ts.SourceFile;
+      const targets = new Set<string>();
+      for (const literal of moduleSpecifiers(source)) {
+        const mode = ts.getModeForUsageLocation(source, literal, parsed.options);
+        const resolved = ts.resolveModuleName(literal.text, fileName, parsed.options, ts.sys, undefined, undefined, mode).resolvedModule;
+        if (resolved && !resolved.resolvedFileName.includes('/node_modules/')) targets.add(relative(root, resolved.resolvedFileName));
+      }
+      edges.set(relative(root, fileName), targets);
+    }
+  }
+  return edges;
+}
+
+function moduleSpecifiers(source: ts.SourceFile): ts.StringLiteralLike[] {
+  const found: ts.StringLiteralLike[] = [];
+  const visit = (node: ts.Node): void => {
+    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) found.push(node.moduleSpecifier);
+    if (ts.isExternalModuleReference(node) && ts.isStringLiteral(node.expression)) found.push(node.expression);
+    if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require')) && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) found.push(node.arguments[0]);
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+function file(path: string): FileRecord {
+  const found = outcome.files.find((f) => f.path === path);
+  if (!found) throw new Error(`${path} is not in the analysis: ${outcome.files.map((f) => f.path).join(', ')}`);
+  return found;
+}
+
+const targetsOf = (path: string): string[] => (file(path).imports?.internal ?? []).map((i) => i.path).sort();
+
+beforeAll(async () => {
+  project = copyWorkspaceProject();
+  outcome = await new CodebaseAnalyzer().analyze({ root: project.root, include: [], exclude: [], analysisType: 'full' }, null, { maxFileBytes: 1024 * 1024, boundary: project.root });
+});
+
+afterAll(() => project.remove());
+
+describe('ModuleResolver in a pnpm-style workspace', () => {
+  it('finds exactly the file-to-file edges the TypeScript resolver finds, for every file of every package', () => {
+    const expected = compilerEdges(project.root);
+    expect(expected.size).toBe(outcome.files.filter((f) => f.facts).length);
+    for (const [path, targets] of expected) expect({ path, targets: targetsOf(path) }).toEqual({ path, targets: [...targets].sort() });
+  });
+
+  it('resolves self-imports through exports, #internal imports, paths of the importing package and cross-package imports by condition', () => {
+    expect(targetsOf('packages/core/src/index.ts')).toEqual(['packages/core/src/format.ts', 'packages/core/src/internal/secret.ts', 'packages/core/src/level.ts', 'packages/ui/src/button.ts']);
+    // CommonJS under node16 takes the "require" condition; ESM and bundler take "import".
+    expect(targetsOf('packages/app/src/main.ts')).toEqual(['packages/app/src/config/port.ts', 'packages/app/src/helpers/env.ts', 'packages/core/src/format.cts', 'packages/core/src/index.ts', 'packages/ui/src/button.ts']);
+    expect(targetsOf('packages/ui/src/button.ts')).toEqual(['packages/core/src/format.ts', 'packages/core/src/index.ts']);
+    // typesVersions of a package without exports; ui's own paths alias.
+    expect(targetsOf('packages/ui/src/index.ts')).toEqual(['packages/app/src/helpers/env.ts', 'packages/ui/src/button.ts']);
+  });
+
+  it('keeps dependencies external and reports #imports the package does not declare as unresolved', () => {
+    expect(file('packages/app/src/main.ts').imports?.external).toEqual(['left-pad']);
+    expect(file('packages/app/src/legacy.js').imports?.unresolved).toEqual(['#internal/secret']);
+    expect(targetsOf('packages/app/src/legacy.js')).toEqual(['packages/core/src/index.ts']);
+  });
+
+  it('builds one graph over the repository: the cycle across two packages, cross-package edges, the workspace packages', () => {
+    expect(outcome.graph?.cycles).toEqual([['packages/core/src/index.ts', 'packages/ui/src/button.ts']]);
+    expect(outcome.graph?.packages).toEqual([
+      { name: '@acme/app', path: 'packages/app', files: 4 },
+      { name: '@acme/core', path: 'packages/core', files: 5 },
+      { name: '@acme/ui', path: 'packages/ui', files: 2 },
+    ]);
+    expect(outcome.graph?.crossPackageEdges).toBe(8);
+    expect(outcome.graph?.externalPackages.map((p) => p.name)).toEqual(['left-pad']);
+  });
+
+  it('re-resolves imports when a package.json changes, without parsing any file again', async () => {
+    const analyzer = new CodebaseAnalyzer();
+    const request = { root: project.root, include: [], exclude: [], analysisType: 'full' as const };
+    const options = { maxFileBytes: 1024 * 1024, boundary: project.root };
+    const first = await analyzer.analyze(request, null, options);
+    project.write('packages/core/package.json', JSON.stringify({ name: '@acme/core', type: 'module', exports: { '.': './src/level.ts', './format': './src/format.ts' } }));
+    const second = await analyzer.analyze(request, { fingerprint: first.fingerprint, files: first.files }, options);
+    expect(second.summary.reused).toBe(second.summary.analyzed);
+    expect(second.fingerprint).not.toBe(first.fingerprint);
+    const button = second.files.find((f) => f.path === 'packages/ui/src/button.ts');
+    expect(button?.imports?.internal.map((i) => i.path).sort()).toEqual(['packages/core/src/format.ts', 'packages/core/src/level.ts']);
+  });
+});
