@@ -92,6 +92,23 @@ describe('ModuleResolver in a pnpm-style workspace', () => {
     expect(outcome.graph?.externalPackages.map((p) => p.name)).toEqual(['left-pad']);
   });
 
+  it('applies the referenced project of a solution-style tsconfig, extending a config from a workspace package', async () => {
+    const copy = copyWorkspaceProject();
+    try {
+      copy.write('packages/config/package.json', JSON.stringify({ name: '@acme/config' }));
+      copy.write('packages/config/lib.json', JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler', paths: { '@lib/*': ['${configDir}/src/*'] } } }));
+      copy.write('packages/ui/tsconfig.json', JSON.stringify({ files: [], references: [{ path: './tsconfig.lib.json' }] }));
+      copy.write('packages/ui/tsconfig.lib.json', JSON.stringify({ extends: '@acme/config/lib.json', include: ['src'] }));
+      copy.write('packages/ui/src/index.ts', "export { Button } from '@lib/button';\n");
+      const result = await new CodebaseAnalyzer().analyze({ root: copy.root, include: [], exclude: [], analysisType: 'full' }, null, { maxFileBytes: 1024 * 1024, boundary: copy.root });
+      const index = result.files.find((f) => f.path === 'packages/ui/src/index.ts');
+      expect(index?.imports?.internal.map((i) => i.path)).toEqual(['packages/ui/src/button.ts']);
+      expect(index?.imports?.external).toEqual([]);
+    } finally {
+      copy.remove();
+    }
+  });
+
   it('re-resolves imports when a package.json changes, without parsing any file again', async () => {
     const analyzer = new CodebaseAnalyzer();
     const request = { root: project.root, include: [], exclude: [], analysisType: 'full' as const };
