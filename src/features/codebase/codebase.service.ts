@@ -287,5 +287,5 @@ function chosenImports(file: FileRecord, touched: Set<string>): string {
 }
 
 function emptyFacts(): Parameters<typeof symbolsOf>[0] {
-  return { lines: 0, exports: [], classes: [], functions: [], interfaces: [], typeAliases: [], enums: [], constants: [], imports: [], syntaxErrors: [] };
+  return { lines: 0, exports: [], reExports: [], classes: [], functions: [], interfaces: [], typeAliases: [], enums: [], constants: [], imports: [], syntaxErrors: [] };
 }

@@ -60,7 +60,10 @@ export interface SyntaxProblem {
 // What one file declares and imports; depends on its content only.
 export interface FileFacts {
   lines: number;
+  // Names the file exports (`default` for a default export).
   exports: string[];
+  // Specifiers of `export * from "x"`: everything x exports, under its own names.
+  reExports: string[];
   classes: ClassFact[];
   functions: FunctionFact[];
   interfaces: DeclarationFact[];
