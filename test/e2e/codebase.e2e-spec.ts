@@ -86,6 +86,31 @@ describe('analyze_codebase over Streamable HTTP', () => {
     expect(one.files[0]?.facts.classes[0]).toMatchObject({ name: 'User', extends: 'Base' });
   });
 
+  it('pages the files of the analysis resource by rank, following nextUri, and refuses a forged cursor', async () => {
+    const key = await registerSession(client);
+    const result = await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'full' });
+    type Page = AnalysisResult & { files: { path: string; rank: number }[]; nextCursor: string | null; nextUri?: string };
+    const seen: { path: string; rank: number }[] = [];
+    let uri: string | undefined = `handoff://sessions/${key}/analyses/latest?limit=4`;
+    let pages = 0;
+    while (uri) {
+      const page: Page = await readJson<Page>(client, uri);
+      expect(page.files.length).toBeLessThanOrEqual(4);
+      seen.push(...page.files);
+      uri = page.nextUri;
+      if (uri) expect(uri).toContain(`/analyses/${result.analysisId}?cursor=`);
+      pages++;
+    }
+    expect(pages).toBe(Math.ceil((result.summary?.files ?? 0) / 4));
+    expect(new Set(seen.map((f) => f.path)).size).toBe(result.summary?.files);
+    expect(seen.map((f) => f.rank)).toEqual([...seen.map((f) => f.rank)].sort((a, b) => b - a));
+    const whole = await readJson<Page>(client, result.uri);
+    expect(whole.files.map((f) => f.path)).toEqual(seen.map((f) => f.path));
+    expect(whole.nextCursor).toBeNull();
+    await expect(client.readResource({ uri: `${result.uri}?cursor=bm90LWEtY3Vyc29y` })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('cursor is not one Baton issued') });
+    await expect(client.readResource({ uri: `${result.uri}?limit=0` })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('limit 0 is out of range') });
+  });
+
   it('reuses every unchanged file when the same root is analysed again', async () => {
     const key = await registerSession(client);
     const first = await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'dependencies' });

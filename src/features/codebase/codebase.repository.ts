@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import type { CodebaseAnalysis as AnalysisRow, Prisma } from 'src/platform/database/generated/client.js';
+import type { AnalysisFile as FileRow, CodebaseAnalysis as AnalysisRow, Prisma } from 'src/platform/database/generated/client.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
 import type {
   AnalysisGraph,
@@ -164,17 +164,46 @@ export class CodebaseRepository {
 
   async findFiles(analysisId: string): Promise<FileRecord[]> {
     const rows = await this.prisma.analysisFile.findMany({ where: { analysisId }, orderBy: { rank: 'desc' } });
-    return rows.map((row) => ({
-      path: row.path,
-      status: row.status,
-      sizeBytes: row.sizeBytes,
-      contentHash: row.contentHash,
-      problem: row.problem,
-      facts: (row.facts as unknown as FileFacts | null) ?? null,
-      imports: (row.imports as unknown as ResolvedImports | null) ?? null,
-      rank: row.rank,
-    }));
+    return rows.map(toFileRecord);
   }
+
+  // Files by rank (then path), after a position of an earlier page.
+  async findFilesPage(analysisId: string, after: FilePosition | null, limit: number): Promise<FileRecord[]> {
+    const rows = await this.prisma.analysisFile.findMany({
+      where: { analysisId, ...(after ? { OR: [{ rank: { lt: after.rank } }, { rank: after.rank, path: { gt: after.path } }] } : {}) },
+      orderBy: [{ rank: 'desc' }, { path: 'asc' }],
+      take: limit,
+    });
+    return rows.map(toFileRecord);
+  }
+
+  async findFile(analysisId: string, path: string): Promise<FileRecord | null> {
+    const row = await this.prisma.analysisFile.findUnique({ where: { analysisId_path: { analysisId, path } } });
+    return row ? toFileRecord(row) : null;
+  }
+
+  async findProblems(analysisId: string, limit: number): Promise<FileRecord[]> {
+    const rows = await this.prisma.analysisFile.findMany({ where: { analysisId, status: { not: 'analyzed' } }, orderBy: { path: 'asc' }, take: limit });
+    return rows.map(toFileRecord);
+  }
+}
+
+export interface FilePosition {
+  rank: number;
+  path: string;
+}
+
+function toFileRecord(row: FileRow): FileRecord {
+  return {
+    path: row.path,
+    status: row.status,
+    sizeBytes: row.sizeBytes,
+    contentHash: row.contentHash,
+    problem: row.problem,
+    facts: (row.facts as unknown as FileFacts | null) ?? null,
+    imports: (row.imports as unknown as ResolvedImports | null) ?? null,
+    rank: row.rank,
+  };
 }
 
 function toAnalysisRecord(row: RowWithSession): AnalysisRecord {

@@ -48,6 +48,7 @@ function setup(settings: Record<string, string> = {}) {
     fail: jest.fn(async () => undefined),
     findById: jest.fn(async () => stored),
     findFiles: jest.fn(async () => []),
+    findProblems: jest.fn(async () => []),
   };
   const sessions = {
     get: jest.fn(async () => ({ id: 'sid', sessionKey: 'key-1', status: 'active' })),

@@ -13,7 +13,7 @@ import { toPosix } from 'src/features/codebase/analysis/paths.js';
 import { byRank, renderMap } from 'src/features/codebase/analysis/repo-map.js';
 import { symbolsOf } from 'src/features/codebase/analysis/symbols.js';
 import { CodebaseError, CodebaseErrorCode } from 'src/features/codebase/codebase.errors.js';
-import { CodebaseRepository } from 'src/features/codebase/codebase.repository.js';
+import { CodebaseRepository, type FilePosition } from 'src/features/codebase/codebase.repository.js';
 import type { AnalysisOutcome, AnalysisRecord, AnalysisView, CodebaseHighlights, FileRecord, HighlightFile, StartAnalysisInput } from 'src/features/codebase/codebase.types.js';
 import { AnalyzeCodebaseJob, type AnalyzeCodebaseJobData } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { ContextService } from 'src/features/context/context.service.js';
@@ -121,17 +121,23 @@ export class CodebaseService {
     return this.view(await this.find(namespace, sessionKey, analysis.id));
   }
 
-  // The analysis with its files, for the analysis resource; `file` narrows
-  // the files to one, with everything extracted from it.
-  async detail(namespace: string, sessionKey: string, analysisId: string, file?: string): Promise<{ view: AnalysisView; files: FileRecord[] }> {
+  // The analysis with a page of its files (by rank), for the analysis
+  // resource; `file` gives that one file instead, with everything extracted from it.
+  async detail(namespace: string, sessionKey: string, analysisId: string, query: FilesQuery = {}): Promise<AnalysisDetail> {
     const analysis = await this.find(namespace, sessionKey, analysisId);
-    const files = analysis.status === 'completed' ? await this.analyses.findFiles(analysis.id) : [];
-    if (file !== undefined) {
-      const one = files.find((f) => f.path === file);
-      if (!one) throw new CodebaseError(CodebaseErrorCode.InvalidArgument, `The analysis has no file "${file}". Give a path relative to the analysed root, as listed in the analysis.`);
-      return { view: this.viewOf(analysis, files), files: [one] };
+    const view = await this.view(analysis);
+    if (query.file !== undefined) {
+      const one = analysis.status === 'completed' ? await this.analyses.findFile(analysis.id, query.file) : null;
+      if (!one) throw new CodebaseError(CodebaseErrorCode.InvalidArgument, `The analysis has no file "${query.file}". Give a path relative to the analysed root, as listed in the analysis.`);
+      return { view, files: [one], nextCursor: null };
     }
-    return { view: this.viewOf(analysis, files), files };
+    const limit = this.pageSize(query.limit);
+    const after = query.cursor !== undefined ? decodeFileCursor(query.cursor) : null;
+    if (analysis.status !== 'completed') return { view, files: [], nextCursor: null };
+    const rows = await this.analyses.findFilesPage(analysis.id, after, limit + 1);
+    const files = rows.slice(0, limit);
+    const last = files.at(-1);
+    return { view, files, nextCursor: rows.length > limit && last ? encodeFileCursor(last) : null };
   }
 
   // For handoff packages: the session's latest completed analysis seen from
@@ -248,13 +254,18 @@ export class CodebaseService {
   }
 
   private async view(analysis: AnalysisRecord): Promise<AnalysisView> {
-    const files = analysis.status === 'completed' && analysis.summary && analysis.summary.problems > 0 ? await this.analyses.findFiles(analysis.id) : [];
-    return this.viewOf(analysis, files);
+    const files = analysis.status === 'completed' && analysis.summary && analysis.summary.problems > 0 ? await this.analyses.findProblems(analysis.id, PROBLEMS_SHOWN) : [];
+    const problems = files.map((f) => ({ path: f.path, status: f.status, problem: f.problem }));
+    return { analysis, problems, map: analysis.map, mapTokens: analysis.map ? countTextTokens(analysis.map) : 0 };
   }
 
-  private viewOf(analysis: AnalysisRecord, files: FileRecord[]): AnalysisView {
-    const problems = files.filter((f) => f.status !== 'analyzed').slice(0, PROBLEMS_SHOWN).map((f) => ({ path: f.path, status: f.status, problem: f.problem }));
-    return { analysis, problems, map: analysis.map, mapTokens: analysis.map ? countTextTokens(analysis.map) : 0 };
+  private pageSize(requested: number | undefined): number {
+    const { defaultPageSize, maxPageSize } = this.config.limits;
+    if (requested === undefined) return defaultPageSize;
+    if (!Number.isInteger(requested) || requested < 1 || requested > maxPageSize) {
+      throw new CodebaseError(CodebaseErrorCode.InvalidArgument, `limit ${requested} is out of range: ask for 1 to ${maxPageSize} files, or leave it out for ${defaultPageSize}.`);
+    }
+    return requested;
   }
 
   private async announce(namespace: string, analysis: AnalysisRecord): Promise<void> {
@@ -268,6 +279,37 @@ export class CodebaseService {
     }
     return requested;
   }
+}
+
+export interface FilesQuery {
+  file?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface AnalysisDetail {
+  view: AnalysisView;
+  files: FileRecord[];
+  // Null on the last page.
+  nextCursor: string | null;
+}
+
+// An opaque position in the files of an analysis (rank, then path).
+function encodeFileCursor(file: FilePosition): string {
+  return Buffer.from(JSON.stringify([file.rank, file.path])).toString('base64url');
+}
+
+function decodeFileCursor(cursor: string): FilePosition {
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    position = null;
+  }
+  if (!Array.isArray(position) || position.length !== 2 || typeof position[0] !== 'number' || !Number.isFinite(position[0]) || typeof position[1] !== 'string') {
+    throw new CodebaseError(CodebaseErrorCode.InvalidArgument, 'cursor is not one Baton issued: follow the nextUri (or pass the nextCursor) of the previous page, or leave it out for the first page.');
+  }
+  return { rank: position[0], path: position[1] };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
