@@ -119,6 +119,19 @@ describe('analyze_codebase over Streamable HTTP', () => {
     expect(second.summary?.edges).toBe(first.summary?.edges);
   });
 
+  it('keeps the newest BATON_ANALYSIS_KEEP finished analyses per session and root, deleting older ones', async () => {
+    const key = await registerSession(client);
+    const other = await registerSession(client);
+    const elsewhere = await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: other, root: project.root, analysisType: 'structure' });
+    const ids: string[] = [];
+    // The default keeps 5.
+    for (let i = 0; i < 6; i++) ids.push((await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'structure' })).analysisId);
+    await expect(client.readResource({ uri: `handoff://sessions/${key}/analyses/${ids[0]}` })).rejects.toMatchObject({ code: -32002 });
+    for (const id of ids.slice(1)) expect((await readJson<AnalysisResult>(client, `handoff://sessions/${key}/analyses/${id}`)).status).toBe('completed');
+    // Another session's analysis of the same root is its own.
+    expect((await readJson<AnalysisResult>(client, elsewhere.uri)).status).toBe('completed');
+  });
+
   it('sends progress notifications to a caller that asked for them', async () => {
     const key = await registerSession(client);
     const progress: { progress: number; total?: number }[] = [];

@@ -13,6 +13,7 @@ import type {
   ResolvedImports,
 } from 'src/features/codebase/codebase.types.js';
 
+const FINISHED: AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
 // Rows per INSERT: keeps each statement well under PostgreSQL's 65535 bind parameters.
 const FILE_CHUNK = 1000;
 
@@ -129,6 +130,15 @@ export class CodebaseRepository {
       }
       return true;
     });
+  }
+
+  // Deletes the finished analyses of a session and root but the newest
+  // `keep` (queued and running ones are never touched); answers how many went.
+  async pruneFinished(sessionId: string, root: string, keep: number): Promise<number> {
+    const finished = { sessionId, root, status: { in: FINISHED } };
+    const kept = await this.prisma.codebaseAnalysis.findMany({ where: finished, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: keep, select: { id: true } });
+    const { count } = await this.prisma.codebaseAnalysis.deleteMany({ where: { ...finished, id: { notIn: kept.map((k) => k.id) } } });
+    return count;
   }
 
   async findById(namespace: string, sessionKey: string, id: string): Promise<AnalysisRecord | null> {

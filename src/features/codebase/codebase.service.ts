@@ -206,8 +206,19 @@ export class CodebaseService {
         await this.analyses.fail(analysis.id, message, this.clock.now());
       }
     }
+    await this.prune(analysis);
     await this.announce(namespace, analysis);
     return this.find(namespace, analysis.sessionKey, analysis.id);
+  }
+
+  private async prune(analysis: AnalysisRecord): Promise<void> {
+    try {
+      const deleted = await this.analyses.pruneFinished(analysis.sessionId, analysis.root, this.config.codebase.keepPerRoot);
+      if (deleted > 0) this.logger.log({ sessionKey: analysis.sessionKey, root: analysis.root, deleted }, 'older codebase analyses pruned');
+    } catch (error) {
+      // The next finished analysis prunes again; this one stands.
+      this.logger.warn({ analysisId: analysis.id, err: (error as Error).message }, 'could not prune older codebase analyses');
+    }
   }
 
   // The ledger entry: a short summary and where the whole analysis is.
