@@ -56,6 +56,7 @@ export class CodebaseRepository {
         total: analysis.total,
         createdAt: analysis.at,
         startedAt: analysis.status === 'running' ? analysis.at : null,
+        heartbeatAt: analysis.status === 'running' ? analysis.at : null,
       },
       include: { session: { select: { sessionKey: true } } },
     });
@@ -66,16 +67,21 @@ export class CodebaseRepository {
     await this.prisma.codebaseAnalysis.update({ where: { id }, data: { jobId } });
   }
 
-  // Moves a queued analysis to running; false when it is no longer queued
-  // (cancelled meanwhile, or already taken by another attempt).
+  // Moves a queued analysis to running, or takes over a running one whose
+  // job is run again (its worker died: the queue hands a job to one worker
+  // at a time); false when it has ended (cancelled, or failed meanwhile).
   async start(id: string, at: Date): Promise<boolean> {
-    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', startedAt: at } });
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: { in: ['queued', 'running'] } }, data: { status: 'running', startedAt: at, heartbeatAt: at, processed: 0 } });
     return count === 1;
   }
 
+  async beat(id: string, at: Date): Promise<void> {
+    await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'running' }, data: { heartbeatAt: at } });
+  }
+
   // Records progress; answers the status afterwards, so a runner learns of a cancellation.
-  async recordProgress(id: string, processed: number, total: number): Promise<AnalysisStatus | null> {
-    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'running' }, data: { processed, total } });
+  async recordProgress(id: string, processed: number, total: number, at: Date): Promise<AnalysisStatus | null> {
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'running' }, data: { processed, total, heartbeatAt: at } });
     if (count === 1) return 'running';
     const row = await this.prisma.codebaseAnalysis.findUnique({ where: { id }, select: { status: true } });
     return row?.status ?? null;
@@ -90,8 +96,25 @@ export class CodebaseRepository {
     return count === 1;
   }
 
-  async fail(id: string, error: string, at: Date): Promise<void> {
-    await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: { in: ['queued', 'running'] } }, data: { status: 'failed', error, completedAt: at } });
+  async fail(id: string, error: string, at: Date): Promise<boolean> {
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: { in: ['queued', 'running'] } }, data: { status: 'failed', error, completedAt: at } });
+    return count === 1;
+  }
+
+  // Fails a running analysis whose heartbeat (or start) is older than
+  // `silentSince`, checked in the same statement, so a live runner's beat wins.
+  async failIfSilent(id: string, silentSince: Date, error: string, at: Date): Promise<boolean> {
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({
+      where: { id, status: 'running', OR: [{ heartbeatAt: { lt: silentSince } }, { heartbeatAt: null, startedAt: { lt: silentSince } }] },
+      data: { status: 'failed', error, completedAt: at },
+    });
+    return count === 1;
+  }
+
+  // Queued and running analyses of every namespace, oldest first.
+  async findUnfinished(limit: number): Promise<{ namespace: string; analysis: AnalysisRecord }[]> {
+    const rows = await this.prisma.codebaseAnalysis.findMany({ where: { status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'asc' }, take: limit, include: { session: { select: { sessionKey: true, namespace: true } } } });
+    return rows.map((row) => ({ namespace: row.session.namespace, analysis: toAnalysisRecord(row) }));
   }
 
   // The analysis row and its files in one transaction, so a reader sees a
@@ -235,6 +258,7 @@ function toAnalysisRecord(row: RowWithSession): AnalysisRecord {
     error: row.error,
     createdAt: row.createdAt,
     startedAt: row.startedAt,
+    heartbeatAt: row.heartbeatAt,
     completedAt: row.completedAt,
   };
 }

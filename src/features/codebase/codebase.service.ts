@@ -28,6 +28,11 @@ const PROBLEMS_SHOWN = 50;
 const PROGRESS_INTERVAL_MS = 500;
 // Outcomes kept in memory, so re-analysing the same root skips loading its files.
 const RECENT_OUTCOMES = 2;
+// A running analysis beats this often; silent for SILENT_AFTER_MS, its process is taken for dead.
+const HEARTBEAT_MS = 15_000;
+export const SILENT_AFTER_MS = 120_000;
+// Unfinished analyses the start-up check looks at.
+const REPAIR_BATCH = 1000;
 
 export interface AnalysisHooks {
   signal?: AbortSignal;
@@ -99,7 +104,7 @@ export class CodebaseService {
     const onProgress = async (processed: number, total: number): Promise<void> => {
       if (processed < total && performance.now() - last < PROGRESS_INTERVAL_MS) return;
       last = performance.now();
-      const status = await this.analyses.recordProgress(analysis.id, processed, total);
+      const status = await this.analyses.recordProgress(analysis.id, processed, total, this.clock.now());
       if (status === 'cancelled') controller.abort();
       await report(processed, total);
       await this.announce(data.namespace, analysis);
@@ -186,7 +191,50 @@ export class CodebaseService {
     };
   }
 
+  // Start-up check: analyses left queued or running by a process or job
+  // that is gone are marked failed with the reason. Answers how many.
+  async repairUnfinished(): Promise<number> {
+    let repaired = 0;
+    for (const { namespace, analysis } of await this.analyses.findUnfinished(REPAIR_BATCH)) {
+      if (await this.repair(namespace, analysis)) repaired++;
+    }
+    return repaired;
+  }
+
+  // A queued or running analysis whose background job failed, or ended
+  // without finishing it, or whose runner has been silent for
+  // SILENT_AFTER_MS (its process died) is marked failed. A job whose worker
+  // died is run again by the queue and resumes the analysis instead. True
+  // when it was repaired. Jobs live in the queue of the host that asked for
+  // them, so another host's jobs are judged by the heartbeat alone.
+  private async repair(namespace: string, analysis: AnalysisRecord): Promise<boolean> {
+    if (analysis.status !== 'queued' && analysis.status !== 'running') return false;
+    const now = this.clock.now();
+    let reason: string | null = null;
+    if (analysis.jobId) {
+      const job = await this.queue.status(AnalyzeCodebaseJob.queue, analysis.jobId).catch(() => null);
+      if (job?.state === 'failed') reason = `its background job ${analysis.jobId} failed: ${job.reason}`;
+      if (job?.state === 'completed') reason = `its background job ${analysis.jobId} ended without finishing it`;
+    }
+    let repaired = reason !== null && (await this.analyses.fail(analysis.id, reason, now));
+    const lastSign = analysis.heartbeatAt ?? analysis.startedAt;
+    const silentSince = new Date(now.getTime() - SILENT_AFTER_MS);
+    if (!repaired && analysis.status === 'running' && lastSign && lastSign < silentSince) {
+      reason = `the process running it stopped: no sign of it since ${lastSign.toISOString()}; run analyze_codebase again`;
+      repaired = await this.analyses.failIfSilent(analysis.id, silentSince, reason, now);
+    }
+    if (repaired) {
+      this.logger.warn({ sessionKey: analysis.sessionKey, analysisId: analysis.id, reason }, 'unfinished codebase analysis marked failed');
+      await this.announce(namespace, analysis);
+    }
+    return repaired;
+  }
+
   private async run(namespace: string, analysis: AnalysisRecord, boundary: string, tokenBudget: number, hooks: AnalysisHooks): Promise<AnalysisRecord> {
+    const heartbeat = setInterval(() => {
+      this.analyses.beat(analysis.id, this.clock.now()).catch((error: Error) => this.logger.warn({ analysisId: analysis.id, err: error.message }, 'analysis heartbeat not recorded'));
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     try {
       const previous = await this.previous(namespace, analysis.root);
       const outcome = await this.analyzer.analyze(analysis, previous, { maxFileBytes: this.config.codebase.maxFileBytes, boundary, signal: hooks.signal, onProgress: hooks.onProgress });
@@ -205,6 +253,8 @@ export class CodebaseService {
         this.logger.error({ analysisId: analysis.id, err: (error as Error).message, stack: (error as Error).stack }, 'codebase analysis failed');
         await this.analyses.fail(analysis.id, message, this.clock.now());
       }
+    } finally {
+      clearInterval(heartbeat);
     }
     await this.prune(analysis);
     await this.announce(namespace, analysis);
@@ -259,6 +309,7 @@ export class CodebaseService {
         : UUID.test(analysisId)
           ? await this.analyses.findById(namespace, sessionKey, analysisId)
           : null;
+    if (analysis && (await this.repair(namespace, analysis))) return (await this.analyses.findById(namespace, sessionKey, analysis.id)) ?? analysis;
     if (analysis) return analysis;
     await this.sessions.get(namespace, sessionKey);
     throw CodebaseError.notFound(sessionKey, analysisId);

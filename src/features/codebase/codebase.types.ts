@@ -175,6 +175,7 @@ export interface AnalysisRecord {
   error: string | null;
   createdAt: Date;
   startedAt: Date | null;
+  heartbeatAt: Date | null;
   completedAt: Date | null;
 }
 
