@@ -1,10 +1,10 @@
 import { builtinModules } from 'node:module';
-import { join, posix, relative } from 'node:path';
+import { join, posix } from 'node:path';
 
 import { ts } from 'ts-morph';
 
 import { toPosix } from 'src/features/codebase/analysis/paths.js';
-import type { ProjectConfig, ProjectLayout } from 'src/features/codebase/analysis/project-layout.js';
+import type { PackageScope, ProjectConfig, ProjectLayout } from 'src/features/codebase/analysis/project-layout.js';
 import type { ImportKind } from 'src/features/codebase/codebase.types.js';
 
 // asset: a relative import of something that is not code (JSON, CSS, ...).
@@ -27,7 +27,15 @@ const BUILTINS = new Set(builtinModules);
 // questions from the analysed set.
 export class ModuleResolver {
   private readonly relativeFiles: Set<string>;
+  private readonly rootPrefix: string;
   private readonly formats = new Map<string, ts.ResolutionMode>();
+  // The last importing file's config, absolute path and package scope: a
+  // file's imports are resolved together.
+  private current: { fromPath: string; config: ProjectConfig; containing: string; scope: PackageScope | null } | null = null;
+  // Answers for bare specifiers, which do not depend on the importing
+  // directory beyond its config, package scope and mode (every directory
+  // sees the same workspace links): by far most imports of a monorepo.
+  private readonly bare = new Map<string, string | null>();
 
   constructor(
     private readonly root: string,
@@ -35,12 +43,14 @@ export class ModuleResolver {
     relativePaths: Iterable<string>,
   ) {
     this.relativeFiles = new Set(relativePaths);
+    this.rootPrefix = `${toPosix(root)}/`;
   }
 
   resolve(fromPath: string, specifier: string, kind: ImportKind = 'import'): Resolution {
     if (specifier.startsWith('node:') || BUILTINS.has(specifier)) return { kind: 'external', name: specifier.startsWith('node:') ? specifier : `node:${specifier}` };
-    const config = this.layout.configOf(fromPath);
-    const direct = this.resolveRelative(config, fromPath, specifier, kind);
+    if (this.current?.fromPath !== fromPath) this.current = { fromPath, config: this.layout.configOf(fromPath), containing: join(this.root, fromPath), scope: this.layout.packageScope(fromPath) };
+    const { config, containing, scope } = this.current;
+    const direct = this.resolveRelative(config, fromPath, containing, specifier, kind);
     if (direct) return { kind: 'internal', path: direct };
     if (isPathLike(specifier) && ASSET_EXTENSION.test(specifier)) return { kind: 'asset' };
     const mapped = config.pathPatterns.some((p) => p.test(specifier));
@@ -48,13 +58,18 @@ export class ModuleResolver {
     // A bare specifier that no paths pattern maps, no baseUrl could name, and
     // that names neither a workspace package nor the file's own package, can
     // only be a dependency: skip the compiler's node_modules search.
-    if (!isPathLike(specifier) && !mapped && !config.options.baseUrl && !this.layout.isWorkspacePackage(name) && this.layout.ownPackage(fromPath) !== name) {
+    if (!isPathLike(specifier) && !mapped && !config.options.baseUrl && !this.layout.isWorkspacePackage(name) && scope?.name !== name) {
       return { kind: 'external', name };
     }
-    const containing = join(this.root, fromPath);
     const mode = this.modeOf(config, containing, kind);
-    const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;
-    const path = resolved ? toPosix(relative(this.root, resolved.resolvedFileName)) : null;
+    const key = isPathLike(specifier) ? null : `${config.configFile ?? ''}\0${scope?.directory ?? ''}\0${mode ?? ''}\0${specifier}`;
+    let path = key === null ? undefined : this.bare.get(key);
+    if (path === undefined) {
+      const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;
+      // The compiler's paths are normalised, with forward slashes.
+      path = resolved?.resolvedFileName.startsWith(this.rootPrefix) ? resolved.resolvedFileName.slice(this.rootPrefix.length) : null;
+      if (key !== null) this.bare.set(key, path);
+    }
     if (path !== null && this.relativeFiles.has(path)) return { kind: 'internal', path };
     if (isPathLike(specifier) || mapped) return { kind: 'unresolved' };
     return { kind: 'external', name };
@@ -64,14 +79,15 @@ export class ModuleResolver {
   // analysed file exactly, by a .js name for a .ts source, without its
   // extension, or as a directory's index (not for an ESM import under
   // node16/nodenext, which needs the extension). Anything else (and projects
-  // using rootDirs or moduleSuffixes) goes to the compiler's resolver.
-  private resolveRelative(config: ProjectConfig, fromPath: string, specifier: string, kind: ImportKind): string | null {
+  // using moduleSuffixes) goes to the compiler's resolver; with rootDirs the
+  // compiler too tries the specifier's own location first.
+  private resolveRelative(config: ProjectConfig, fromPath: string, containing: string, specifier: string, kind: ImportKind): string | null {
     if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
-    if (config.options.rootDirs || config.options.moduleSuffixes) return null;
+    if (config.options.moduleSuffixes) return null;
     const base = posix.normalize(posix.join(posix.dirname(fromPath), specifier));
     if (base.startsWith('../')) return null;
     const extension = CODE_EXTENSION.exec(base)?.[0];
-    if (!extension && isNodeResolution(config) && this.modeOf(config, join(this.root, fromPath), kind) === ts.ModuleKind.ESNext) return null;
+    if (!extension && isNodeResolution(config) && this.modeOf(config, containing, kind) === ts.ModuleKind.ESNext) return null;
     const candidates = extension
       ? [...(JS_TO_TS[extension] ?? []).map((ts) => base.slice(0, -extension.length) + ts), base]
       : [...EXTENSION_TRIES.map((e) => base + e), ...EXTENSION_TRIES.map((e) => `${base}/index${e}`)];

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join, posix, relative } from 'node:path';
+import { dirname, join, posix, relative, sep } from 'node:path';
 
 import picomatch from 'picomatch';
 import { ts } from 'ts-morph';
@@ -19,6 +19,12 @@ export interface ProjectConfig {
   options: ts.CompilerOptions;
   cache: ts.ModuleResolutionCache;
   pathPatterns: RegExp[];
+}
+
+export interface PackageScope {
+  name: string | null;
+  // Absolute.
+  directory: string;
 }
 
 export interface WorkspacePackage {
@@ -49,9 +55,10 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
   private readonly configOfDirectory = new Map<string, ProjectConfig>();
   private readonly parsed = new Map<string, ts.ParsedCommandLine | null>();
   private readonly configs = new Map<string, ProjectConfig>();
-  private readonly ownPackageOfDirectory = new Map<string, string | null>();
+  private readonly scopeOfDirectory = new Map<string, PackageScope | null>();
   private readonly parseHost: ts.ParseConfigHost;
   private defaults: ProjectConfig | undefined;
+  private readonly rootPrefix: string;
 
   constructor(
     private readonly root: string,
@@ -59,6 +66,7 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
     // Directories (relative) holding a package.json, as the scan found them.
     manifestDirectories: string[],
   ) {
+    this.rootPrefix = root.endsWith(sep) ? root : root + sep;
     this.files = new Set([...relativeFiles].map((p) => join(root, p)));
     for (const file of this.files) this.addDirectories(dirname(file));
     this.packages = this.findWorkspacePackages(manifestDirectories);
@@ -92,10 +100,11 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
     return this.packageDirectories.has(name);
   }
 
-  // The name of the package whose package.json is nearest above the file,
-  // for self-references (`import "zod/v3"` inside zod).
-  ownPackage(relativeFile: string): string | null {
-    return this.ownPackageFor(dirname(join(this.root, relativeFile)));
+  // The package whose package.json is nearest above the file (the
+  // compiler's package scope), for self-references (`import "zod/v3"`
+  // inside zod); null above every package.json.
+  packageScope(relativeFile: string): PackageScope | null {
+    return this.scopeFor(dirname(join(this.root, relativeFile)));
   }
 
   // The workspace package holding a file (relative paths), or null.
@@ -115,7 +124,7 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
 
   directoryExists(path: string): boolean {
     const normalised = path.endsWith('/') ? path.slice(0, -1) : path;
-    if (this.packageDirectories.size > 0 && isInside(this.root, normalised)) {
+    if (this.packageDirectories.size > 0 && this.isUnderRoot(normalised)) {
       if (normalised.endsWith('/node_modules')) return true;
       const at = normalised.lastIndexOf(NODE_MODULES);
       if (at >= 0 && this.scopes.has(normalised.slice(at + NODE_MODULES.length))) return true;
@@ -134,7 +143,7 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
   // workspace link would make it; other paths are themselves.
   realpath(path: string): string {
     const at = path.indexOf(NODE_MODULES);
-    if (at < 0 || !isInside(this.root, path.slice(0, at) || '/')) return path;
+    if (at < 0 || !this.isUnderRoot(path.slice(0, at))) return path;
     const rest = path.slice(at + NODE_MODULES.length).split('/');
     const nameLength = rest[0]?.startsWith('@') ? 2 : 1;
     const target = this.packageDirectories.get(rest.slice(0, nameLength).join('/'));
@@ -143,6 +152,12 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
 
   getCurrentDirectory(): string {
     return this.root;
+  }
+
+  // isInside for the normalised absolute paths the compiler asks about, by
+  // prefix: these questions come by the thousand. Nothing is read for them.
+  private isUnderRoot(path: string): boolean {
+    return path === this.root || path.startsWith(this.rootPrefix);
   }
 
   private addDirectories(from: string): void {
@@ -186,13 +201,13 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
     return globs;
   }
 
-  private ownPackageFor(directory: string): string | null {
-    const known = this.ownPackageOfDirectory.get(directory);
+  private scopeFor(directory: string): PackageScope | null {
+    const known = this.scopeOfDirectory.get(directory);
     if (known !== undefined) return known;
-    const name = manifestName(this.readFile(join(directory, 'package.json')));
-    const result = name ?? (directory === this.root || !isInside(this.root, directory) ? null : this.ownPackageFor(dirname(directory)));
-    this.ownPackageOfDirectory.set(directory, result);
-    return result;
+    const manifest = this.readFile(join(directory, 'package.json'));
+    const scope = manifest !== undefined ? { name: manifestName(manifest), directory } : directory === this.root || !isInside(this.root, directory) ? null : this.scopeFor(dirname(directory));
+    this.scopeOfDirectory.set(directory, scope);
+    return scope;
   }
 
   // Nearest tsconfig.json (or jsconfig.json) from the directory up to the root.
