@@ -62,7 +62,8 @@ export class ModuleResolver {
       return { kind: 'external', name };
     }
     const mode = this.modeOf(config, containing, kind);
-    const key = isPathLike(specifier) ? null : `${config.configFile ?? ''}\0${scope?.directory ?? ''}\0${mode ?? ''}\0${specifier}`;
+    // The package scope matters only for a self-import.
+    const key = isPathLike(specifier) ? null : `${config.configFile ?? ''}\0${scope?.name === name ? scope.directory : ''}\0${mode ?? ''}\0${specifier}`;
     let path = key === null ? undefined : this.bare.get(key);
     if (path === undefined) {
       const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 
 import picomatch from 'picomatch';
@@ -321,6 +321,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 function safeRead(path: string): string | undefined {
+  // Most paths asked about do not exist (a tsconfig.json in every directory):
+  // a failed read throws, which costs far more than asking first.
+  if (!existsSync(path)) return undefined;
   try {
     return readFileSync(path, 'utf8');
   } catch {
