@@ -63,10 +63,17 @@ describe('ModuleResolver in a pnpm-style workspace', () => {
       copy.write('packages/ui/tsconfig.json', JSON.stringify({ files: [], references: [{ path: './tsconfig.lib.json' }] }));
       copy.write('packages/ui/tsconfig.lib.json', JSON.stringify({ extends: '@acme/config/lib.json', include: ['src'] }));
       copy.write('packages/ui/src/index.ts', "export { Button } from '@lib/button';\n");
-      const result = await new CodebaseAnalyzer().analyze({ root: copy.root, include: [], exclude: [], analysisType: 'full' }, null, { maxFileBytes: 1024 * 1024, boundary: copy.root });
+      const request = { root: copy.root, include: [], exclude: [], analysisType: 'full' as const };
+      const options = { maxFileBytes: 1024 * 1024, boundary: copy.root };
+      const result = await new CodebaseAnalyzer().analyze(request, null, options);
       const index = result.files.find((f) => f.path === 'packages/ui/src/index.ts');
       expect(index?.imports?.internal.map((i) => i.path)).toEqual(['packages/ui/src/button.ts']);
       expect(index?.imports?.external).toEqual([]);
+      // The referenced config is part of what resolution depends on.
+      copy.write('packages/ui/tsconfig.lib.json', JSON.stringify({ extends: '@acme/config/lib.json', include: ['src'], compilerOptions: { paths: { '@lib/*': ['./missing/*'] } } }));
+      const again = await new CodebaseAnalyzer().analyze(request, { fingerprint: result.fingerprint, files: result.files }, options);
+      expect(again.fingerprint).not.toBe(result.fingerprint);
+      expect(again.files.find((f) => f.path === 'packages/ui/src/index.ts')?.imports?.unresolved).toEqual(['@lib/button']);
     } finally {
       copy.remove();
     }

@@ -84,7 +84,11 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
     };
     // Every config governing a file is parsed now, so the fingerprint covers
     // all that resolution depends on: configs, extended configs, manifests.
-    for (const directory of this.directories) if (isInside(root, directory)) this.configFor(directory);
+    for (const directory of this.directories) {
+      if (!isInside(root, directory)) continue;
+      const config = this.configFor(directory);
+      for (const reference of this.solutionReferences(config)) this.parse(reference);
+    }
     for (const directory of manifestDirectories) this.readFile(join(root, directory, 'package.json'));
     const hash = createHash('sha256');
     for (const path of [...this.jsonFiles.keys()].sort()) hash.update(`${relative(root, path)}\0${this.jsonFiles.get(path) ?? ''}\0`);
@@ -225,18 +229,19 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
   // A solution-style config (`"files": []` with references) governs nothing
   // itself: the referenced project that includes the file does.
   private referencedConfig(config: ProjectConfig, file: string): ProjectConfig | null {
-    if (!config.configFile) return null;
-    const parsed = this.parse(join(this.root, config.configFile));
-    const references = parsed?.projectReferences ?? [];
-    const files = (parsed?.raw as { files?: unknown } | undefined)?.files;
-    if (references.length === 0 || !Array.isArray(files) || files.length > 0) return null;
-    for (const reference of references) {
-      const path = ts.resolveProjectReferencePath(reference);
-      if (!isInside(this.root, path)) continue;
-      const referenced = this.parse(path, true);
-      if (referenced?.fileNames.includes(file)) return this.projectConfig(path);
+    for (const path of this.solutionReferences(config)) {
+      if (this.parse(path, true)?.fileNames.includes(file)) return this.projectConfig(path);
     }
     return null;
+  }
+
+  // The referenced configs inside the root of a solution-style config; none for any other.
+  private solutionReferences(config: ProjectConfig): string[] {
+    if (!config.configFile) return [];
+    const parsed = this.parse(join(this.root, config.configFile));
+    const files = (parsed?.raw as { files?: unknown } | undefined)?.files;
+    if (!Array.isArray(files) || files.length > 0) return [];
+    return (parsed?.projectReferences ?? []).map((reference) => ts.resolveProjectReferencePath(reference)).filter((path) => isInside(this.root, path));
   }
 
   private projectConfig(path: string): ProjectConfig {
