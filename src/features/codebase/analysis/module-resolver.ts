@@ -33,8 +33,9 @@ export class ModuleResolver {
   // file's imports are resolved together.
   private current: { fromPath: string; config: ProjectConfig; containing: string; scope: PackageScope | null } | null = null;
   // Answers for bare specifiers, which do not depend on the importing
-  // directory beyond its config, package scope and mode (every directory
-  // sees the same workspace links): by far most imports of a monorepo.
+  // directory beyond its resolution options, package scope (for a
+  // self-import) and mode (every directory sees the same workspace links):
+  // by far most imports of a monorepo.
   private readonly bare = new Map<string, string | null>();
 
   constructor(
@@ -63,7 +64,7 @@ export class ModuleResolver {
     }
     const mode = this.modeOf(config, containing, kind);
     // The package scope matters only for a self-import.
-    const key = isPathLike(specifier) ? null : `${config.configFile ?? ''}\0${scope?.name === name ? scope.directory : ''}\0${mode ?? ''}\0${specifier}`;
+    const key = isPathLike(specifier) ? null : `${config.resolutionKey}\0${scope?.name === name ? scope.directory : ''}\0${mode ?? ''}\0${specifier}`;
     let path = key === null ? undefined : this.bare.get(key);
     if (path === undefined) {
       const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;

@@ -19,6 +19,10 @@ export interface ProjectConfig {
   options: ts.CompilerOptions;
   cache: ts.ModuleResolutionCache;
   pathPatterns: RegExp[];
+  // Equal for configs that resolve a bare specifier alike (the options
+  // resolution reads, and the config's directory when paths or baseUrl
+  // make it matter), so packages sharing a base config share answers.
+  resolutionKey: string;
 }
 
 export interface PackageScope {
@@ -260,9 +264,12 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
   }
 
   private makeConfig(configFile: string | null, options: ts.CompilerOptions): ProjectConfig {
+    const relevant = RESOLUTION_OPTIONS.map((name) => options[name]);
+    const located = options.paths || options.baseUrl ? [options.pathsBasePath, options.baseUrl] : [];
     return {
       configFile,
       options,
+      resolutionKey: JSON.stringify([...relevant, ...located]),
       cache: ts.createModuleResolutionCache(this.root, (name) => name, options),
       pathPatterns: Object.keys(options.paths ?? {}).map((key) => new RegExp(`^${key.split('*').map(escapeRegExp).join('.*')}$`)),
     };
@@ -285,6 +292,25 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
     return ts.sys.readDirectory(directory, extensions, excludes, includes, depth).filter((file) => this.files.has(file));
   }
 }
+
+// Compiler options that module resolution reads.
+const RESOLUTION_OPTIONS = [
+  'moduleResolution',
+  'module',
+  'paths',
+  'customConditions',
+  'rootDirs',
+  'moduleSuffixes',
+  'allowJs',
+  'resolveJsonModule',
+  'resolvePackageJsonExports',
+  'resolvePackageJsonImports',
+  'allowImportingTsExtensions',
+  'allowArbitraryExtensions',
+  'noDtsResolution',
+  'preserveSymlinks',
+  'typeRoots',
+] as const;
 
 // The compiler's defaults for module resolution (from `module` when
 // `moduleResolution` is not given), with classic resolution, which no
