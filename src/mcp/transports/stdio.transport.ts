@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
+import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 
 // MCP over stdin/stdout for agents that spawn Baton. stdout carries protocol
 // messages only; logs go to stderr.
@@ -11,6 +12,7 @@ import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
 export class StdioTransport {
   constructor(
     private readonly factory: McpServerFactory,
+    private readonly telemetry: McpTelemetry,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -24,7 +26,9 @@ export class StdioTransport {
         resolve();
       };
     });
-    await server.connect(new StdioServerTransport(input as NodeJS.ReadStream, output as NodeJS.WriteStream));
+    const transport = new StdioServerTransport(input as NodeJS.ReadStream, output as NodeJS.WriteStream);
+    await server.connect(transport);
+    this.telemetry.instrument(transport, 'pipe');
     input.once('end', () => void server.close());
     await closed;
   }

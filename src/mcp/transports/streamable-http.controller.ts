@@ -9,6 +9,7 @@ import type { Request, Response } from 'express';
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
+import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 
 interface McpHttpSession {
   readonly transport: StreamableHTTPServerTransport;
@@ -29,6 +30,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly factory: McpServerFactory,
+    private readonly telemetry: McpTelemetry,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -69,6 +71,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
+    this.telemetry.instrument(transport, 'tcp');
     await transport.handleRequest(req, res, req.body);
   }
 
