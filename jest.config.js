@@ -20,6 +20,7 @@ const common = {
     '^src/(.*)\\.js$': '<rootDir>/src/$1',
     '^test/(.*)\\.js$': '<rootDir>/test/$1',
     '^test/(.*\\.mjs)$': '<rootDir>/test/$1',
+    '^bench/(.*)\\.js$': '<rootDir>/bench/$1',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
 };

@@ -45,6 +45,14 @@ export class BatonProcess {
     throw new Error(`baton serve was not ready after ${timeoutMs} ms; see ${logFile}`);
   }
 
+  // Ends the process at once, as a crash or an OOM kill would.
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = once(this.child, 'exit');
