@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const MAIN = resolve('dist/main.js');
+// Generous: on a loaded machine start-up takes far longer than its usual second or two.
+const READY_TIMEOUT_MS = 90_000;
 
 // `baton serve` as a child process, exactly as operators start it. Its
 // stdout and stderr (JSON log lines) go straight to a file, so the load
@@ -29,7 +31,7 @@ export class BatonProcess {
     });
     closeSync(log);
     const baton = new BatonProcess(child, new URL(`http://127.0.0.1:${port}/mcp`));
-    await baton.waitReady(30_000, logFile);
+    await baton.waitReady(READY_TIMEOUT_MS, logFile);
     return baton;
   }
 

@@ -27,7 +27,9 @@ export class McpTelemetry {
   private readonly metrics = batonMetrics();
 
   // Call after server.connect(transport): it wraps what the server installed.
-  instrument(transport: Transport, networkTransport: McpNetworkTransport): void {
+  // A shared session served statelessly here names its session id; its
+  // transport lives for one exchange, so it records no session duration.
+  instrument(transport: Transport, networkTransport: McpNetworkTransport, sharedSessionId?: string): void {
     const pending = new Map<string | number, PendingRequest>();
     const opened = performance.now();
     let protocolVersion: string | undefined;
@@ -45,7 +47,8 @@ export class McpTelemetry {
       protocolVersion = (Array.isArray(header) ? header[0] : header) ?? protocolVersion;
       const { name, attributes } = describe(message.method, message.params, networkTransport);
       attributes['jsonrpc.request.id'] = String(message.id);
-      if (transport.sessionId !== undefined) attributes['mcp.session.id'] = transport.sessionId;
+      const sessionId = transport.sessionId ?? sharedSessionId;
+      if (sessionId !== undefined) attributes['mcp.session.id'] = sessionId;
       if (protocolVersion !== undefined) attributes['mcp.protocol.version'] = protocolVersion;
       const { parent, links } = parentOf(message.params);
       const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, links }, parent);
@@ -66,7 +69,7 @@ export class McpTelemetry {
 
     transport.onclose = () => {
       for (const id of [...pending.keys()]) this.finish(pending, id, { error: 'connection_closed' });
-      this.metrics.mcpSessionDuration.record((performance.now() - opened) / 1000, {
+      if (sharedSessionId === undefined) this.metrics.mcpSessionDuration.record((performance.now() - opened) / 1000, {
         'network.transport': networkTransport,
         ...(protocolVersion !== undefined ? { 'mcp.protocol.version': protocolVersion } : {}),
       });
