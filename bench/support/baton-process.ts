@@ -74,7 +74,7 @@ export async function migrate(env: Record<string, string>): Promise<void> {
   if (code !== 0) throw new Error(`baton migrate failed (exit ${code}): ${stderr.trim()}`);
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
