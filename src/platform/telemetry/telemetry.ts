@@ -65,9 +65,10 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
   register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
 
-  const [{ NodeSDK }, { getNodeAutoInstrumentations }, resources, metricsSdk, traceSdk, logsSdk, { prismaInstrumentation }] = await Promise.all([
+  const [{ NodeSDK }, { getNodeAutoInstrumentations }, { ExpressLayerType }, resources, metricsSdk, traceSdk, logsSdk, { prismaInstrumentation }] = await Promise.all([
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/auto-instrumentations-node'),
+    import('@opentelemetry/instrumentation-express'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/sdk-trace-base'),
@@ -117,9 +118,10 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
           enabled: true,
           ignoreIncomingRequestHook: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health/'),
         },
-        '@opentelemetry/instrumentation-express': { enabled: true },
+        // One span for the route handler, not one per middleware layer: each span costs CPU on every request.
+        '@opentelemetry/instrumentation-express': { enabled: true, ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] },
         '@opentelemetry/instrumentation-nestjs-core': { enabled: true },
-        '@opentelemetry/instrumentation-pg': { enabled: true, requireParentSpan: true },
+        '@opentelemetry/instrumentation-pg': { enabled: true, requireParentSpan: true, ignoreConnectSpans: true },
         '@opentelemetry/instrumentation-ioredis': { enabled: true, requireParentSpan: true },
         // Correlates every log line with the active span; sends the records over OTLP when configured.
         '@opentelemetry/instrumentation-pino': { enabled: true, disableLogSending: !logging },
