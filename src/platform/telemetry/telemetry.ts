@@ -112,6 +112,9 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
     metricReaders,
     logRecordProcessors,
     sampler: sampler(traceSdk, settings.sampler, settings.samplerArg),
+    // Without traces, only the instrumentations whose metrics the dashboards
+    // chart (HTTP durations, the pg pool and queries, the runtime) are loaded:
+    // the others would only wrap calls to make spans nobody records.
     instrumentations: [
       getNodeAutoInstrumentations({
         '@opentelemetry/instrumentation-http': {
@@ -119,17 +122,17 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
           ignoreIncomingRequestHook: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health/'),
         },
         // One span for the route handler, not one per middleware layer: each span costs CPU on every request.
-        '@opentelemetry/instrumentation-express': { enabled: true, ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] },
-        '@opentelemetry/instrumentation-nestjs-core': { enabled: true },
+        '@opentelemetry/instrumentation-express': { enabled: tracing, ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] },
+        '@opentelemetry/instrumentation-nestjs-core': { enabled: tracing },
         '@opentelemetry/instrumentation-pg': { enabled: true, requireParentSpan: true, ignoreConnectSpans: true },
-        '@opentelemetry/instrumentation-ioredis': { enabled: true, requireParentSpan: true },
+        '@opentelemetry/instrumentation-ioredis': { enabled: tracing, requireParentSpan: true },
         // Correlates every log line with the active span; sends the records over OTLP when configured.
-        '@opentelemetry/instrumentation-pino': { enabled: true, disableLogSending: !logging },
+        '@opentelemetry/instrumentation-pino': { enabled: tracing || logging, disableLogSending: !logging },
         '@opentelemetry/instrumentation-runtime-node': { enabled: true },
         '@opentelemetry/instrumentation-undici': { enabled: tracing },
         ...Object.fromEntries(OFF.map((name) => [name, { enabled: false }])),
       }),
-      prismaInstrumentation(),
+      ...(tracing ? [prismaInstrumentation()] : []),
     ],
   });
   sdk.start();
