@@ -4,13 +4,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { CpuMeter } from 'bench/support/cpu-meter.js';
 import { closedLoop } from 'bench/support/load-generator.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 // `npm run bench:telemetry`: update_context at concurrency 8 against `baton
 // serve` with telemetry off (OTEL_SDK_DISABLED=true), with the default
@@ -65,8 +66,7 @@ async function measure(mode: Mode, env: Record<string, string>, receiver: string
   try {
     const keys: string[] = [];
     for (let w = 0; w < CONCURRENCY; w++) {
-      const client = new Client({ name: `bench-${w}`, version: '1' });
-      await client.connect(new StreamableHTTPClientTransport(baton.url));
+      const client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url), `bench-${w}`);
       clients.push(client);
       const key = `telemetry-${mode}-${w}-${Date.now().toString(36)}`;
       await client.callTool({ name: 'register_session', arguments: { sessionKey: key, agentId: 'bench' } });

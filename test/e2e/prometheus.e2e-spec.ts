@@ -3,12 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { BatonProcess, freePort } from 'bench/support/baton-process.js';
 import { registerSession } from 'test/factories/session.factory.js';
 import { startFakeLlmServer, type FakeLlmServer } from 'test/support/fake-llm-server.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 import { testSettings } from 'test/support/test-config.js';
 import { callOk, callTool } from 'test/support/tool-calls.js';
 import { waitFor } from 'test/support/wait-for.js';
@@ -114,8 +115,7 @@ suite('dashboards and alerts against a real Prometheus', () => {
     await waitFor('Prometheus to be ready', () => fetch(`${prometheusUrl}/-/ready`).then((r) => r.ok, () => false), 60_000);
 
     const transport = new StreamableHTTPClientTransport(serve.url);
-    const client = new Client({ name: 'prometheus-load', version: '1' });
-    await client.connect(transport);
+    const client = await connectMcpClient(transport, 'prometheus-load');
     const until = Date.now() + 12_000;
     for (let round = 0; Date.now() < until; round++) await traffic(client, round);
     // Ends the MCP session, so a session duration is recorded.
