@@ -18,6 +18,7 @@ import { LoggingModule } from 'src/platform/logging/logging.module.js';
 import { QueueModule } from 'src/platform/queue/queue.module.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
 import { SecretsModule } from 'src/platform/secrets/secrets.module.js';
+import { TelemetryModule } from 'src/platform/telemetry/telemetry.module.js';
 
 @Module({})
 export class AppModule {
@@ -27,6 +28,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config),
+        TelemetryModule,
         ClockModule,
         DatabaseModule,
         RedisModule,

@@ -8,6 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProbeReply, ProbeRequest } from 'bench/support/probe-protocol.js';
 
 const MAIN = resolve('dist/main.js');
+// Generous: on a loaded machine start-up takes far longer than its usual second or two.
+const READY_TIMEOUT_MS = 90_000;
 
 // `baton serve` as a child process, exactly as operators start it. Its
 // stdout and stderr (JSON log lines) go straight to a file, so the load
@@ -33,7 +35,7 @@ export class BatonProcess {
     });
     closeSync(log);
     const baton = new BatonProcess(child, new URL(`http://127.0.0.1:${port}/mcp`));
-    await baton.waitReady(30_000, logFile);
+    await baton.waitReady(READY_TIMEOUT_MS, logFile);
     return baton;
   }
 
@@ -58,6 +60,14 @@ export class BatonProcess {
     return message;
   }
 
+  // Ends the process at once, as a crash or an OOM kill would.
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = once(this.child, 'exit');
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = once(this.child, 'exit');
@@ -77,7 +87,7 @@ export async function migrate(env: Record<string, string>): Promise<void> {
   if (code !== 0) throw new Error(`baton migrate failed (exit ${code}): ${stderr.trim()}`);
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

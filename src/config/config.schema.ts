@@ -22,6 +22,27 @@ const namespaceName = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-12
 const flag = z.union([z.boolean(), z.enum(['true', 'false'], 'must be true or false').transform((v) => v === 'true')]);
 const retention = z.union([positiveInt, z.literal('forever')], 'must be a positive number of seconds or "forever"');
 
+export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], 'must be true or false');
+// `key=value,key2=value2` (the OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS form), or a mapping in the file.
+const keyValues = z.preprocess((value, ctx) => {
+  if (typeof value !== 'string') return value;
+  const pairs: Record<string, string> = {};
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const at = part.indexOf('=');
+    if (at <= 0) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not key=value; write pairs like a=1,b=2`, input: value });
+      return z.NEVER;
+    }
+    pairs[decodeURIComponent(part.slice(0, at).trim())] = decodeURIComponent(part.slice(at + 1).trim());
+  }
+  return pairs;
+}, z.record(z.string(), z.string(), 'must be key=value pairs separated by commas (a mapping in the file)'));
+function exporterList<const T extends string>(allowed: readonly [T, ...T[]]) {
+  return list.pipe(z.array(z.enum(allowed, `must be one or more of ${allowed.join(', ')}, separated by commas`)));
+}
+
 export const TAG_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
 // One lifecycle policy rule: which sessions it covers (a namespace, a tag, or
@@ -106,6 +127,20 @@ export const SETTINGS = [
   { path: ['queue', 'backoffMs'], env: 'BATON_JOB_BACKOFF_MS', schema: positiveInt.default(1000), help: 'first retry delay of a failing job, doubled on each further try' },
   { path: ['queue', 'lockDurationMs'], env: 'BATON_JOB_LOCK_MS', schema: positiveInt.min(100).default(30_000), help: 'a running job\'s lock; a job whose worker died is retried once its lock has run out' },
   { path: ['queue', 'stalledCheckMs'], env: 'BATON_JOB_STALLED_CHECK_MS', schema: positiveInt.min(100).default(30_000), help: 'how often workers look for jobs whose worker died' },
+  { path: ['telemetry', 'disabled'], env: 'OTEL_SDK_DISABLED', schema: bool.default(false), help: 'turn OpenTelemetry off entirely: no traces, no metrics, no /metrics endpoint (true or false)' },
+  { path: ['telemetry', 'serviceName'], env: 'OTEL_SERVICE_NAME', schema: z.string().min(1).default('baton'), help: 'service.name of every span, metric and log record' },
+  { path: ['telemetry', 'resourceAttributes'], env: 'OTEL_RESOURCE_ATTRIBUTES', schema: keyValues.optional(), help: 'extra resource attributes as key=value pairs separated by commas, e.g. deployment.environment.name=prod,service.namespace=tools' },
+  { path: ['telemetry', 'otlpEndpoint'], env: 'OTEL_EXPORTER_OTLP_ENDPOINT', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as http://collector:4318' }).optional(), help: 'OTLP collector base URL; traces, metrics and logs are exported there when set (per-signal paths /v1/traces, /v1/metrics, /v1/logs are added for the HTTP protocols)' },
+  { path: ['telemetry', 'otlpProtocol'], env: 'OTEL_EXPORTER_OTLP_PROTOCOL', schema: z.enum(OTLP_PROTOCOLS).default('http/protobuf'), help: `OTLP transport: ${OTLP_PROTOCOLS.join(', ')}` },
+  { path: ['telemetry', 'otlpHeaders'], env: 'OTEL_EXPORTER_OTLP_HEADERS', schema: keyValues.optional(), help: 'headers sent with every OTLP export as key=value pairs separated by commas (e.g. an API key); never logged' },
+  { path: ['telemetry', 'tracesExporter'], env: 'OTEL_TRACES_EXPORTER', schema: z.enum(['otlp', 'console', 'none']).default('otlp'), help: 'where spans go: otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set), console (stderr) or none' },
+  { path: ['telemetry', 'metricsExporter'], env: 'OTEL_METRICS_EXPORTER', schema: exporterList(['prometheus', 'otlp', 'console', 'none']).default(['prometheus', 'otlp']), help: 'where metrics go, comma-separated: prometheus (/metrics on `baton serve`, OTEL_EXPORTER_PROMETHEUS_PORT for `baton worker`), otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set), console, none' },
+  { path: ['telemetry', 'logsExporter'], env: 'OTEL_LOGS_EXPORTER', schema: z.enum(['otlp', 'none']).default('otlp'), help: 'send log records over OTLP as well as to stderr: otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set) or none' },
+  { path: ['telemetry', 'sampler'], env: 'OTEL_TRACES_SAMPLER', schema: z.enum(TRACE_SAMPLERS).default('parentbased_always_on'), help: `which traces are recorded: ${TRACE_SAMPLERS.join(', ')}` },
+  { path: ['telemetry', 'samplerArg'], env: 'OTEL_TRACES_SAMPLER_ARG', schema: z.coerce.number().min(0).max(1).default(1), help: 'sampling ratio for the traceidratio samplers, 0 to 1' },
+  { path: ['telemetry', 'metricExportIntervalMs'], env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: positiveInt.min(100).default(60_000), help: 'how often metrics are pushed over OTLP (Prometheus pulls on its own schedule)' },
+  { path: ['telemetry', 'prometheusHost'], env: 'OTEL_EXPORTER_PROMETHEUS_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'address of the Prometheus endpoint of `baton worker` (`baton serve` answers /metrics on its HTTP port)' },
+  { path: ['telemetry', 'prometheusPort'], env: 'OTEL_EXPORTER_PROMETHEUS_PORT', schema: port.default(9464), help: 'port of the Prometheus endpoint of `baton worker`, at /metrics' },
   { path: ['log', 'level'], env: 'BATON_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), help: 'log level (logs are JSON lines on stderr)' },
 ] as const satisfies readonly SettingSpec[];
 
@@ -127,4 +162,5 @@ export interface BatonConfig {
   llm: Section<'llm'>;
   codebase: Section<'codebase'>;
   log: Section<'log'>;
+  telemetry: Section<'telemetry'>;
 }

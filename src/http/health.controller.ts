@@ -1,20 +1,31 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, type OnModuleInit } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, type HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 
 import { withTimeout } from 'src/platform/async/with-timeout.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 
 // /health/live: the process answers. /health/ready: PostgreSQL and Redis
 // answer too, so a load balancer only routes to instances that can work.
+// The same probes feed the baton.dependency.up gauge at each metrics scrape.
 @Controller('health')
-export class HealthController {
+export class HealthController implements OnModuleInit {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicator: HealthIndicatorService,
     private readonly prisma: PrismaService,
     private readonly redis: RedisService,
   ) {}
+
+  onModuleInit(): void {
+    batonMetrics().observe('baton.dependency.up', async (observe) => {
+      for (const [dependency, check] of this.dependencies()) {
+        const result = await this.probe(dependency, check);
+        observe(result[dependency]?.status === 'up' ? 1 : 0, { 'baton.dependency.name': dependency });
+      }
+    });
+  }
 
   @Get('live')
   @HealthCheck()
@@ -25,7 +36,14 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`), () => this.probe('redis', () => this.pingRedis())]);
+    return this.health.check(this.dependencies().map(([key, check]) => () => this.probe(key, check)));
+  }
+
+  private dependencies(): [string, () => Promise<unknown>][] {
+    return [
+      ['database', () => this.prisma.$queryRaw`SELECT 1`],
+      ['redis', () => this.pingRedis()],
+    ];
   }
 
   // While the connection is down, say so instead of waiting for a command to fail.

@@ -40,7 +40,7 @@ const thingResource: ResourceDefinition = {
 
 async function connect(tool: ToolDefinition<typeof input, typeof output>): Promise<Client> {
   const registry = { tools: new Map([[tool.name, tool as unknown as ToolDefinition]]), resources: [thingResource] } as unknown as McpRegistry;
-  const hub = { attach: jest.fn(() => ({ uris: new Set<string>() })), detach: jest.fn(), ready: jest.fn(async () => undefined) } as unknown as SubscriptionHub;
+  const hub = { attach: jest.fn(() => ({ uris: new Set<string>() })), detach: jest.fn(), ready: jest.fn(async () => undefined), subscribe: jest.fn(async () => undefined) } as unknown as SubscriptionHub;
   const server = new McpServerFactory(registry, hub).create({ namespace: 'ns' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);

@@ -30,6 +30,8 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface McpIdentity {
   readonly namespace: string;
+  // Set for a session another replica opened (see StreamableHttpController).
+  readonly mcpSessionId?: string;
 }
 
 const INSTRUCTIONS = [
@@ -58,7 +60,7 @@ export class McpServerFactory {
       { name: 'baton', title: 'Baton', version: BATON_VERSION },
       { capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: true }, completions: {} }, instructions: INSTRUCTIONS },
     );
-    const subscriber = this.hub.attach(server, identity.namespace);
+    const subscriber = this.hub.attach(server, identity.namespace, identity.mcpSessionId);
     server.onclose = () => this.hub.detach(subscriber);
     const caller = (extra: Extra): McpCaller => this.caller(identity, extra);
 
@@ -75,12 +77,11 @@ export class McpServerFactory {
     server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
       // Subscribing to something that does not exist is an error, not a silent no-op.
       await this.readResource(request.params.uri, caller(extra));
-      subscriber.uris.add(request.params.uri);
-      await this.hub.ready();
+      await this.hub.subscribe(subscriber, request.params.uri, true);
       return {};
     });
-    server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
-      subscriber.uris.delete(request.params.uri);
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+      await this.hub.subscribe(subscriber, request.params.uri, false);
       return {};
     });
     server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {

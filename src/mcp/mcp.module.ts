@@ -3,14 +3,16 @@ import { DiscoveryModule } from '@nestjs/core';
 
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
+import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
 import { OriginGuardMiddleware } from 'src/mcp/transports/origin-guard.middleware.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { StreamableHttpController } from 'src/mcp/transports/streamable-http.controller.js';
 
 @Module({
   imports: [DiscoveryModule],
-  providers: [McpRegistry, SubscriptionHub, McpServerFactory, StdioTransport],
+  providers: [McpRegistry, McpSessionStore, SubscriptionHub, McpServerFactory, McpTelemetry, StdioTransport],
   controllers: [StreamableHttpController],
   exports: [McpServerFactory, StdioTransport],
 })

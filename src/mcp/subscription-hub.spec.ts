@@ -2,18 +2,21 @@ import { jest } from '@jest/globals';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 
 import type { McpRegistry } from 'src/mcp/mcp-registry.js';
-import { canonicalUri, SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import type { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
+import { canonicalUri, SUBSCRIPTION_CHANGED, SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import type { DomainEvent, EventBusService } from 'src/platform/events/event-bus.service.js';
 
 async function setup() {
   let deliver: (event: DomainEvent) => void = () => undefined;
-  const events = { listen: (listener: (event: DomainEvent) => void) => ((deliver = listener), () => undefined) };
+  const published: DomainEvent[] = [];
+  const events = { listen: (listener: (event: DomainEvent) => void) => ((deliver = listener), () => undefined), publish: (event: DomainEvent) => published.push(event), ready: async () => undefined };
   const registry = { resources: [{ changedUris: (event: DomainEvent) => [`handoff://sessions/${event.subject.sessionKey}`] }] };
-  const hub = new SubscriptionHub(events as unknown as EventBusService, registry as unknown as McpRegistry);
+  const store = { subscribe: jest.fn(async () => undefined), subscriptions: jest.fn(async () => ['handoff://sessions/b']) };
+  const hub = new SubscriptionHub(events as unknown as EventBusService, registry as unknown as McpRegistry, store as unknown as McpSessionStore);
   hub.onApplicationBootstrap();
   const server = { transport: {}, sendResourceUpdated: jest.fn(async () => undefined), sendResourceListChanged: jest.fn(async () => undefined) };
   const subscriber = hub.attach(server as unknown as Server, 'default');
-  return { hub, server, subscriber, deliver: (event: DomainEvent) => deliver(event) };
+  return { hub, server, subscriber, store, published, deliver: (event: DomainEvent) => deliver(event) };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
@@ -39,6 +42,39 @@ describe('SubscriptionHub', () => {
     await settle();
     expect(server.sendResourceUpdated).not.toHaveBeenCalled();
     expect(server.sendResourceListChanged).not.toHaveBeenCalled();
+    hub.onModuleDestroy();
+  });
+});
+
+describe('SubscriptionHub across replicas', () => {
+  it('shares a subscription of an HTTP session through Redis and the event bus', async () => {
+    const { hub, subscriber, store, published } = await setup();
+    hub.identify(subscriber.server, 'mcp-1');
+    await hub.subscribe(subscriber, 'handoff://sessions/a', true);
+    expect(store.subscribe).toHaveBeenCalledWith('mcp-1', 'handoff://sessions/a', true);
+    expect(published).toEqual([{ namespace: 'default', type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: 'mcp-1', uri: 'handoff://sessions/a', subscribed: 'true' } }]);
+    hub.onModuleDestroy();
+  });
+
+  it('follows subscriptions another replica made for the same session, and only for it', async () => {
+    const { hub, server, subscriber, deliver } = await setup();
+    hub.identify(subscriber.server, 'mcp-1');
+    deliver({ namespace: 'default', type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: 'mcp-1', uri: 'handoff://sessions/a', subscribed: 'true' } });
+    deliver({ namespace: 'default', type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: 'mcp-2', uri: 'handoff://sessions/c', subscribed: 'true' } });
+    deliver({ namespace: 'default', type: 'context.appended', subject: { sessionKey: 'a' } });
+    deliver({ namespace: 'default', type: 'context.appended', subject: { sessionKey: 'c' } });
+    await settle();
+    expect(server.sendResourceUpdated.mock.calls).toEqual([[{ uri: 'handoff://sessions/a' }]]);
+    deliver({ namespace: 'default', type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: 'mcp-1', uri: 'handoff://sessions/a', subscribed: 'false' } });
+    expect(subscriber.uris.size).toBe(0);
+    hub.onModuleDestroy();
+  });
+
+  it('starts an adopted session with the subscriptions stored for it', async () => {
+    const { hub, subscriber } = await setup();
+    hub.identify(subscriber.server, 'mcp-1');
+    await hub.adopt(subscriber.server);
+    expect([...subscriber.uris]).toEqual(['handoff://sessions/b']);
     hub.onModuleDestroy();
   });
 });

@@ -2,11 +2,14 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy }
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
+import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
 import { EventBusService, type DomainEvent } from 'src/platform/events/event-bus.service.js';
 
 interface Subscriber {
   readonly server: Server;
   readonly namespace: string;
+  // The MCP HTTP session it serves; subscriptions made through any replica reach it.
+  sessionId?: string;
   readonly uris: Set<string>;
   // Changes heard but not yet sent; see COALESCE_MS.
   readonly pending: { uris: Set<string>; listChanged: boolean; timer?: NodeJS.Timeout };
@@ -17,6 +20,8 @@ interface Subscriber {
 const COALESCE_MS = 10;
 
 export const LIST_CHANGING_EVENTS = new Set(['session.created', 'session.status_changed']);
+// A subscription made or dropped through one replica, for the others.
+export const SUBSCRIPTION_CHANGED = 'mcp.subscription_changed';
 
 // Turns domain events into notifications/resources/updated for the MCP
 // sessions that subscribed to the changed URIs (and list_changed where the
@@ -30,6 +35,7 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   constructor(
     private readonly events: EventBusService,
     private readonly registry: McpRegistry,
+    private readonly sessions: McpSessionStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -41,10 +47,38 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     return this.events.ready();
   }
 
-  attach(server: Server, namespace: string): Subscriber {
-    const subscriber: Subscriber = { server, namespace, uris: new Set(), pending: { uris: new Set(), listChanged: false } };
+  attach(server: Server, namespace: string, sessionId?: string): Subscriber {
+    const subscriber: Subscriber = { server, namespace, sessionId, uris: new Set(), pending: { uris: new Set(), listChanged: false } };
     this.subscribers.add(subscriber);
     return subscriber;
+  }
+
+  // The subscriber of a session another replica opened starts with the
+  // subscriptions the session already has.
+  async adopt(server: Server): Promise<void> {
+    for (const subscriber of this.subscribers) {
+      if (subscriber.server !== server || subscriber.sessionId === undefined) continue;
+      for (const uri of await this.sessions.subscriptions(subscriber.sessionId)) subscriber.uris.add(uri);
+    }
+  }
+
+  identify(server: Server, sessionId: string): void {
+    for (const subscriber of this.subscribers) if (subscriber.server === server) subscriber.sessionId = sessionId;
+  }
+
+  // Records the change here, in Redis and, through the event bus, on every
+  // replica serving the session. The announcement is sent before the write
+  // on the same connection, so once this resolves every replica will have it
+  // before any later event.
+  async subscribe(subscriber: Subscriber, uri: string, subscribed: boolean): Promise<void> {
+    if (subscribed) subscriber.uris.add(uri);
+    else subscriber.uris.delete(uri);
+    const sessionId = subscriber.sessionId;
+    if (sessionId !== undefined) {
+      this.events.publish({ namespace: subscriber.namespace, type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: sessionId, uri, subscribed: String(subscribed) } });
+      await this.sessions.subscribe(sessionId, uri, subscribed).catch((error: Error) => this.logger.warn({ mcpSessionId: sessionId, err: error.message }, 'could not share a subscription; only this replica knows it'));
+    }
+    await this.ready();
   }
 
   detach(subscriber: Subscriber): void {
@@ -55,6 +89,7 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   private deliver(event: DomainEvent): void {
     // Worker processes hear every event and usually serve nobody.
     if (this.subscribers.size === 0) return;
+    if (event.type === SUBSCRIPTION_CHANGED) return this.follow(event.subject);
     const changed = new Set(this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []).map(canonicalUri));
     const listChanging = LIST_CHANGING_EVENTS.has(event.type);
     if (changed.size === 0 && !listChanging) return;
@@ -65,6 +100,16 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
       for (const uri of subscriber.uris) if (changed.has(canonicalUri(uri))) pending.uris.add(uri);
       if (listChanging) pending.listChanged = true;
       if ((pending.uris.size > 0 || pending.listChanged) && !pending.timer) pending.timer = setTimeout(() => this.flush(subscriber), COALESCE_MS);
+    }
+  }
+
+  private follow(change: Readonly<Record<string, string>>): void {
+    const { mcpSessionId, uri, subscribed } = change;
+    if (mcpSessionId === undefined || uri === undefined) return;
+    for (const subscriber of this.subscribers) {
+      if (subscriber.sessionId !== mcpSessionId) continue;
+      if (subscribed === 'true') subscriber.uris.add(uri);
+      else subscriber.uris.delete(uri);
     }
   }
 

@@ -6,6 +6,7 @@ import { Clock } from 'src/platform/clock/clock.js';
 import { DomainError } from 'src/platform/errors/domain-error.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { grantRoot } from 'src/features/codebase/analysis/allowed-roots.js';
 import { CodebaseAnalyzer, type PreviousOutcome } from 'src/features/codebase/analysis/codebase-analyzer.js';
@@ -44,6 +45,7 @@ export const analysisUri = (sessionKey: string, analysisId: string): string => `
 @Injectable()
 export class CodebaseService {
   private readonly logger = new Logger(CodebaseService.name);
+  private readonly metrics = batonMetrics();
   private readonly analyzer = new CodebaseAnalyzer();
   private readonly recent = new Map<string, PreviousOutcome>();
 
@@ -235,6 +237,8 @@ export class CodebaseService {
       this.analyses.beat(analysis.id, this.clock.now()).catch((error: Error) => this.logger.warn({ analysisId: analysis.id, err: error.message }, 'analysis heartbeat not recorded'));
     }, HEARTBEAT_MS);
     heartbeat.unref();
+    const started = performance.now();
+    let outcomeName = 'completed';
     try {
       const previous = await this.previous(namespace, analysis.root);
       const outcome = await this.analyzer.analyze(analysis, previous, { maxFileBytes: this.config.codebase.maxFileBytes, boundary, signal: hooks.signal, onProgress: hooks.onProgress });
@@ -244,8 +248,11 @@ export class CodebaseService {
         this.remember(analysis.id, outcome);
         await this.record(namespace, analysis, outcome);
         this.logger.log({ sessionKey: analysis.sessionKey, analysisId: analysis.id, files: outcome.summary.files, reused: outcome.summary.reused, ms: outcome.summary.durationMs }, 'codebase analysis completed');
+        this.metrics.analysisFiles.add(outcome.summary.files - outcome.summary.reused, { 'baton.analysis.file.reused': false });
+        this.metrics.analysisFiles.add(outcome.summary.reused, { 'baton.analysis.file.reused': true });
       }
     } catch (error) {
+      outcomeName = isAbort(error) ? 'cancelled' : 'failed';
       if (isAbort(error)) {
         await this.analyses.cancel(analysis.id, this.clock.now());
       } else {
@@ -257,6 +264,7 @@ export class CodebaseService {
       clearInterval(heartbeat);
     }
     await this.prune(analysis);
+    this.metrics.analysisDuration.record((performance.now() - started) / 1000, { 'baton.analysis.outcome': outcomeName });
     await this.announce(namespace, analysis);
     return this.find(namespace, analysis.sessionKey, analysis.id);
   }

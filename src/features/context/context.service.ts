@@ -6,6 +6,7 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ContextRepository } from 'src/features/context/context.repository.js';
@@ -30,6 +31,8 @@ export const CONTEXT_EVENTS = { appended: 'context.appended' } as const;
 
 @Injectable()
 export class ContextService {
+  private readonly metrics = batonMetrics();
+
   constructor(
     private readonly entries: ContextRepository,
     private readonly sessions: SessionsService,
@@ -79,6 +82,7 @@ export class ContextService {
     }
     if (appended === null || appended === 'duplicate') throw await this.explainRejectedAppend(namespace, input.sessionKey, entry.highestRef, entry.agentId);
 
+    this.metrics.appends.add(1, { 'baton.entry.type': input.type });
     const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
     this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
     if (appended.reactivated) this.events.publish({ namespace, type: SESSION_EVENTS.statusChanged, subject: { sessionKey: input.sessionKey, status: 'active' } });

@@ -18,7 +18,7 @@ const ID = '6f1c2b4e-8a53-4c1e-9d2f-0b7a1e3c5d79';
 
 const session = sessionRecord();
 
-const pkg = { budget: { tokenBudget: 4000, packageTokens: 900, tokenizer: 'o200k_base' }, builtThroughSequence: 12, repository: session.repository } as HandoffPackage;
+const pkg = { budget: { tokenBudget: 4000, packageTokens: 900, tokenizer: 'o200k_base' }, builtThroughSequence: 12, repository: session.repository, omitted: { count: 3 } } as HandoffPackage;
 
 function handoff(overrides: Partial<HandoffWithPackage> = {}): HandoffWithPackage {
   return {

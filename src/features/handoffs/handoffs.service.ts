@@ -4,6 +4,7 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from 'src/platform/pagination/keyset-cursor.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
 import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
@@ -58,6 +59,7 @@ export interface AcceptedHandoff {
 @Injectable()
 export class HandoffsService {
   private readonly logger = new Logger(HandoffsService.name);
+  private readonly metrics = batonMetrics();
 
   constructor(
     private readonly handoffs: HandoffsRepository,
@@ -117,6 +119,7 @@ export class HandoffsService {
       throw alreadyPending(session.sessionKey, pending?.id ?? 'unknown', pending?.targetAgentId ?? 'another agent');
     }
     await this.scheduleExpiry(handoff);
+    this.recordRequested(handoff.type, pkg);
     this.logger.log({ handoffId: handoff.id, sessionKey: handoff.sessionKey, type: handoff.type, targetAgent: handoff.targetAgentId, packageTokens: handoff.packageTokens }, 'handoff requested');
     await this.publish(namespace, HANDOFF_EVENTS.requested, handoff);
     return { handoff, package: pkg };
@@ -189,6 +192,8 @@ export class HandoffsService {
       if (moved) {
         const updated = await this.find(namespace, handoffId);
         this.logger.log({ handoffId, sessionKey: updated.sessionKey, agentId, status: to }, `handoff ${to}`);
+        this.metrics.handoffTransitions.add(1, { 'baton.handoff.type': updated.type, 'baton.handoff.status': to });
+        if (to === 'accepted') this.metrics.handoffAcceptDelay.record((now.getTime() - updated.createdAt.getTime()) / 1000, { 'baton.handoff.type': updated.type });
         await this.publish(namespace, eventOf(to), updated);
         if (from === 'pending') await this.cancelExpiry(handoffId);
         return updated;
@@ -237,8 +242,17 @@ export class HandoffsService {
   private async publishExpired(namespace: string, expired: ExpiredHandoff[]): Promise<void> {
     for (const handoff of expired) {
       this.logger.log({ handoffId: handoff.id, sessionKey: handoff.sessionKey }, 'handoff expired');
+      this.metrics.handoffTransitions.add(1, { 'baton.handoff.status': 'expired' });
       await this.events.publish({ namespace, type: HANDOFF_EVENTS.expired, subject: { handoffId: handoff.id, agentId: handoff.targetAgentId, sessionKey: handoff.sessionKey, status: 'expired' } });
     }
+  }
+
+  private recordRequested(type: string, pkg: HandoffPackage): void {
+    const kind = { 'baton.handoff.type': type };
+    this.metrics.handoffTransitions.add(1, { ...kind, 'baton.handoff.status': 'pending' });
+    this.metrics.packageTokens.record(pkg.budget.packageTokens, kind);
+    this.metrics.packageBudgetUse.record(pkg.budget.packageTokens / pkg.budget.tokenBudget, kind);
+    this.metrics.packageOmitted.add(pkg.omitted.count, kind);
   }
 
   private async publish(namespace: string, type: string, handoff: HandoffRecord): Promise<void> {

@@ -5,6 +5,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { resolveLifecyclePolicy, shortestTimings, type LifecyclePolicy } from 'src/config/lifecycle-policy.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 import { ContextService } from 'src/features/context/context.service.js';
 import { LifecycleRepository } from 'src/features/lifecycle/lifecycle.repository.js';
 import { LifecycleStatsRepository } from 'src/features/lifecycle/lifecycle-stats.repository.js';
@@ -35,6 +36,7 @@ const COUNTER_OF: Record<TransitionKind, keyof TransitionCounts> = { dormant: 'd
 @Injectable()
 export class LifecycleService {
   private readonly logger = new Logger(LifecycleService.name);
+  private readonly metrics = batonMetrics();
 
   constructor(
     private readonly sessions: LifecycleRepository,
@@ -202,6 +204,7 @@ export class LifecycleService {
     if (moved.length === 0) return;
     const counts: Partial<TransitionCounts> = {};
     for (const session of moved) {
+      this.metrics.lifecycleTransitions.add(1, { 'baton.session.status': session.to });
       const counter = COUNTER_OF[kindOf(session)];
       counts[counter] = (counts[counter] ?? 0) + 1;
       if (walk) walk.counts[counter] += 1;

@@ -4,6 +4,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
+import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 
 // How often a stdio server checks that the process that spawned it lives.
 const PARENT_CHECK_MS = 1_000;
@@ -16,6 +17,7 @@ export class StdioTransport {
 
   constructor(
     private readonly factory: McpServerFactory,
+    private readonly telemetry: McpTelemetry,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -47,7 +49,9 @@ export class StdioTransport {
     }, PARENT_CHECK_MS);
     if (parentPid <= 1) clearInterval(watch);
     watch.unref();
-    await server.connect(new StdioServerTransport(input as NodeJS.ReadStream, output as NodeJS.WriteStream));
+    const transport = new StdioServerTransport(input as NodeJS.ReadStream, output as NodeJS.WriteStream);
+    await server.connect(transport);
+    this.telemetry.instrument(transport, 'pipe');
     const reason = await finished;
     clearInterval(watch);
     input.off('end', onEnd);

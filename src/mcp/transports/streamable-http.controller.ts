@@ -9,31 +9,60 @@ import type { Request, Response } from 'express';
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
+import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
+import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import { McpSessionStore, type SharedMcpSession } from 'src/mcp/transports/mcp-session.store.js';
+import { EventBusService } from 'src/platform/events/event-bus.service.js';
 
 interface McpHttpSession {
   readonly transport: StreamableHTTPServerTransport;
   readonly server: Server;
   lastSeen: number;
+  // When its lifetime in Redis was last pushed forward.
+  sharedAt: number;
   openStreams: number;
 }
+
+// A DELETE served by another replica ends the session here too.
+const MCP_SESSION_CLOSED = 'mcp.session_closed';
+const SHARE_REFRESH_MS = 30_000;
 
 // MCP Streamable HTTP at /mcp, stateful: initialize opens an MCP session
 // (Mcp-Session-Id), later requests and the GET notification stream use it,
 // DELETE ends it. MCP sessions are transport state only; Baton's own sessions
 // are named by sessionKey in tool arguments.
+//
+// Sessions are shared by every replica through Redis (McpSessionStore), so a
+// load balancer needs no affinity: a request for a session opened elsewhere
+// is served here by a stateless server in the session's identity, and a GET
+// stream here hears of subscriptions made through any replica.
 @Controller('mcp')
 export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(StreamableHttpController.name);
   private readonly sessions = new Map<string, McpHttpSession>();
   private sweeper?: NodeJS.Timeout;
 
+  private stopListening?: () => void;
+
   constructor(
     private readonly factory: McpServerFactory,
+    private readonly telemetry: McpTelemetry,
+    private readonly store: McpSessionStore,
+    private readonly hub: SubscriptionHub,
+    private readonly events: EventBusService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
   onModuleInit(): void {
     this.sweeper = setInterval(() => void this.closeIdleSessions(), 60_000).unref();
+    this.stopListening = this.events.listen((event) => {
+      const id = event.subject.mcpSessionId;
+      const session = event.type === MCP_SESSION_CLOSED && id !== undefined ? this.sessions.get(id) : undefined;
+      if (session && id !== undefined) {
+        this.sessions.delete(id);
+        void session.server.close().catch(() => undefined);
+      }
+    });
   }
 
   @All()
@@ -44,8 +73,16 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
       return reject(res, 400, -32000, 'Bad request: send initialize first (POST without Mcp-Session-Id), then use the Mcp-Session-Id it returns.');
     }
     const session = this.sessions.get(sessionId);
-    if (!session) return reject(res, 404, -32001, `MCP session ${sessionId} is unknown or closed; initialize a new one.`);
+    if (!session) {
+      const shared = await this.store.find(sessionId);
+      if (!shared) return reject(res, 404, -32001, `MCP session ${sessionId} is unknown or closed; initialize a new one.`);
+      return this.serveShared(sessionId, shared, req, res);
+    }
     session.lastSeen = Date.now();
+    if (session.lastSeen - session.sharedAt > SHARE_REFRESH_MS) {
+      session.sharedAt = session.lastSeen;
+      void this.store.touch(sessionId);
+    }
     if (req.method === 'GET') {
       session.openStreams++;
       res.once('close', () => session.openStreams--);
@@ -57,18 +94,44 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     const server = this.factory.create({ namespace: this.config.sessions.defaultNamespace });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, lastSeen: Date.now(), openStreams: 0 });
+      onsessioninitialized: async (id) => {
+        this.sessions.set(id, { transport, server, lastSeen: Date.now(), sharedAt: Date.now(), openStreams: 0 });
+        this.hub.identify(server, id);
+        // Shared before the initialize result goes out: the client's next
+        // request may reach another replica.
+        await this.store.register(id, { namespace: this.config.sessions.defaultNamespace });
         this.logger.debug({ mcpSessionId: id }, 'MCP session opened');
       },
-      onsessionclosed: (id) => {
+      onsessionclosed: async (id) => {
         this.sessions.delete(id);
+        await this.store.remove(id);
       },
     });
     transport.onclose = () => {
       if (transport.sessionId) this.sessions.delete(transport.sessionId);
     };
     await server.connect(transport);
+    this.telemetry.instrument(transport, 'tcp');
+    await transport.handleRequest(req, res, req.body);
+  }
+
+  // A session another replica opened. DELETE ends it everywhere; any other
+  // request gets a server and a stateless transport of its own, in the
+  // session's identity, closed when the HTTP exchange ends (for a GET: when
+  // the client leaves the notification stream).
+  private async serveShared(id: string, shared: SharedMcpSession, req: Request, res: Response): Promise<void> {
+    if (req.method === 'DELETE') {
+      await this.store.remove(id);
+      this.events.publish({ namespace: shared.namespace, type: MCP_SESSION_CLOSED, subject: { mcpSessionId: id } });
+      res.status(200).end();
+      return;
+    }
+    const server = this.factory.create({ namespace: shared.namespace, mcpSessionId: id });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    await server.connect(transport);
+    this.telemetry.instrument(transport, 'tcp', id);
+    if (req.method === 'GET') await this.hub.adopt(server);
+    res.once('close', () => void server.close().catch(() => undefined));
     await transport.handleRequest(req, res, req.body);
   }
 
@@ -84,6 +147,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     clearInterval(this.sweeper);
+    this.stopListening?.();
     await Promise.all([...this.sessions.values()].map((s) => s.server.close().catch(() => undefined)));
     this.sessions.clear();
   }

@@ -5,6 +5,7 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { withTimeout } from 'src/platform/async/with-timeout.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 
 export interface CacheCounts {
   hits: number;
@@ -32,6 +33,7 @@ export interface Cached<T> {
 @Injectable()
 export class CacheService implements OnModuleInit {
   private readonly logger = new Logger(CacheService.name);
+  private readonly metrics = batonMetrics();
   private readonly counts = new Map<string, CacheCounts>();
   private readonly since = new Date();
   private readonly client: Redis;
@@ -70,11 +72,15 @@ export class CacheService implements OnModuleInit {
       const value = parse<T>(stored.value);
       if (value !== undefined) {
         counts.hits++;
+        this.metrics.cacheRequests.add(1, { 'baton.cache.name': cache, 'baton.cache.outcome': 'hit' });
         this.logger.debug({ cache, hit: true }, 'cache hit');
         return { value: value.parsed, hit: true };
       }
     }
-    if (stored.ok) counts.misses++;
+    if (stored.ok) {
+      counts.misses++;
+      this.metrics.cacheRequests.add(1, { 'baton.cache.name': cache, 'baton.cache.outcome': 'miss' });
+    }
     this.logger.debug({ cache, hit: false }, 'cache miss');
     const value = await compute();
     if (stored.ok) await this.attempt(cache, () => this.client.set(redisKey, JSON.stringify(value), 'EX', Math.max(1, Math.round(ttlSeconds))));
@@ -109,6 +115,7 @@ export class CacheService implements OnModuleInit {
       return { ok: true, value };
     } catch (error) {
       this.countsOf(cache).errors++;
+      this.metrics.cacheRequests.add(1, { 'baton.cache.name': cache, 'baton.cache.outcome': 'error' });
       // One warning per outage, not one per call.
       if (this.available) this.logDegraded('cache unavailable; computing values until it answers again', { cache, err: (error as Error).message });
       this.available = false;

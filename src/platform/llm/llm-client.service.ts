@@ -18,6 +18,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { AnthropicProvider } from 'src/platform/llm/anthropic.provider.js';
 import { isTransient, LLM_PROVIDER, LlmUnavailableError, type LlmCompletion, type LlmProvider, type LlmRequest } from 'src/platform/llm/llm.types.js';
 import { OpenAiProvider } from 'src/platform/llm/openai.provider.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 
 export interface LlmStats {
   provider: string;
@@ -37,6 +38,7 @@ export interface LlmStats {
 @Injectable()
 export class LlmClient {
   private readonly logger = new Logger(LlmClient.name);
+  private readonly metrics = batonMetrics();
   private readonly provider?: LlmProvider;
   private readonly policy?: IPolicy;
   private readonly breaker?: ReturnType<typeof circuitBreaker>;
@@ -60,15 +62,23 @@ export class LlmClient {
     const { provider, policy } = this;
     if (!provider || !policy) throw new LlmUnavailableError('disabled', 'No model provider is configured (BATON_LLM_PROVIDER=none).');
     this.stats.calls++;
+    const started = performance.now();
+    const model = { 'gen_ai.provider.name': provider.name, 'gen_ai.request.model': provider.model, 'gen_ai.operation.name': 'chat' };
     try {
       const completion = await policy.execute(({ signal }) => provider.complete(request, signal));
       this.stats.succeeded++;
       this.stats.inputTokens += completion.usage.inputTokens;
       this.stats.outputTokens += completion.usage.outputTokens;
+      this.metrics.llmDuration.record((performance.now() - started) / 1000, model);
+      this.metrics.llmTokens.record(completion.usage.inputTokens, { ...model, 'gen_ai.token.type': 'input' });
+      this.metrics.llmTokens.record(completion.usage.outputTokens, { ...model, 'gen_ai.token.type': 'output' });
+      this.metrics.llmCalls.add(1, { ...model, 'baton.llm.outcome': 'succeeded' });
       return completion;
     } catch (error) {
       this.stats.unavailable++;
       const unavailable = toUnavailable(error, provider);
+      this.metrics.llmDuration.record((performance.now() - started) / 1000, { ...model, 'error.type': unavailable.reason });
+      this.metrics.llmCalls.add(1, { ...model, 'baton.llm.outcome': 'failed', 'error.type': unavailable.reason });
       this.logger.warn({ provider: provider.name, model: provider.model, reason: unavailable.reason, err: unavailable.message }, 'model call failed');
       throw unavailable;
     }

@@ -1,10 +1,13 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, type JobsOptions } from 'bullmq';
+import { BullMQOtel } from 'bullmq-otel';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
-import type { JobDefinition } from 'src/platform/queue/job-definition.js';
+import { declaredJobs, type JobDefinition } from 'src/platform/queue/job-definition.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
+import { telemetryRuntime } from 'src/platform/telemetry/telemetry.js';
 
 export interface EnqueueOptions {
   // Deterministic ids make enqueueing idempotent: a job with the same id is
@@ -58,7 +61,18 @@ export class QueueService implements OnModuleDestroy {
   constructor(
     private readonly redis: RedisService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
-  ) {}
+  ) {
+    const metrics = batonMetrics();
+    metrics.observe('baton.queue.jobs', async (observe) => {
+      for (const name of this.queueNames()) {
+        const { queue, ...states } = await this.counts(name);
+        for (const [state, count] of Object.entries(states)) observe(count, { 'baton.queue.name': queue, 'baton.job.state': state });
+      }
+    });
+    metrics.observe('baton.queue.workers', async (observe) => {
+      for (const name of this.queueNames()) observe(await this.workerCount(name), { 'baton.queue.name': name });
+    });
+  }
 
   // The queue, once the shared connection is up: BullMQ would otherwise
   // wait for Redis without end, holding the caller.
@@ -66,7 +80,7 @@ export class QueueService implements OnModuleDestroy {
     await this.redis.connected();
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
+      queue = new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull'), telemetry: queueTelemetry() });
       // The shared connection's errors are RedisService's to report; without
       // a listener BullMQ's re-emitted 'error' would crash the process.
       queue.on('error', () => undefined);
@@ -178,6 +192,10 @@ export class QueueService implements OnModuleDestroy {
     return stale;
   }
 
+  private queueNames(): string[] {
+    return [...new Set(declaredJobs().map((job) => job.queue))];
+  }
+
   private jobOptions(options: EnqueueOptions): JobsOptions {
     return {
       jobId: options.jobId,
@@ -193,4 +211,10 @@ export class QueueService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
+}
+
+// BullMQ's OpenTelemetry bridge carries the enqueuing request's trace context
+// in the job, so the job's span links to the request; only when tracing is on.
+export function queueTelemetry(): BullMQOtel | undefined {
+  return telemetryRuntime()?.tracing ? new BullMQOtel({ tracerName: 'baton.queue' }) : undefined;
 }

@@ -5,9 +5,10 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { declaredJobs, JOB_HANDLER, WORKER_START_HOOK, type JobDefinition, type JobHandler, type WorkerStartHook } from 'src/platform/queue/job-definition.js';
-import { QueueService } from 'src/platform/queue/queue.service.js';
+import { QueueService, queueTelemetry } from 'src/platform/queue/queue.service.js';
 import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
+import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 
 // Consumer side: one BullMQ Worker per queue, dispatching each job to the
 // handler of its name. Started by `baton worker`, and by `baton serve` when
@@ -15,6 +16,7 @@ import { RedisService } from 'src/platform/redis/redis.service.js';
 @Injectable()
 export class WorkerService implements OnModuleDestroy {
   private readonly logger = new Logger(WorkerService.name);
+  private readonly metrics = batonMetrics();
   private readonly workers: Worker[] = [];
   private readonly scheduleTimers: NodeJS.Timeout[] = [];
   private started?: Promise<void>;
@@ -59,8 +61,13 @@ export class WorkerService implements OnModuleDestroy {
         // (SIGTERM, tests) does not wait out a 5 s poll.
         drainDelay: 1,
         autorun: false,
+        telemetry: queueTelemetry(),
       });
-      worker.on('failed', (job, error) => this.logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'));
+      worker.on('failed', (job, error) => {
+        this.logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed');
+        const final = job === undefined || job.attemptsMade >= (job.opts.attempts ?? 1);
+        this.metrics.jobFailures.add(1, { 'baton.queue.name': queue, 'baton.job.name': job?.name ?? 'unknown', 'baton.job.final': final });
+      });
       worker.on('stalled', (jobId) => this.logger.warn({ queue, jobId }, 'job stalled (its worker stopped); returned to waiting'));
       // Connection errors reach RedisService through the worker's connection,
       // which logs the outage once; only other failures are news here.
@@ -135,11 +142,23 @@ export class WorkerService implements OnModuleDestroy {
     const handler = handlers.get(`${queue}/${job.name}`);
     // A job nobody can run must not be retried forever.
     if (!handler) throw new UnrecoverableError(`No handler for job ${queue}/${job.name}`);
-    return handler.handle(job.data, {
-      id: job.id as string,
-      attempt: job.attemptsMade + 1,
-      progress: (value) => job.updateProgress(value),
-    });
+    const kind = { 'baton.queue.name': queue, 'baton.job.name': job.name };
+    const started = Date.now();
+    // First tries only: from when the job became due (enqueued, plus its delay) to its start.
+    if (job.attemptsMade === 0) this.metrics.jobWait.record(Math.max(0, started - job.timestamp - (job.delay ?? 0)) / 1000, kind);
+    let outcome = 'completed';
+    try {
+      return await handler.handle(job.data, {
+        id: job.id as string,
+        attempt: job.attemptsMade + 1,
+        progress: (value) => job.updateProgress(value),
+      });
+    } catch (error) {
+      outcome = 'failed';
+      throw error;
+    } finally {
+      this.metrics.jobDuration.record((Date.now() - started) / 1000, { ...kind, 'baton.job.outcome': outcome });
+    }
   }
 
   // Runs before the database and Redis connections close (global modules are

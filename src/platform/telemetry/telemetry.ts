@@ -1,0 +1,220 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { register } from 'node:module';
+
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type * as TraceSdk from '@opentelemetry/sdk-trace-base';
+
+import type { BatonConfig } from 'src/config/config.schema.js';
+import { BATON_VERSION } from 'src/config/version.js';
+
+export type TelemetryRole = 'serve' | 'worker' | 'stdio';
+
+export interface TelemetryRuntime {
+  readonly tracing: boolean;
+  // The Prometheus text exposition, for `baton serve`'s /metrics route.
+  readonly metricsHandler?: (request: IncomingMessage, response: ServerResponse) => void;
+  shutdown(): Promise<void>;
+}
+
+let current: TelemetryRuntime | undefined;
+
+// The running telemetry of this process, when it was started.
+export function telemetryRuntime(): TelemetryRuntime | undefined {
+  return current;
+}
+
+interface Signals {
+  otlp: boolean;
+  tracing: boolean;
+  logging: boolean;
+  prometheus: boolean;
+  metrics: boolean;
+}
+
+function signals(config: BatonConfig, role: TelemetryRole): Signals {
+  const settings = config.telemetry;
+  const otlp = settings.otlpEndpoint !== undefined;
+  const prometheus = settings.metricsExporter.includes('prometheus') && role !== 'stdio';
+  return {
+    otlp,
+    tracing: settings.tracesExporter === 'console' || (settings.tracesExporter === 'otlp' && otlp),
+    logging: settings.logsExporter === 'otlp' && otlp,
+    prometheus,
+    metrics: prometheus || settings.metricsExporter.includes('console') || (settings.metricsExporter.includes('otlp') && otlp),
+  };
+}
+
+// Whether any signal would leave the process: when none would, telemetry is
+// not started at all and costs nothing (e.g. `baton stdio` without OTLP).
+export function wouldExport(config: BatonConfig, role: TelemetryRole): boolean {
+  if (config.telemetry.disabled) return false;
+  const on = signals(config, role);
+  return on.tracing || on.logging || on.metrics;
+}
+
+// Starts OpenTelemetry before the application is imported: the module hooks
+// must be in place when pg, ioredis, express, Nest and pino load. Everything
+// heavy is imported here, only when telemetry is on.
+export async function startTelemetry(config: BatonConfig, role: TelemetryRole): Promise<TelemetryRuntime | undefined> {
+  const settings = config.telemetry;
+  if (!wouldExport(config, role) || current) return current;
+  const { otlp, tracing, logging, prometheus } = signals(config, role);
+
+  const { createAddHookMessageChannel } = await import('import-in-the-middle');
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+
+  const [{ NodeSDK }, { getNodeAutoInstrumentations }, { ExpressLayerType }, resources, metricsSdk, traceSdk, logsSdk, { prismaInstrumentation }] = await Promise.all([
+    import('@opentelemetry/sdk-node'),
+    import('@opentelemetry/auto-instrumentations-node'),
+    import('@opentelemetry/instrumentation-express'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-metrics'),
+    import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/sdk-logs'),
+    import('src/platform/database/prisma.instrumentation.js'),
+  ]);
+
+  const metricReaders: InstanceType<typeof metricsSdk.MetricReader>[] = [];
+  let metricsHandler: TelemetryRuntime['metricsHandler'];
+  if (prometheus) {
+    const { PrometheusExporter } = await import('@opentelemetry/exporter-prometheus');
+    // `baton serve` answers /metrics on its own port; the worker opens one.
+    const exporter = new PrometheusExporter({ host: settings.prometheusHost, port: settings.prometheusPort, preventServerStart: role === 'serve' });
+    metricsHandler = (request, response) => exporter.getMetricsRequestHandler(request, response);
+    metricReaders.push(exporter);
+  }
+  if (settings.metricsExporter.includes('otlp') && otlp) {
+    metricReaders.push(new metricsSdk.PeriodicExportingMetricReader({ exporter: await otlpExporter('metrics', config), exportIntervalMillis: settings.metricExportIntervalMs }));
+  }
+  if (settings.metricsExporter.includes('console')) {
+    metricReaders.push(new metricsSdk.PeriodicExportingMetricReader({ exporter: new metricsSdk.ConsoleMetricExporter(), exportIntervalMillis: settings.metricExportIntervalMs }));
+  }
+
+  const spanProcessors: InstanceType<typeof traceSdk.BatchSpanProcessor>[] = [];
+  if (settings.tracesExporter === 'console') spanProcessors.push(new traceSdk.BatchSpanProcessor(new traceSdk.ConsoleSpanExporter()));
+  else if (tracing) spanProcessors.push(new traceSdk.BatchSpanProcessor(await otlpExporter('traces', config)));
+  const logRecordProcessors = logging ? [new logsSdk.BatchLogRecordProcessor({ exporter: await otlpExporter('logs', config) })] : [];
+
+  const sdk = new NodeSDK({
+    autoDetectResources: true,
+    resourceDetectors: [resources.processDetector, resources.hostDetector],
+    resource: resources.resourceFromAttributes({
+      ...settings.resourceAttributes,
+      'service.name': settings.serviceName,
+      'service.version': BATON_VERSION,
+      'baton.process.role': role,
+    }),
+    // Explicit lists (possibly empty): the SDK must not fall back to reading
+    // OTEL_* variables itself, src/config has validated them already.
+    spanProcessors,
+    metricReaders,
+    logRecordProcessors,
+    sampler: sampler(traceSdk, settings.sampler, settings.samplerArg),
+    // Without traces, only the instrumentations whose metrics the dashboards
+    // chart (HTTP durations, the pg pool and queries, the runtime) are loaded:
+    // the others would only wrap calls to make spans nobody records.
+    instrumentations: [
+      getNodeAutoInstrumentations({
+        '@opentelemetry/instrumentation-http': {
+          enabled: true,
+          ignoreIncomingRequestHook: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health/'),
+        },
+        // One span for the route handler, not one per middleware layer: each span costs CPU on every request.
+        '@opentelemetry/instrumentation-express': { enabled: tracing, ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] },
+        '@opentelemetry/instrumentation-nestjs-core': { enabled: tracing },
+        '@opentelemetry/instrumentation-pg': { enabled: true, requireParentSpan: true, ignoreConnectSpans: true },
+        '@opentelemetry/instrumentation-ioredis': { enabled: tracing, requireParentSpan: true },
+        // Correlates every log line with the active span; sends the records over OTLP when configured.
+        '@opentelemetry/instrumentation-pino': { enabled: tracing || logging, disableLogSending: !logging },
+        '@opentelemetry/instrumentation-runtime-node': { enabled: true },
+        '@opentelemetry/instrumentation-undici': { enabled: tracing },
+        ...Object.fromEntries(OFF.map((name) => [name, { enabled: false }])),
+      }),
+      ...(tracing ? [prismaInstrumentation()] : []),
+    ],
+  });
+  sdk.start();
+  await waitForAllMessagesAcknowledged();
+  current = { tracing, metricsHandler, shutdown: () => sdk.shutdown() };
+  return current;
+}
+
+function sampler(sdk: typeof TraceSdk, name: BatonConfig['telemetry']['sampler'], ratio: number) {
+  switch (name) {
+    case 'always_on':
+      return new sdk.AlwaysOnSampler();
+    case 'always_off':
+      return new sdk.AlwaysOffSampler();
+    case 'traceidratio':
+      return new sdk.TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_on':
+      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new sdk.ParentBasedSampler({ root: new sdk.AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(ratio) });
+  }
+}
+
+async function otlpExporter(signal: 'traces', config: BatonConfig): Promise<TraceSdk.SpanExporter>;
+async function otlpExporter(signal: 'metrics', config: BatonConfig): Promise<PushMetricExporter>;
+async function otlpExporter(signal: 'logs', config: BatonConfig): Promise<LogRecordExporter>;
+async function otlpExporter(signal: 'traces' | 'metrics' | 'logs', config: BatonConfig): Promise<unknown> {
+  const { otlpEndpoint, otlpProtocol, otlpHeaders } = config.telemetry;
+  const options = { url: `${(otlpEndpoint ?? '').replace(/\/+$/, '')}/v1/${signal}`, headers: otlpHeaders ?? {} };
+  const json = otlpProtocol === 'http/json';
+  switch (signal) {
+    case 'traces': {
+      const { OTLPTraceExporter } = json ? await import('@opentelemetry/exporter-trace-otlp-http') : await import('@opentelemetry/exporter-trace-otlp-proto');
+      return new OTLPTraceExporter(options);
+    }
+    case 'metrics': {
+      const { OTLPMetricExporter } = json ? await import('@opentelemetry/exporter-metrics-otlp-http') : await import('@opentelemetry/exporter-metrics-otlp-proto');
+      return new OTLPMetricExporter(options);
+    }
+    case 'logs': {
+      const { OTLPLogExporter } = json ? await import('@opentelemetry/exporter-logs-otlp-http') : await import('@opentelemetry/exporter-logs-otlp-proto');
+      return new OTLPLogExporter(options);
+    }
+  }
+}
+
+// Instrumentations of libraries Baton does not use, or whose spans would only
+// be noise (every fs call, every DNS lookup, every socket).
+const OFF = [
+  '@opentelemetry/instrumentation-fs',
+  '@opentelemetry/instrumentation-dns',
+  '@opentelemetry/instrumentation-net',
+  '@opentelemetry/instrumentation-amqplib',
+  '@opentelemetry/instrumentation-aws-lambda',
+  '@opentelemetry/instrumentation-aws-sdk',
+  '@opentelemetry/instrumentation-bunyan',
+  '@opentelemetry/instrumentation-cassandra-driver',
+  '@opentelemetry/instrumentation-connect',
+  '@opentelemetry/instrumentation-cucumber',
+  '@opentelemetry/instrumentation-dataloader',
+  '@opentelemetry/instrumentation-generic-pool',
+  '@opentelemetry/instrumentation-graphql',
+  '@opentelemetry/instrumentation-grpc',
+  '@opentelemetry/instrumentation-hapi',
+  '@opentelemetry/instrumentation-host-metrics',
+  '@opentelemetry/instrumentation-kafkajs',
+  '@opentelemetry/instrumentation-knex',
+  '@opentelemetry/instrumentation-koa',
+  '@opentelemetry/instrumentation-lru-memoizer',
+  '@opentelemetry/instrumentation-memcached',
+  '@opentelemetry/instrumentation-mongodb',
+  '@opentelemetry/instrumentation-mongoose',
+  '@opentelemetry/instrumentation-mysql',
+  '@opentelemetry/instrumentation-mysql2',
+  '@opentelemetry/instrumentation-openai',
+  '@opentelemetry/instrumentation-oracledb',
+  '@opentelemetry/instrumentation-redis',
+  '@opentelemetry/instrumentation-restify',
+  '@opentelemetry/instrumentation-router',
+  '@opentelemetry/instrumentation-socket.io',
+  '@opentelemetry/instrumentation-tedious',
+  '@opentelemetry/instrumentation-winston',
+] as const;
