@@ -2,6 +2,7 @@ import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@ne
 import type { Response } from 'express';
 
 import { DomainError } from 'src/platform/errors/domain-error.js';
+import { boundDetails, boundMessage } from 'src/platform/input/input-guard.js';
 import type { BatonErrorCode } from 'src/features/baton-error-code.js';
 
 // Maps every domain error code to its HTTP status, in one place.
@@ -40,6 +41,6 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
 export class DomainExceptionFilter implements ExceptionFilter {
   catch(error: DomainError, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
-    res.status(httpStatusOf(error.code as BatonErrorCode)).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+    res.status(httpStatusOf(error.code as BatonErrorCode)).json({ error: { code: error.code, message: boundMessage(error.message), ...(error.details ? { details: boundDetails(error.details) } : {}) } });
   }
 }
