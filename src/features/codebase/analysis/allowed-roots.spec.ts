@@ -33,7 +33,7 @@ describe('grantRoot', () => {
 
   it('never names the allowed roots to the caller', async () => {
     for (const requested of [join(allowed, '..', 'outside'), 'app', join(allowed, 'app/escape')]) {
-      const error = await grantRoot(requested, [allowed]).catch((e: unknown) => e as { message: string; details?: unknown });
+      const error = (await grantRoot(requested, [allowed]).catch((e: unknown) => e)) as { message: string; details?: unknown };
       // The requested path is echoed; nothing else of the configuration is.
       expect(`${error.message.replace(requested, '')} ${JSON.stringify(error.details ?? {})}`).not.toContain(allowed);
     }
