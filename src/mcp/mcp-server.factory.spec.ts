@@ -32,6 +32,10 @@ const thingResource: ResourceDefinition = {
   title: 'Thing',
   description: 'A thing',
   uriTemplate: 'test://things/{id}',
+  complete: async (_variable, value) => {
+    if (value === 'broken') throw new Error('Invalid `prisma.session.findMany()` invocation');
+    return ['7'];
+  },
   read: async (variables) => {
     if (variables.id === 'missing') throw SessionError.notFound('missing');
     if (variables.id === 'broken') throw new Error('Invalid `prisma.$queryRaw()` invocation: 22003 integer out of range');
@@ -95,11 +99,13 @@ describe('McpServerFactory', () => {
     await expect(client.readResource({ uri: 'test://things/missing' })).rejects.toMatchObject({ code: -32002, message: expect.not.stringContaining('MCP error -32002: MCP error') });
   });
 
-  it('answers a failed resource read with -32603 and a plain message, never the driver\'s', async () => {
+  it('answers a failed resource read or completion with -32603 and a plain message, never the driver\'s', async () => {
     const client = await connect(echoTool(async ({ word }) => ({ echoed: word })));
     const attempt = client.readResource({ uri: 'test://things/broken' });
     await expect(attempt).rejects.toMatchObject({ code: -32603, message: expect.stringContaining('internal error') });
     await expect(attempt).rejects.toMatchObject({ message: expect.not.stringMatching(/prisma|22003|queryRaw/) });
+    const completion = client.complete({ ref: { type: 'ref/resource', uri: 'test://things/{id}' }, argument: { name: 'id', value: 'broken' } });
+    await expect(completion).rejects.toMatchObject({ code: -32603, message: expect.not.stringMatching(/prisma/) });
   });
 
   it('answers params of the wrong shape with -32602 and a sentence instead of a zod dump', async () => {

@@ -92,7 +92,7 @@ export class McpServerFactory {
       const { name, value } = request.params.argument;
       const problem = textProblem(name) ?? textProblem(value);
       if (problem) throw new ProtocolError(ErrorCode.InvalidParams, `The completion argument's name or value ${problem}.`);
-      const values = (await resource.complete?.(name, value, caller(extra))) ?? [];
+      const values = (await resource.complete?.(name, value, caller(extra)).catch((error: unknown) => Promise.reject(this.resourceError(error, `complete ${name}`, resource.name)))) ?? [];
       return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
     });
     return server;
