@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import { CallToolResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, ListToolsResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import type { McpRegistry } from 'src/mcp/mcp-registry.js';
@@ -117,5 +117,6 @@ describe('McpServerFactory', () => {
       });
     }
     await expect(client.request({ method: 'resources/read', params: { uri: 5 as never } }, ReadResourceResultSchema)).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('params.uri cannot be a number') });
+    await expect(client.request({ method: 'tools/list', params: { cursor: 5 as never } }, ListToolsResultSchema)).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('params.cursor') });
   });
 });

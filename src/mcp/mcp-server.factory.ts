@@ -63,10 +63,10 @@ export class McpServerFactory {
     server.onclose = () => this.hub.detach(subscriber);
     const caller = (extra: Extra): McpCaller => this.caller(identity, extra);
 
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.listTools() }));
+    server.setRequestHandler(plainParamErrors(ListToolsRequestSchema), () => ({ tools: this.listTools() }));
     server.setRequestHandler(plainParamErrors(CallToolRequestSchema), (request, extra) => this.callTool(request.params.name, request.params.arguments, caller(extra)));
     server.setRequestHandler(plainParamErrors(ListResourcesRequestSchema), (request, extra) => this.listResources(request.params?.cursor, caller(extra)));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    server.setRequestHandler(plainParamErrors(ListResourceTemplatesRequestSchema), () => ({
       resourceTemplates: this.templates().map((r) => ({ uriTemplate: displayTemplate(r), name: r.name, title: r.title, description: r.description, mimeType: 'application/json' })),
     }));
     server.setRequestHandler(plainParamErrors(ReadResourceRequestSchema), async (request, extra) => {
