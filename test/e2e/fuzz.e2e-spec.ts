@@ -28,7 +28,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-it(`survives ${CALLS} generated hostile calls: no INTERNAL, no hang, every acknowledged write stored once, sequences gapless`, async () => {
+it(`survives ${CALLS} generated hostile calls (seed ${seed}): no INTERNAL, no hang, every acknowledged write stored once, sequences gapless`, async () => {
   const report = await runFuzz({ url: baton.url, databaseUrl: process.env.BATON_E2E_DATABASE_URL as string, allowedRoot: root, seed, calls: CALLS, callTimeoutMs: 15_000 });
   const context = `fuzz seed ${seed} (replay with FUZZ_SEED=${seed} FUZZ_CALLS=${CALLS})`;
   expect({ context, failures: report.failures.slice(0, 20), failureCount: report.failures.length }).toEqual({ context, failures: [], failureCount: 0 });
@@ -39,4 +39,4 @@ it(`survives ${CALLS} generated hostile calls: no INTERNAL, no hang, every ackno
   expect(report.byKind).toMatchObject({ resource: expect.any(Number), complete: expect.any(Number), rest: expect.any(Number), raw: expect.any(Number) });
   expect(report.acknowledged.entries).toBeGreaterThan(CALLS / 50);
   expect(report.outcomes['tool error INVALID_ARGUMENT']).toBeGreaterThan(CALLS / 10);
-}, 120_000);
+}, Math.max(120_000, CALLS * 60));
