@@ -244,7 +244,9 @@ async function checkLedger(databaseUrl: string, acks: Acks): Promise<string[]> {
       else if (row.sequence !== ack.sequence || row.session_key !== ack.sessionKey) problems.push(`entry ${id} was acknowledged as ${ack.sessionKey} #${ack.sequence} but is stored as ${row.session_key} #${row.sequence}`);
     }
     const sequences = await db.query<{ session_key: string; last_sequence: number; n: number; distinct_n: number; lo: number | null; hi: number | null }>(
-      'SELECT s.session_key, s.last_sequence, count(e.id)::int AS n, count(DISTINCT e.sequence)::int AS distinct_n, min(e.sequence) AS lo, max(e.sequence) AS hi FROM sessions s LEFT JOIN context_entries e ON e.session_id = s.id GROUP BY s.id',
+      'SELECT s.session_key, s.last_sequence, count(e.id)::int AS n, count(DISTINCT e.sequence)::int AS distinct_n, min(e.sequence) AS lo, max(e.sequence) AS hi FROM sessions s LEFT JOIN context_entries e ON e.session_id = s.id WHERE s.session_key = ANY($1) GROUP BY s.id',
+      // The run's own sessions: other suites sharing the database archive and purge theirs.
+      [[...acks.sessions]],
     );
     for (const row of sequences.rows) {
       const gapless = row.n === row.last_sequence && row.distinct_n === row.n && (row.n === 0 || (row.lo === 1 && row.hi === row.n));
