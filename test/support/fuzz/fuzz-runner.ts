@@ -1,9 +1,10 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, CompleteResultSchema, McpError, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import pg from 'pg';
 
 import { generateCalls, type FuzzCall, type FuzzPool } from 'test/support/fuzz/call-generator.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 import { SeededRandom } from 'test/support/fuzz/seeded-random.js';
 
 export interface FuzzOptions {
@@ -97,10 +98,10 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   }
 }
 
+// Clients that listed the tools, so every result is checked against its
+// tool's outputSchema exactly as real clients check it.
 async function connect(url: URL): Promise<Client> {
-  const client = new Client({ name: 'fuzz', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(url));
-  return client;
+  return connectMcpClient(new StreamableHTTPClientTransport(url), 'fuzz');
 }
 
 // Sessions with entries, an analysis and handoffs for the calls to name.
@@ -156,8 +157,8 @@ async function execute(client: Client, call: FuzzCall, context: Context): Promis
   switch (call.kind) {
     case 'tool':
       return jsonRpc(['-32602'], async () => {
-        const result = await client.request({ method: 'tools/call', params: { name: call.name, arguments: call.args as Record<string, unknown> } }, CallToolResultSchema, { timeout });
-        return toolOutcome(call.name, result, context.acks);
+        const result = await client.callTool({ name: call.name, arguments: call.args as Record<string, unknown> }, CallToolResultSchema, { timeout });
+        return toolOutcome(call.name, result as { isError?: boolean; structuredContent?: Record<string, unknown> }, context.acks);
       });
     case 'resource':
       return jsonRpc(['-32602', '-32002'], async () => {
@@ -212,6 +213,8 @@ async function jsonRpc(allowed: string[], run: () => Promise<string>): Promise<s
   } catch (error) {
     if (!(error instanceof McpError)) throw error;
     if (error.code === -32001) return 'failure: no answer in time';
+    // Raised by the client itself, as any agent's client would.
+    if (/Structured content does not match|did not return structured content/.test(error.message)) return `failure: the result breaks its outputSchema: ${error.message.slice(0, 300)}`;
     if (!allowed.includes(String(error.code))) return `failure: JSON-RPC ${error.code} ${error.message.slice(0, 200)}`;
     if (error.message.length > MESSAGE_LIMIT + 40) return `failure: a ${error.message.length}-character JSON-RPC message`;
     return `json-rpc ${error.code}`;
