@@ -25,6 +25,7 @@ import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import { decodeUriPart, parseResourceUri, plainParamErrors } from 'src/mcp/mcp-request.js';
 import type { ListedResource, ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import { asUnavailable } from 'src/platform/errors/unavailable.error.js';
 import { echo, jsonProblem, textProblem } from 'src/platform/input/input-guard.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -137,6 +138,11 @@ export class McpServerFactory {
       return { content: [{ type: 'text' as const, text: tool.render(output) }], structuredContent: output };
     } catch (error) {
       if (isDomainError(error)) return toolError(error.code, error.message, error.details);
+      const outage = asUnavailable(error);
+      if (outage) {
+        this.logger.warn({ tool: name, dependency: outage.dependency, reason: outage.reason }, 'tool call met a dependency outage');
+        return toolError(outage.code, outage.message, outage.details);
+      }
       this.logger.error({ tool: name, err: (error as Error).message, stack: (error as Error).stack }, 'tool failed');
       return toolError(INTERNAL_ERROR_CODE, `Baton could not complete ${name} because of an internal error; nothing was changed by the failed step. Retry later; if it persists, tell the operator.`);
     }
@@ -181,11 +187,18 @@ export class McpServerFactory {
     throw new ProtocolError(RESOURCE_NOT_FOUND, `No Baton resource has the URI ${echo(uri)}: it matches none of ${known}.`, { uri });
   }
 
-  // What a client hears of a failed resource request. Driver and ORM
-  // messages name tables, queries and SQLSTATEs: they are logged, never sent.
+  // What a client hears of a failed resource request: domain errors and
+  // dependency outages as their JSON-RPC errors, anything else as a plain
+  // internal error. Driver and ORM messages name tables, queries and
+  // SQLSTATEs: they are logged, never sent.
   private resourceError(error: unknown, action: string, resource: string | undefined): ProtocolError {
     if (isDomainError(error)) return toResourceReadError(error);
     if (error instanceof ProtocolError) return error;
+    const outage = asUnavailable(error);
+    if (outage) {
+      this.logger.warn({ dependency: outage.dependency, reason: outage.reason }, 'resource request met a dependency outage');
+      return toResourceReadError(outage);
+    }
     this.logger.error({ resource, err: (error as Error).message, stack: (error as Error).stack }, 'resource request failed');
     return new ProtocolError(ErrorCode.InternalError, `Baton could not ${echo(action)} because of an internal error. Retry later; if it persists, tell the operator.`);
   }

@@ -8,7 +8,7 @@ import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { echo } from 'src/platform/input/input-guard.js';
 import { INT4_MAX } from 'src/platform/input/whole-number.js';
-import { countTextTokens } from 'src/platform/tokens/token-counter.js';
+import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ContextRepository } from 'src/features/context/context.repository.js';
 import {
@@ -67,7 +67,7 @@ export class ContextService {
       type: input.type,
       content: input.content,
       metadata,
-      tokenCount: countTextTokens(input.content),
+      tokenCount: await countTextTokensAsync(input.content),
       contentHash,
       idempotencyKey: input.idempotencyKey ?? null,
       agentId: input.agentId ?? null,
