@@ -7,5 +7,13 @@ import root from '../jest.config.js';
 const e2e = root.projects.find((project) => project.displayName === 'e2e');
 
 export default {
-  projects: [{ ...e2e, displayName: 'bench', rootDir: resolve(import.meta.dirname, '..'), testMatch: ['<rootDir>/bench/**/*.bench.ts'] }],
+  projects: [
+    {
+      ...e2e,
+      displayName: 'bench',
+      rootDir: resolve(import.meta.dirname, '..'),
+      testMatch: ['<rootDir>/bench/**/*.bench.ts'],
+      moduleNameMapper: { '^bench/(.*)\\.js$': '<rootDir>/bench/$1', ...e2e.moduleNameMapper },
+    },
+  ],
 };

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import { reportListenerWarningOnce } from 'bench/support/listener-warning.js';
 import { runUpdateContextBench } from 'bench/update-context.bench.js';
 import { markdownSection, terminalTable, verdictLines } from 'bench/update-context.report.js';
 
@@ -35,20 +36,7 @@ if (values.help) {
   process.exit(0);
 }
 
-// The SDK client hands its transport's one AbortSignal to every fetch, and
-// fetch drops its abort listener only when the request is garbage collected,
-// so a busy client passes Node's limit of 1500 listeners. Say so once rather
-// than once per request.
-let listenerWarningShown = false;
-process.removeAllListeners('warning');
-process.on('warning', (warning) => {
-  if (warning.name === 'MaxListenersExceededWarning') {
-    if (!listenerWarningShown) process.stderr.write('note: abort listeners pile up on the MCP client transport signal until GC (MaxListenersExceededWarning); shown once\n');
-    listenerWarningShown = true;
-    return;
-  }
-  process.stderr.write(`${warning.name}: ${warning.message}\n`);
-});
+reportListenerWarningOnce();
 
 const RESULTS_FILE = 'bench/results/update-context.json';
 const DOCS_FILE = 'docs/benchmarks.md';

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 
 import { AppModule } from 'src/app.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { jsonRpcBodyErrors } from 'src/mcp/transports/streamable-http.controller.js';
 
 // The HTTP application of `baton serve`, not yet listening.
 export async function createHttpApplication(config: BatonConfig): Promise<NestExpressApplication> {
@@ -15,6 +16,7 @@ export async function createHttpApplication(config: BatonConfig): Promise<NestEx
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
   // size check, not the body parser, must be what rejects them.
   app.useBodyParser('json', { limit: Math.max(1024 * 1024, config.limits.maxEntryBytes * 8) });
+  app.use(jsonRpcBodyErrors);
   return app;
 }
 

@@ -4,6 +4,7 @@ import type { Response } from 'express';
 
 import { DomainError } from 'src/platform/errors/domain-error.js';
 import { asUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE } from 'src/platform/errors/unavailable.error.js';
+import { boundDetails, boundMessage } from 'src/platform/input/input-guard.js';
 import type { BatonErrorCode } from 'src/features/baton-error-code.js';
 
 // Maps every domain error code to its HTTP status, in one place.
@@ -49,6 +50,6 @@ export class DomainExceptionFilter extends BaseExceptionFilter {
     if (!known) return super.catch(error, host);
     const res = host.switchToHttp().getResponse<Response>();
     if (known.code === UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    res.status(httpStatusOf(known.code as BatonErrorCode)).json({ error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) } });
+    res.status(httpStatusOf(known.code as BatonErrorCode)).json({ error: { code: known.code, message: boundMessage(known.message), ...(known.details ? { details: boundDetails(known.details) } : {}) } });
   }
 }

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 
@@ -7,6 +7,7 @@ import { SessionsModule } from 'src/features/sessions/sessions.module.js';
 import { DomainExceptionFilter } from 'src/http/domain-exception.filter.js';
 import { HealthController } from 'src/http/health.controller.js';
 import { MetricsController } from 'src/http/metrics.controller.js';
+import { OriginGuardMiddleware } from 'src/http/origin-guard.middleware.js';
 import { SessionsController } from 'src/http/sessions.controller.js';
 
 @Module({
@@ -16,4 +17,10 @@ import { SessionsController } from 'src/http/sessions.controller.js';
   controllers: [HealthController, MetricsController, SessionsController],
   providers: [{ provide: APP_FILTER, useClass: DomainExceptionFilter }],
 })
-export class HttpModule {}
+export class HttpModule implements NestModule {
+  // Every route, /mcp and unknown paths included: a rebound page must not
+  // read the REST API or probe what exists.
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OriginGuardMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+  }
+}

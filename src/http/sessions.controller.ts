@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, UsePipes } from '@nestjs/common';
 import { z } from 'zod';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
@@ -10,22 +10,25 @@ import { toEntryView } from 'src/features/context/mcp/entry.schemas.js';
 import { toSessionDetailView, toSessionView } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
+import { InputGuardPipe } from 'src/http/input-guard.pipe.js';
+import { QueryWholeNumberSchema } from 'src/platform/input/whole-number.js';
 
 const ListQuery = z.object({
   status: z.enum(SESSION_STATUSES).optional(),
   agentId: z.string().min(1).optional(),
-  limit: z.coerce.number().int().positive().optional(),
+  limit: QueryWholeNumberSchema.optional(),
   cursor: z.string().optional(),
 });
 
 const ContextQuery = z.object({
-  afterSequence: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().positive().optional(),
+  afterSequence: QueryWholeNumberSchema.optional(),
+  limit: QueryWholeNumberSchema.optional(),
   types: z.string().optional().transform((v) => (v ? (v.split(',') as EntryType[]) : undefined)),
 });
 
 // Read-only REST for people and dashboards; agents write through MCP.
 @Controller('api/sessions')
+@UsePipes(InputGuardPipe)
 export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,

@@ -2,6 +2,7 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import { DomainError } from 'src/platform/errors/domain-error.js';
+import { boundDetails, boundMessage, echo } from 'src/platform/input/input-guard.js';
 import type { BatonErrorCode } from 'src/features/baton-error-code.js';
 
 export const RESOURCE_NOT_FOUND = -32002;
@@ -24,26 +25,35 @@ export interface ToolErrorResult {
   structuredContent: ErrorEnvelope;
 }
 
+// Every error result goes through here, so no message repeats caller input unbounded.
 export function toolError(code: string, message: string, details?: Record<string, unknown>): ToolErrorResult {
-  const envelope: ErrorEnvelope = { error: { code, message, ...(details ? { details } : {}) } };
-  return { isError: true, content: [{ type: 'text', text: `Error ${code}: ${message}` }], structuredContent: envelope };
+  const bounded = boundMessage(message);
+  const envelope: ErrorEnvelope = { error: { code, message: bounded, ...(details ? { details: boundDetails(details) } : {}) } };
+  return { isError: true, content: [{ type: 'text', text: `Error ${code}: ${bounded}` }], structuredContent: envelope };
 }
 
-export function invalidArgumentsError(toolName: string, issues: z.core.$ZodIssue[]): ToolErrorResult {
-  const problems = issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(arguments)'}: ${issue.message}`);
-  return toolError('INVALID_ARGUMENT', `Invalid arguments for ${toolName}: ${problems.join('; ')}.`, { issues: problems });
+// Issues named in an INVALID_ARGUMENT message; the rest are counted.
+const ISSUES_SHOWN = 10;
+
+export function invalidArgumentsError(toolName: string, issues: { path: PropertyKey[]; message: string }[]): ToolErrorResult {
+  const problems = issues.slice(0, ISSUES_SHOWN).map((issue) => `${issue.path.length > 0 ? issue.path.map(echo).join('.') : '(arguments)'}: ${echo(issue.message)}`);
+  const more = issues.length > ISSUES_SHOWN ? `; and ${issues.length - ISSUES_SHOWN} more` : '';
+  return toolError('INVALID_ARGUMENT', `Invalid arguments for ${toolName}: ${problems.join('; ')}${more}.`, { issues: problems });
 }
 
 // A JSON-RPC error whose message goes on the wire as written. (The SDK's
 // McpError prefixes its message with "MCP error <code>:", which clients then
 // prefix again.)
 export class ProtocolError extends Error {
+  readonly data?: Record<string, unknown>;
+
   constructor(
     readonly code: number,
     message: string,
-    readonly data?: Record<string, unknown>,
+    data?: Record<string, unknown>,
   ) {
-    super(message);
+    super(boundMessage(message));
+    this.data = data ? boundDetails(data) : undefined;
     this.name = 'ProtocolError';
   }
 }

@@ -1,6 +1,7 @@
 import { jest } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { CallToolResultSchema, ListToolsResultSchema, ReadResourceResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
 import type { McpRegistry } from 'src/mcp/mcp-registry.js';
@@ -32,8 +33,13 @@ const thingResource: ResourceDefinition = {
   title: 'Thing',
   description: 'A thing',
   uriTemplate: 'test://things/{id}',
+  complete: async (_variable, value) => {
+    if (value === 'broken') throw new Error('Invalid `prisma.session.findMany()` invocation');
+    return ['7'];
+  },
   read: async (variables) => {
     if (variables.id === 'missing') throw SessionError.notFound('missing');
+    if (variables.id === 'broken') throw new Error('Invalid `prisma.$queryRaw()` invocation: 22003 integer out of range');
     return { id: variables.id };
   },
 };
@@ -90,5 +96,26 @@ describe('McpServerFactory', () => {
     expect(JSON.parse(((await client.readResource({ uri: "test://things/7" })).contents[0] as { text: string }).text)).toEqual({ id: '7' });
     await expect(client.readResource({ uri: 'test://other/7' })).rejects.toMatchObject({ code: -32002 });
     await expect(client.readResource({ uri: 'test://things/missing' })).rejects.toMatchObject({ code: -32002, message: expect.not.stringContaining('MCP error -32002: MCP error') });
+  });
+
+  it('answers a failed resource read or completion with -32603 and a plain message, never the driver\'s', async () => {
+    const client = await connect(echoTool(async ({ word }) => ({ echoed: word })));
+    const attempt = client.readResource({ uri: 'test://things/broken' });
+    await expect(attempt).rejects.toMatchObject({ code: -32603, message: expect.stringContaining('internal error') });
+    await expect(attempt).rejects.toMatchObject({ message: expect.not.stringMatching(/prisma|22003|queryRaw/) });
+    const completion = client.complete({ ref: { type: 'ref/resource', uri: 'test://things/{id}' }, argument: { name: 'id', value: 'broken' } });
+    await expect(completion).rejects.toMatchObject({ code: -32603, message: expect.not.stringMatching(/prisma/) });
+  });
+
+  it('answers params of the wrong shape with -32602 and a sentence instead of a zod dump', async () => {
+    const client = await connect(echoTool(async ({ word }) => ({ echoed: word })));
+    for (const args of [null, [], 'str', 5]) {
+      await expect(client.request({ method: 'tools/call', params: { name: 'echo', arguments: args as never } }, CallToolResultSchema)).rejects.toMatchObject({
+        code: -32602,
+        message: expect.stringMatching(/Invalid tools\/call request: params\.arguments must be a JSON object/),
+      });
+    }
+    await expect(client.request({ method: 'resources/read', params: { uri: 5 as never } }, ReadResourceResultSchema)).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('params.uri cannot be a number') });
+    await expect(client.request({ method: 'tools/list', params: { cursor: 5 as never } }, ListToolsResultSchema)).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('params.cursor') });
   });
 });

@@ -22,9 +22,11 @@ import { BATON_VERSION } from 'src/config/version.js';
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { ErrorEnvelopeSchema, INTERNAL_ERROR_CODE, invalidArgumentsError, isDomainError, ProtocolError, RESOURCE_NOT_FOUND, toolError, toResourceReadError } from 'src/mcp/mcp-errors.js';
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
+import { decodeUriPart, parseResourceUri, plainParamErrors } from 'src/mcp/mcp-request.js';
 import type { ListedResource, ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { asUnavailable } from 'src/platform/errors/unavailable.error.js';
+import { echo, jsonProblem, textProblem } from 'src/platform/input/input-guard.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -64,35 +66,35 @@ export class McpServerFactory {
     server.onclose = () => this.hub.detach(subscriber);
     const caller = (extra: Extra): McpCaller => this.caller(identity, extra);
 
-    server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: this.listTools() }));
-    server.setRequestHandler(CallToolRequestSchema, (request, extra) => this.callTool(request.params.name, request.params.arguments, caller(extra)));
-    server.setRequestHandler(ListResourcesRequestSchema, (request, extra) => this.listResources(request.params?.cursor, caller(extra)));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, () => ({
+    server.setRequestHandler(plainParamErrors(ListToolsRequestSchema), () => ({ tools: this.listTools() }));
+    server.setRequestHandler(plainParamErrors(CallToolRequestSchema), (request, extra) => this.callTool(request.params.name, request.params.arguments, caller(extra)));
+    server.setRequestHandler(plainParamErrors(ListResourcesRequestSchema), (request, extra) => this.listResources(request.params?.cursor, caller(extra)));
+    server.setRequestHandler(plainParamErrors(ListResourceTemplatesRequestSchema), () => ({
       resourceTemplates: this.templates().map((r) => ({ uriTemplate: displayTemplate(r), name: r.name, title: r.title, description: r.description, mimeType: 'application/json' })),
     }));
-    server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    server.setRequestHandler(plainParamErrors(ReadResourceRequestSchema), async (request, extra) => {
       const body = await this.readResource(request.params.uri, caller(extra));
       return { contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
     });
-    server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+    server.setRequestHandler(plainParamErrors(SubscribeRequestSchema), async (request, extra) => {
       // Subscribing to something that does not exist is an error, not a silent no-op.
       await this.readResource(request.params.uri, caller(extra));
       await this.hub.subscribe(subscriber, request.params.uri, true);
       return {};
     });
-    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    server.setRequestHandler(plainParamErrors(UnsubscribeRequestSchema), async (request) => {
       await this.hub.subscribe(subscriber, request.params.uri, false);
       return {};
     });
-    server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    server.setRequestHandler(plainParamErrors(CompleteRequestSchema), async (request, extra) => {
       const ref = request.params.ref;
       if (ref.type !== 'ref/resource') return { completion: { values: [], hasMore: false } };
       const resource = this.templates().find((r) => r.uriTemplate === ref.uri || displayTemplate(r) === ref.uri);
-      if (!resource) throw new ProtocolError(ErrorCode.InvalidParams, `No Baton resource template is ${ref.uri}; see resources/templates/list.`);
-      const values =
-        (await resource.complete?.(request.params.argument.name, request.params.argument.value, caller(extra)).catch((error: unknown) => {
-          throw this.resourceError(error);
-        })) ?? [];
+      if (!resource) throw new ProtocolError(ErrorCode.InvalidParams, `No Baton resource template is ${echo(ref.uri)}; see resources/templates/list.`);
+      const { name, value } = request.params.argument;
+      const problem = textProblem(name) ?? textProblem(value);
+      if (problem) throw new ProtocolError(ErrorCode.InvalidParams, `The completion argument's name or value ${problem}.`);
+      const values = (await resource.complete?.(name, value, caller(extra)).catch((error: unknown) => Promise.reject(this.resourceError(error, `complete ${name}`, resource.name)))) ?? [];
       return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
     });
     return server;
@@ -125,7 +127,11 @@ export class McpServerFactory {
 
   private async callTool(name: string, args: unknown, caller: McpCaller) {
     const tool = this.registry.tools.get(name);
-    if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool "${name}"; available tools: ${[...this.registry.tools.keys()].join(', ')}.`);
+    if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool "${echo(name)}"; available tools: ${[...this.registry.tools.keys()].join(', ')}.`);
+    // Before the schema: it would walk a deep value recursively, and nothing
+    // that PostgreSQL or UTF-8 cannot hold may reach a service.
+    const problem = jsonProblem(args ?? {});
+    if (problem) return invalidArgumentsError(name, [{ path: problem.path === '' ? [] : [problem.path], message: problem.problem }]);
     const parsed = tool.input.safeParse(args ?? {});
     if (!parsed.success) return invalidArgumentsError(name, parsed.error.issues);
     try {
@@ -157,7 +163,7 @@ export class McpServerFactory {
         : [];
     for (let index = position.index; index < listable.length; index++) {
       const page = await (listable[index] as Required<ResourceDefinition>).list(caller, position.inner).catch((error: unknown) => {
-        throw this.resourceError(error);
+        throw this.resourceError(error, 'list resources', listable[index]?.name);
       });
       resources.push(...page.resources);
       if (page.nextCursor !== undefined) return { resources, nextCursor: encodeListCursor({ index, inner: page.nextCursor }) };
@@ -167,29 +173,35 @@ export class McpServerFactory {
   }
 
   private async readResource(uri: string, caller: McpCaller): Promise<unknown> {
-    const [path = '', queryString = ''] = uri.split('?', 2);
+    const { path, query } = parseResourceUri(uri);
     for (const resource of this.registry.resources) {
       const variables = new UriTemplate(resource.uriTemplate).match(path);
       if (!variables) continue;
-      const decoded = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, decodeURIComponent(Array.isArray(v) ? v.join(',') : v)]));
+      const decoded = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, decodeUriPart(Array.isArray(v) ? v.join(',') : v, k)]));
       try {
-        return await resource.read(decoded, new URLSearchParams(queryString), caller);
+        return await resource.read(decoded, query, caller);
       } catch (error) {
-        throw this.resourceError(error);
+        throw this.resourceError(error, `read ${uri}`, resource.name);
       }
     }
     const known = this.registry.resources.map(displayTemplate).join(', ');
-    throw new ProtocolError(RESOURCE_NOT_FOUND, `No Baton resource has the URI ${uri}: it matches none of ${known}.`, { uri });
+    throw new ProtocolError(RESOURCE_NOT_FOUND, `No Baton resource has the URI ${echo(uri)}: it matches none of ${known}.`, { uri });
   }
 
-  // Domain errors and dependency outages as JSON-RPC errors; anything else
-  // stays as it is (the SDK answers it as an internal error).
-  private resourceError(error: unknown): unknown {
+  // What a client hears of a failed resource request: domain errors and
+  // dependency outages as their JSON-RPC errors, anything else as a plain
+  // internal error. Driver and ORM messages name tables, queries and
+  // SQLSTATEs: they are logged, never sent.
+  private resourceError(error: unknown, action: string, resource: string | undefined): ProtocolError {
     if (isDomainError(error)) return toResourceReadError(error);
+    if (error instanceof ProtocolError) return error;
     const outage = asUnavailable(error);
-    if (!outage) return error;
-    this.logger.warn({ dependency: outage.dependency, reason: outage.reason }, 'resource request met a dependency outage');
-    return toResourceReadError(outage);
+    if (outage) {
+      this.logger.warn({ dependency: outage.dependency, reason: outage.reason }, 'resource request met a dependency outage');
+      return toResourceReadError(outage);
+    }
+    this.logger.error({ resource, err: (error as Error).message, stack: (error as Error).stack }, 'resource request failed');
+    return new ProtocolError(ErrorCode.InternalError, `Baton could not ${echo(action)} because of an internal error. Retry later; if it persists, tell the operator.`);
   }
 
   private templates(): ResourceDefinition[] {
@@ -212,8 +224,8 @@ function encodeListCursor(position: { index: number; inner?: string }): string {
 
 function decodeListCursor(cursor: string): { index: number; inner?: string } {
   try {
-    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { index: number; inner?: string };
-    if (Number.isInteger(position.index) && position.index >= 0) return position;
+    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { index: unknown; inner?: unknown };
+    if (Number.isInteger(position.index) && (position.index as number) >= 0 && (position.inner === undefined || typeof position.inner === 'string')) return position as { index: number; inner?: string };
   } catch {
     // fall through to the error below
   }

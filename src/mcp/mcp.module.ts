@@ -1,4 +1,4 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
@@ -6,7 +6,6 @@ import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
 import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
-import { OriginGuardMiddleware } from 'src/mcp/transports/origin-guard.middleware.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { StreamableHttpController } from 'src/mcp/transports/streamable-http.controller.js';
 
@@ -16,8 +15,4 @@ import { StreamableHttpController } from 'src/mcp/transports/streamable-http.con
   controllers: [StreamableHttpController],
   exports: [McpServerFactory, StdioTransport],
 })
-export class McpModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OriginGuardMiddleware).forRoutes(StreamableHttpController);
-  }
-}
+export class McpModule {}

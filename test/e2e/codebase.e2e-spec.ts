@@ -154,7 +154,8 @@ describe('analyze_codebase over Streamable HTTP', () => {
     for (const root of ['/etc', `${project.root}/../..`, join(project.root, 'escape'), 'src']) {
       const error = await callError(client, 'analyze_codebase', { sessionKey: key, root, analysisType: 'structure' });
       expect(error.code).toBe('PATH_NOT_ALLOWED');
-      expect(error.message).toContain(project.root);
+      // Beyond the path it was given, the caller learns nothing of the configuration.
+      expect(error.message.replace(root, '')).not.toContain(project.root);
     }
     expect(await entries(key)).toEqual([]);
   });

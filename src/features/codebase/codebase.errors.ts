@@ -1,4 +1,5 @@
 import { DomainError } from 'src/platform/errors/domain-error.js';
+import { echo } from 'src/platform/input/input-guard.js';
 
 export enum CodebaseErrorCode {
   PathNotAllowed = 'PATH_NOT_ALLOWED',
@@ -11,8 +12,8 @@ export class CodebaseError extends DomainError<CodebaseErrorCode> {
     return new CodebaseError(
       CodebaseErrorCode.AnalysisNotFound,
       analysisId === 'latest'
-        ? `Session "${sessionKey}" has no codebase analysis yet. Run analyze_codebase first.`
-        : `Session "${sessionKey}" has no analysis "${analysisId}". Use the analysisId that analyze_codebase returned, or "latest".`,
+        ? `Session "${echo(sessionKey)}" has no codebase analysis yet. Run analyze_codebase first.`
+        : `Session "${echo(sessionKey)}" has no analysis "${echo(analysisId)}". Use the analysisId that analyze_codebase returned, or "latest".`,
       { sessionKey, analysisId },
     );
   }

@@ -7,6 +7,8 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
+import { echo } from 'src/platform/input/input-guard.js';
+import { INT4_MAX } from 'src/platform/input/whole-number.js';
 import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ContextRepository } from 'src/features/context/context.repository.js';
@@ -43,7 +45,7 @@ export class ContextService {
 
   async append(namespace: string, input: AppendEntryInput): Promise<AppendResult> {
     if (!ENTRY_TYPES.includes(input.type)) {
-      throw new ContextError(ContextErrorCode.InvalidArgument, `type "${String(input.type)}" is not an entry type; use one of: ${ENTRY_TYPES.join(', ')}.`);
+      throw new ContextError(ContextErrorCode.InvalidArgument, `type "${echo(input.type)}" is not an entry type; use one of: ${ENTRY_TYPES.join(', ')}.`);
     }
     if (input.content.length === 0) {
       throw new ContextError(ContextErrorCode.InvalidArgument, 'content is empty; an entry must say something.');
@@ -97,7 +99,7 @@ export class ContextService {
       throw new ContextError(ContextErrorCode.InvalidArgument, `afterSequence ${after} is not valid: use 0 (the start) or the nextAfterSequence of a previous page.`);
     }
     for (const type of query.types ?? []) {
-      if (!ENTRY_TYPES.includes(type)) throw new ContextError(ContextErrorCode.InvalidArgument, `types contains "${String(type)}", which is not an entry type; use any of: ${ENTRY_TYPES.join(', ')}.`);
+      if (!ENTRY_TYPES.includes(type)) throw new ContextError(ContextErrorCode.InvalidArgument, `types contains "${echo(type)}", which is not an entry type; use any of: ${ENTRY_TYPES.join(', ')}.`);
     }
     const rows = await this.entries.listAfter(session.id, after, limit + 1, query.types);
     const entries = rows.slice(0, limit);
@@ -150,8 +152,8 @@ async function planArchive(live: EntryRecord[], archived: EntryRecord[]): Promis
 function readRefs(metadata: Record<string, unknown>): number[] {
   const refs = metadata.refs;
   if (refs === undefined) return [];
-  if (!Array.isArray(refs) || !refs.every((r) => Number.isInteger(r) && (r as number) >= 1)) {
-    throw new ContextError(ContextErrorCode.InvalidArgument, 'metadata.refs must be a list of earlier entry sequences (positive integers), e.g. {"refs": [12]}.');
+  if (!Array.isArray(refs) || !refs.every((r) => Number.isInteger(r) && (r as number) >= 1 && (r as number) <= INT4_MAX)) {
+    throw new ContextError(ContextErrorCode.InvalidArgument, `metadata.refs must be a list of earlier entry sequences (whole numbers from 1 to ${INT4_MAX}), e.g. {"refs": [12]}.`);
   }
   return refs as number[];
 }

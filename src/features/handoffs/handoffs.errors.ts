@@ -1,4 +1,5 @@
 import { DomainError } from 'src/platform/errors/domain-error.js';
+import { echo } from 'src/platform/input/input-guard.js';
 
 export enum HandoffErrorCode {
   HandoffNotFound = 'HANDOFF_NOT_FOUND',
@@ -10,7 +11,7 @@ export enum HandoffErrorCode {
 
 export class HandoffError extends DomainError<HandoffErrorCode> {
   static notFound(handoffId: string): HandoffError {
-    return new HandoffError(HandoffErrorCode.HandoffNotFound, `Handoff "${handoffId}" does not exist in this namespace. Use the handoffId from request_handoff, or list yours with list_handoffs.`, { handoffId });
+    return new HandoffError(HandoffErrorCode.HandoffNotFound, `Handoff "${echo(handoffId)}" does not exist in this namespace. Use the handoffId from request_handoff, or list yours with list_handoffs.`, { handoffId });
   }
 
   static notForAgent(handoffId: string, agentId: string, target: string): HandoffError {

@@ -5,6 +5,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
+import { echo } from 'src/platform/input/input-guard.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from 'src/platform/pagination/keyset-cursor.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
 import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
@@ -127,7 +128,7 @@ export class HandoffsService {
 
   async list(namespace: string, query: HandoffListQuery): Promise<HandoffPage> {
     if (query.status !== undefined && !HANDOFF_STATUSES.includes(query.status)) {
-      throw invalid(`status "${String(query.status)}" is not a handoff state; use one of: ${HANDOFF_STATUSES.join(', ')}.`);
+      throw invalid(`status "${echo(query.status)}" is not a handoff state; use one of: ${HANDOFF_STATUSES.join(', ')}.`);
     }
     const limit = this.sessions.pageSize(query.limit);
     await this.publishExpired(namespace, await this.handoffs.expireDue({ namespace, targetAgentId: query.agentId }, this.clock.now(), 'not accepted in time'));
@@ -207,7 +208,7 @@ export class HandoffsService {
   }
 
   private async find(namespace: string, handoffId: string): Promise<HandoffWithPackage> {
-    if (!UUID.test(handoffId)) throw invalid(`handoffId "${handoffId}" is not a handoff id; use the handoffId returned by request_handoff or listed by list_handoffs.`);
+    if (!UUID.test(handoffId)) throw invalid(`handoffId "${echo(handoffId)}" is not a handoff id; use the handoffId returned by request_handoff or listed by list_handoffs.`);
     const handoff = await this.handoffs.findById(namespace, handoffId);
     if (!handoff) throw HandoffError.notFound(handoffId);
     return handoff;
@@ -289,6 +290,6 @@ function invalid(message: string): HandoffError {
 
 function decodeCursor(cursor: string): HandoffCursor {
   const position = decodeKeysetCursor(cursor);
-  if (!position || !UUID.test(position.id)) throw invalid('cursor is not one Baton issued: pass the nextCursor of a previous list_handoffs result, or leave it out for the first page.');
+  if (!position) throw invalid('cursor is not one Baton issued: pass the nextCursor of a previous list_handoffs result, or leave it out for the first page.');
   return { createdAt: position.at, id: position.id };
 }

@@ -1,4 +1,5 @@
 import { DomainError } from 'src/platform/errors/domain-error.js';
+import { echo } from 'src/platform/input/input-guard.js';
 
 export enum SessionErrorCode {
   SessionExists = 'SESSION_EXISTS',
@@ -11,7 +12,7 @@ export enum SessionErrorCode {
 
 export class SessionError extends DomainError<SessionErrorCode> {
   static notFound(sessionKey: string): SessionError {
-    return new SessionError(SessionErrorCode.SessionNotFound, `Session "${sessionKey}" does not exist in this namespace. Check the key, or open it with register_session.`, { sessionKey });
+    return new SessionError(SessionErrorCode.SessionNotFound, `Session "${echo(sessionKey)}" does not exist in this namespace. Check the key, or open it with register_session.`, { sessionKey });
   }
 
   static handedOff(sessionKey: string, agentId: string, owner: string): SessionError {

@@ -59,13 +59,13 @@ describe('SessionsService', () => {
   it('pages with an opaque cursor that resumes after the last session', async () => {
     const { service, repository } = setup();
     const rows = [1, 2, 3].map((i) => record({ namespace: 'ns', sessionKey: `k${i}`, agentId: 'a', repository: {}, metadata: {}, tags: [], ttlSeconds: 600, maxExpiresAt: NOW, createdAt: new Date(NOW.getTime() - i * 1000), expiresAt: NOW }));
-    rows.forEach((row, i) => (row.id = `id-${i}`));
+    rows.forEach((row, i) => (row.id = `00000000-0000-4000-8000-00000000000${i}`));
     repository.listPage.mockResolvedValueOnce(rows);
     const page = await service.list('ns', { limit: 2 });
     expect(page.sessions.map((s) => s.sessionKey)).toEqual(['k1', 'k2']);
     expect(page.nextCursor).not.toBeNull();
     await service.list('ns', { limit: 2, cursor: page.nextCursor as string });
-    expect(repository.listPage).toHaveBeenLastCalledWith('ns', { status: undefined, agentId: undefined }, 3, { lastActivityAt: rows[1]?.lastActivityAt, id: 'id-1' });
+    expect(repository.listPage).toHaveBeenLastCalledWith('ns', { status: undefined, agentId: undefined }, 3, { lastActivityAt: rows[1]?.lastActivityAt, id: '00000000-0000-4000-8000-000000000001' });
   });
 
   it('rejects a cursor it did not issue and an out-of-range limit', async () => {

@@ -67,6 +67,8 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
 
   @All()
   async handle(@Req() req: Request, @Res() res: Response): Promise<void> {
+    // JSON-RPC 2.0: an empty batch is an invalid request, not zero requests.
+    if (Array.isArray(req.body) && req.body.length === 0) return reject(res, 400, -32600, 'Invalid Request: the body is an empty batch ([]); send one JSON-RPC message or a batch of at least one.');
     const sessionId = req.header('mcp-session-id');
     if (sessionId === undefined) {
       if (req.method === 'POST' && isInitializeRequest(req.body)) return this.open(req, res);
@@ -155,4 +157,13 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
 
 function reject(res: Response, status: number, code: number, message: string): void {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
+}
+
+// Express error handler for the JSON body parser: a body that is not JSON is
+// a JSON-RPC parse error (-32700), any other unreadable body (too large, bad
+// charset) an invalid request (-32600), each with the parser's HTTP status.
+export function jsonRpcBodyErrors(error: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: (error?: unknown) => void): void {
+  if (typeof error?.type !== 'string' || !/^(entity|charset|encoding)\./.test(error.type)) return next(error);
+  if (error.type === 'entity.parse.failed') return reject(res, 400, -32700, `Parse error: the body is not valid JSON (${(error.message ?? '').slice(0, 200)}). Send one JSON-RPC message or a batch as JSON.`);
+  reject(res, error.status ?? 400, -32600, `Invalid Request: the body could not be read (${(error.message ?? error.type).slice(0, 200)}).`);
 }

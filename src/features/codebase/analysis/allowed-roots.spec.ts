@@ -31,6 +31,14 @@ describe('grantRoot', () => {
     await expect(grantRoot(join(allowed, '..', 'missing'), [allowed])).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
   });
 
+  it('never names the allowed roots to the caller', async () => {
+    for (const requested of [join(allowed, '..', 'outside'), 'app', join(allowed, 'app/escape')]) {
+      const error = (await grantRoot(requested, [allowed]).catch((e: unknown) => e)) as { message: string; details?: unknown };
+      // The requested path is echoed; nothing else of the configuration is.
+      expect(`${error.message.replace(requested, '')} ${JSON.stringify(error.details ?? {})}`).not.toContain(allowed);
+    }
+  });
+
   it('rejects a symlink inside the allowed root that leads out of it', async () => {
     await expect(grantRoot(join(allowed, 'app/escape'), [allowed])).rejects.toMatchObject({ code: 'PATH_NOT_ALLOWED' });
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { WholeNumberSchema } from 'src/platform/input/whole-number.js';
 import { AnalysisResultSchema, renderAnalysis, toAnalysisResult } from 'src/features/codebase/mcp/analysis.schemas.js';
 import { CodebaseService } from 'src/features/codebase/codebase.service.js';
 import { ANALYSIS_TYPES } from 'src/features/codebase/codebase.types.js';
@@ -15,7 +16,7 @@ const input = z
     include: z.array(z.string().min(1).max(512)).optional().describe('Globs (relative to root) of files to analyse; default all .ts/.tsx/.mts/.cts/.js/.jsx/.mjs/.cjs files'),
     exclude: z.array(z.string().min(1).max(512)).optional().describe('Globs (relative to root) to leave out, on top of .gitignore, node_modules and build output'),
     analysisType: z.enum(ANALYSIS_TYPES).describe('structure: declarations per file; dependencies: import graph, cycles and ranks; full: both plus the ranked map'),
-    tokenBudget: z.number().int().positive().optional().describe('Tokens the ranked map may take (o200k_base); the server default when left out'),
+    tokenBudget: WholeNumberSchema.positive().optional().describe('Tokens the ranked map may take (o200k_base); the server default when left out'),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { WholeNumberSchema } from 'src/platform/input/whole-number.js';
 import { EntryViewSchema, toEntryView } from 'src/features/context/mcp/entry.schemas.js';
 import { ContextService } from 'src/features/context/context.service.js';
 import { ENTRY_TYPES, type EntryType } from 'src/features/context/context.types.js';
@@ -11,8 +12,8 @@ import { SessionKeySchema } from 'src/features/sessions/mcp/session.schemas.js';
 const input = z
   .object({
     sessionKey: SessionKeySchema.describe('The session to read'),
-    afterSequence: z.number().int().min(0).optional().describe('Return entries after this sequence; 0 or absent for the start'),
-    limit: z.number().int().positive().optional().describe('Page size (server default 100, at most 1000 by default)'),
+    afterSequence: WholeNumberSchema.min(0).optional().describe('Return entries after this sequence; 0 or absent for the start'),
+    limit: WholeNumberSchema.positive().optional().describe('Page size (server default 100, at most 1000 by default)'),
     types: z.array(z.string()).optional().describe(`Only these entry types: ${ENTRY_TYPES.join(', ')}`),
   })
   .strict();

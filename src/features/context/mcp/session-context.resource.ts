@@ -3,8 +3,8 @@ import { Injectable } from '@nestjs/common';
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
+import { queryWholeNumber } from 'src/platform/input/whole-number.js';
 import { CONTEXT_EVENTS, ContextService } from 'src/features/context/context.service.js';
-import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { contextUri, toEntryView } from 'src/features/context/mcp/entry.schemas.js';
 import { SESSION_EVENTS, SessionsService } from 'src/features/sessions/sessions.service.js';
 
@@ -32,8 +32,8 @@ export class SessionContextResource implements ResourceDefinition {
     const sessionKey = variables.sessionKey ?? '';
     const page = await this.context.page(caller.namespace, {
       sessionKey,
-      afterSequence: integerParam(query, 'afterSequence'),
-      limit: integerParam(query, 'limit'),
+      afterSequence: queryWholeNumber(query, 'afterSequence'),
+      limit: queryWholeNumber(query, 'limit'),
     });
     const uri = contextUri(sessionKey);
     return {
@@ -50,11 +50,4 @@ export class SessionContextResource implements ResourceDefinition {
     const moved = event.type === SESSION_EVENTS.statusChanged && (event.subject.status === 'archived' || event.subject.status === 'purged');
     return event.type === CONTEXT_EVENTS.appended || moved ? [contextUri(event.subject.sessionKey)] : [];
   }
-}
-
-function integerParam(query: URLSearchParams, name: string): number | undefined {
-  const raw = query.get(name);
-  if (raw === null) return undefined;
-  if (!/^\d+$/.test(raw)) throw new ContextError(ContextErrorCode.InvalidArgument, `${name}=${raw} is not a whole number.`);
-  return Number(raw);
 }

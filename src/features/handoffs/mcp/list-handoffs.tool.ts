@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { WholeNumberSchema } from 'src/platform/input/whole-number.js';
 import { HandoffsService } from 'src/features/handoffs/handoffs.service.js';
 import { HANDOFF_STATUSES } from 'src/features/handoffs/handoffs.types.js';
 import { AgentIdSchema, HandoffViewSchema, toHandoffView } from 'src/features/handoffs/mcp/handoff.schemas.js';
@@ -11,7 +12,7 @@ const input = z
   .object({
     agentId: AgentIdSchema.describe('Your agent id: lists the handoffs addressed to you'),
     status: z.enum(HANDOFF_STATUSES).optional().describe('Only handoffs in this state, e.g. "pending" for the ones waiting for you'),
-    limit: z.number().int().positive().optional().describe('Page size (server default 100)'),
+    limit: WholeNumberSchema.positive().optional().describe('Page size (server default 100)'),
     cursor: z.string().optional().describe('nextCursor of the previous page'),
   })
   .strict();

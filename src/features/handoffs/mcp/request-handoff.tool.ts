@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { WholeNumberSchema } from 'src/platform/input/whole-number.js';
 import { HandoffsService } from 'src/features/handoffs/handoffs.service.js';
 import { HANDOFF_TYPES } from 'src/features/handoffs/handoffs.types.js';
 import { AgentIdSchema, HandoffPackageSchema, handoffUri } from 'src/features/handoffs/mcp/handoff.schemas.js';
@@ -15,7 +16,7 @@ const input = z
     targetAgent: AgentIdSchema.describe('The agent that should pick it up, e.g. "codex@ci-runner-3"'),
     type: z.enum(HANDOFF_TYPES).describe('context_transfer: you keep working and the session stays shared. full_handoff: on acceptance the target owns the session and your appends are refused'),
     instructions: z.string().max(20_000).optional().describe('What you ask the target to do; at most a third of the token budget'),
-    tokenBudget: z.number().int().optional().describe('Largest package, in o200k_base tokens (at least 256; server default 4000)'),
+    tokenBudget: WholeNumberSchema.optional().describe('Largest package, in o200k_base tokens (at least 256; server default 4000)'),
   })
   .strict();
 

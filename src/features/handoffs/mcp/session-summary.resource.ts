@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
-import { HandoffError, HandoffErrorCode } from 'src/features/handoffs/handoffs.errors.js';
+import { queryWholeNumber } from 'src/platform/input/whole-number.js';
 import { HANDOFF_EVENTS, HandoffsService } from 'src/features/handoffs/handoffs.service.js';
 import { sessionSummaryUri } from 'src/features/handoffs/mcp/handoff.schemas.js';
 import { CONTEXT_EVENTS } from 'src/features/context/context.service.js';
@@ -33,9 +33,7 @@ export class SessionSummaryResource implements ResourceDefinition {
   }
 
   async read(variables: Record<string, string>, query: URLSearchParams, caller: McpCaller): Promise<unknown> {
-    const raw = query.get('tokenBudget');
-    if (raw !== null && !/^\d+$/.test(raw)) throw new HandoffError(HandoffErrorCode.InvalidArgument, `tokenBudget=${raw} is not a whole number of tokens.`);
-    return this.handoffs.summary(caller.namespace, variables.sessionKey ?? '', raw === null ? undefined : Number(raw));
+    return this.handoffs.summary(caller.namespace, variables.sessionKey ?? '', queryWholeNumber(query, 'tokenBudget'));
   }
 
   changedUris(event: DomainEvent): string[] {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { WholeNumberSchema } from 'src/platform/input/whole-number.js';
 import { SessionViewSchema, toSessionView } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
@@ -11,7 +12,7 @@ const input = z
   .object({
     status: z.enum(SESSION_STATUSES).optional().describe('Only sessions in this state'),
     agentId: z.string().min(1).max(256).optional().describe('Only sessions owned by this agent'),
-    limit: z.number().int().positive().optional().describe('Page size (server default 100, at most the server maximum, 1000 by default)'),
+    limit: WholeNumberSchema.positive().optional().describe('Page size (server default 100, at most the server maximum, 1000 by default)'),
     cursor: z.string().optional().describe('nextCursor of the previous page'),
   })
   .strict();

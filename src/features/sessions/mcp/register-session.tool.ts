@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { WholeNumberSchema } from 'src/platform/input/whole-number.js';
 import { RepositoryAnchorSchema, SessionKeySchema, TagsSchema } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
@@ -15,7 +16,7 @@ const input = z
     repository: RepositoryAnchorSchema.optional().describe('Where the work happens: repository root, remote, branch, HEAD commit, dirty files'),
     metadata: z.record(z.string(), z.unknown()).optional().describe('Free-form JSON kept with the session (ticket ids, links, ...)'),
     tags: TagsSchema.optional().describe('Labels (up to 32, each 1-64 of A-Z a-z 0-9 . _ : -), e.g. ["compliance"]; the operator\'s lifecycle policies (idle time, retention) can match on them'),
-    ttlSeconds: z.number().int().positive().optional().describe('Lifetime before the session expires; each append pushes the expiry to now + this again, up to the server\'s maximum lifetime. The server (or policy) default when left out'),
+    ttlSeconds: WholeNumberSchema.positive().optional().describe('Lifetime before the session expires; each append pushes the expiry to now + this again, up to the server\'s maximum lifetime. The server (or policy) default when left out'),
   })
   .strict();
 

@@ -7,9 +7,10 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
-// DNS-rebinding and cross-site defence for /mcp: the Host header must name
-// this server, and a browser Origin must be one the operator allowed (or a
-// loopback page, when Baton itself only listens on loopback).
+// DNS-rebinding and cross-site defence for every HTTP route (/mcp, /api,
+// /health): the Host header must name this server, and a browser Origin must
+// be one the operator allowed (or a loopback page, when Baton itself only
+// listens on loopback). Says at start what it checks and what it does not.
 @Injectable()
 export class OriginGuardMiddleware implements NestMiddleware {
   private readonly logger = new Logger(OriginGuardMiddleware.name);
@@ -20,13 +21,13 @@ export class OriginGuardMiddleware implements NestMiddleware {
     this.loopbackOnly = isLoopback(config.http.host);
     const hosts = [...(this.loopbackOnly ? LOOPBACK_NAMES : []), ...config.http.allowedHosts];
     if (hosts.length > 0) this.checkHost = hostHeaderValidation(hosts) as RequestHandler;
-    else this.logger.warn({ host: config.http.host }, 'no BATON_ALLOWED_HOSTS set while listening beyond loopback: Host headers are not checked');
+    this.describeChecks(hosts);
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
     const origin = req.headers.origin;
     if (origin !== undefined && !this.originAllowed(origin)) {
-      res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Origin ${origin} is not allowed; add it to BATON_ALLOWED_ORIGINS.` }, id: null });
+      res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Origin ${origin.slice(0, 200)} is not allowed; add it to BATON_ALLOWED_ORIGINS.` }, id: null });
       return;
     }
     if (this.checkHost) this.checkHost(req, res, next);
@@ -41,6 +42,24 @@ export class OriginGuardMiddleware implements NestMiddleware {
     } catch {
       return false;
     }
+  }
+
+  private describeChecks(hosts: string[]): void {
+    const { host, allowedOrigins } = this.config.http;
+    const origins = allowedOrigins.length > 0 ? allowedOrigins.join(', ') : 'none set';
+    const originRule = this.loopbackOnly
+      ? `a browser Origin must be a loopback page or one of BATON_ALLOWED_ORIGINS (${origins})`
+      : `a browser Origin must be one of BATON_ALLOWED_ORIGINS (${origins})`;
+    const context = { host, allowedHosts: hosts, allowedOrigins };
+    if (this.checkHost) {
+      this.logger.log(context, `HTTP requests on every route: the Host header must be one of ${hosts.join(', ')}; ${originRule}; requests without an Origin header (MCP clients, curl) are accepted.`);
+      return;
+    }
+    this.logger.warn(
+      context,
+      `Listening on ${host} with no BATON_ALLOWED_HOSTS: Host headers are NOT checked, so DNS rebinding is not blocked (set BATON_ALLOWED_HOSTS to the names clients use). ` +
+        `Still checked on every route: ${originRule}; requests without an Origin header (MCP clients, curl) are accepted.`,
+    );
   }
 }
 
