@@ -28,7 +28,7 @@ export interface Brief {
 const HIGHLIGHTS_LIMIT = 10;
 const HIGHLIGHTS_TIMEOUT_MS = 2_000;
 // Bump when the package layout changes, so cached briefs of the old layout are not served.
-const BRIEF_VERSION = 1;
+const BRIEF_VERSION = 2;
 
 // Turns a session's ledger into a package: state from the ledger, contents
 // of what may be shown, secrets redacted, then the budgeted build. Cached
