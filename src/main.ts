@@ -9,7 +9,6 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
-import { runMigrations } from 'src/platform/database/migrator.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
@@ -39,8 +38,9 @@ program
   .action(async () => {
     const config = withStdioDefaults(boot());
     const app = await createStandaloneApplication(config);
-    // Background analyses of this machine's files run here, beside them.
-    await app.get(WorkerService).start([CODEBASE_QUEUE]);
+    // Background analyses of this machine's files run here, beside them;
+    // the worker starts with the first one queued.
+    app.get(WorkerService).startOnFirstJob([CODEBASE_QUEUE]);
     await app.get(StdioTransport).serve();
     await app.close();
     process.exit(0);
@@ -62,6 +62,8 @@ program
   .description('apply pending database migrations (safe to run again; concurrent runs wait for each other)')
   .action(async () => {
     const config = boot();
+    // Only this command needs the migrator (umzug and its CLI toolkit).
+    const { runMigrations } = await import('./platform/database/migrator.js');
     const applied = await runMigrations(config.database.url, (line: string) => process.stderr.write(`${line}\n`));
     process.stderr.write(applied.length > 0 ? `Applied ${applied.length} migration(s).\n` : 'Database is up to date.\n');
   });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Queue, type JobsOptions } from 'bullmq';
+import type { JobsOptions, Queue } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -54,51 +54,61 @@ export type JobStatus =
 @Injectable()
 export class QueueService implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue>();
+  private readonly enqueueListeners: ((queue: string) => void)[] = [];
 
   constructor(
     private readonly redis: RedisService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
-  queue(name: string): Queue {
+  // BullMQ is loaded with the first queue used, not at start: most `baton
+  // stdio` processes never queue a job.
+  async queue(name: string): Promise<Queue> {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
+      const { Queue } = await import('bullmq');
+      queue = this.queues.get(name) ?? new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
       this.queues.set(name, queue);
     }
     return queue;
   }
 
   async enqueue<Data>(job: JobDefinition<Data>, data: Data, options: EnqueueOptions = {}): Promise<string> {
-    const added = await this.queue(job.queue).add(job.name, data, this.jobOptions(options));
+    const added = await (await this.queue(job.queue)).add(job.name, data, this.jobOptions(options));
+    for (const listener of this.enqueueListeners) listener(job.queue);
     return added.id as string;
+  }
+
+  // Hears of every job this process queues (after it is stored).
+  onEnqueue(listener: (queue: string) => void): void {
+    this.enqueueListeners.push(listener);
   }
 
   // One round trip for many jobs of one kind.
   async enqueueMany<Data>(job: JobDefinition<Data>, items: readonly { data: Data; options?: EnqueueOptions }[]): Promise<void> {
     if (items.length === 0) return;
-    await this.queue(job.queue).addBulk(items.map((item) => ({ name: job.name, data: item.data, opts: this.jobOptions(item.options ?? {}) })));
+    await (await this.queue(job.queue)).addBulk(items.map((item) => ({ name: job.name, data: item.data, opts: this.jobOptions(item.options ?? {}) })));
   }
 
   // Creates or updates a BullMQ job scheduler that adds the job every
   // everyMs; upserting the same schedule again changes nothing.
   async schedule<Data>(job: JobDefinition<Data>, scheduleId: string, everyMs: number, data: Data): Promise<void> {
     const { attempts, backoff, removeOnComplete, removeOnFail } = this.jobOptions({});
-    await this.queue(job.queue).upsertJobScheduler(scheduleId, { every: everyMs }, { name: job.name, data, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
+    await (await this.queue(job.queue)).upsertJobScheduler(scheduleId, { every: everyMs }, { name: job.name, data, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
   }
 
   async scheduleInfo(queueName: string, scheduleId: string): Promise<ScheduleInfo | null> {
-    const scheduler = await this.queue(queueName).getJobScheduler(scheduleId);
+    const scheduler = await (await this.queue(queueName)).getJobScheduler(scheduleId);
     if (!scheduler) return null;
     return { id: scheduleId, everyMs: scheduler.every ?? null, nextRunAt: scheduler.next !== undefined ? new Date(scheduler.next) : null };
   }
 
   async remove(queueName: string, jobId: string): Promise<void> {
-    await this.queue(queueName).remove(jobId);
+    await (await this.queue(queueName)).remove(jobId);
   }
 
   async counts(queueName: string): Promise<QueueCounts> {
-    const counts = await this.queue(queueName).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+    const counts = await (await this.queue(queueName)).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
     return {
       queue: queueName,
       waiting: counts.waiting ?? 0,
@@ -111,12 +121,12 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async workerCount(queueName: string): Promise<number> {
-    return this.queue(queueName).getWorkersCount();
+    return (await this.queue(queueName)).getWorkersCount();
   }
 
   // The failed set, newest first: jobs that used up their retries.
   async failed(queueName: string, limit: number): Promise<FailedJob[]> {
-    const jobs = await this.queue(queueName).getFailed(0, limit - 1);
+    const jobs = await (await this.queue(queueName)).getFailed(0, limit - 1);
     return jobs.map((job) => ({
       id: job.id as string,
       name: job.name,
@@ -130,7 +140,7 @@ export class QueueService implements OnModuleDestroy {
   // Moves failed jobs back to waiting with fresh attempts: one job, or all of
   // them. Returns how many were moved.
   async retryFailed(queueName: string, jobId?: string): Promise<number> {
-    const queue = this.queue(queueName);
+    const queue = await this.queue(queueName);
     if (jobId !== undefined) {
       const job = await queue.getJob(jobId);
       if (!job || (await job.getState()) !== 'failed') return 0;
@@ -143,7 +153,7 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async status(queueName: string, jobId: string): Promise<JobStatus> {
-    const job = await this.queue(queueName).getJob(jobId);
+    const job = await (await this.queue(queueName)).getJob(jobId);
     if (!job) return { state: 'unknown' };
     const state = await job.getState();
     if (state === 'completed') return { state, result: job.returnvalue as unknown };
@@ -154,7 +164,7 @@ export class QueueService implements OnModuleDestroy {
   // Active jobs whose lock has run out: their worker died mid-job. The
   // stalled check of any running worker returns them to waiting.
   async staleActiveJobs(queueName: string): Promise<string[]> {
-    const queue = this.queue(queueName);
+    const queue = await this.queue(queueName);
     const active = await queue.getActive();
     const stale: string[] = [];
     for (const job of active) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -16,6 +16,7 @@ export class WorkerService implements OnModuleDestroy {
   private readonly logger = new Logger(WorkerService.name);
   private readonly workers: Worker[] = [];
   private readonly scheduleTimers: NodeJS.Timeout[] = [];
+  private starting?: Promise<void>;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -34,9 +35,10 @@ export class WorkerService implements OnModuleDestroy {
   async start(only?: readonly string[]): Promise<void> {
     if (this.running) return;
     const handlers = this.collectHandlers();
+    const { UnrecoverableError, Worker } = await import('bullmq');
     const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string).filter((queue) => !only || only.includes(queue)));
     for (const queue of queues) {
-      const worker = new Worker(queue, (job) => this.dispatch(handlers, queue, job), {
+      const worker = new Worker(queue, (job) => this.dispatch(handlers, queue, job, UnrecoverableError), {
         connection: this.redis.connect(`worker-${queue}`),
         prefix: this.redis.key('bull'),
         concurrency: this.config.queue.concurrency,
@@ -64,6 +66,19 @@ export class WorkerService implements OnModuleDestroy {
         this.logger.error({ hook: hook.constructor.name, err: (error as Error).message, stack: (error as Error).stack }, 'a worker start hook failed');
       }
     }
+  }
+
+  // Starts the workers of these queues once this process queues a job on one
+  // of them: `baton stdio` runs its own machine's analyses, and most stdio
+  // sessions never queue one, so they never load or connect a worker.
+  startOnFirstJob(only: readonly string[]): void {
+    this.queues.onEnqueue((queue) => {
+      if (!only.includes(queue) || this.starting) return;
+      this.starting = this.start(only).catch((error: Error) => {
+        this.starting = undefined;
+        this.logger.error({ queues: only, err: error.message }, 'could not start the workers; the next queued job tries again');
+      });
+    });
   }
 
   // Keeps a job scheduler in place while the workers run. Re-upserting is
@@ -101,10 +116,10 @@ export class WorkerService implements OnModuleDestroy {
       .map((wrapper) => wrapper.instance as T);
   }
 
-  private async dispatch(handlers: Map<string, JobHandler>, queue: string, job: Job): Promise<unknown> {
+  private async dispatch(handlers: Map<string, JobHandler>, queue: string, job: Job, Unrecoverable: new (message: string) => Error): Promise<unknown> {
     const handler = handlers.get(`${queue}/${job.name}`);
     // A job nobody can run must not be retried forever.
-    if (!handler) throw new UnrecoverableError(`No handler for job ${queue}/${job.name}`);
+    if (!handler) throw new Unrecoverable(`No handler for job ${queue}/${job.name}`);
     return handler.handle(job.data, {
       id: job.id as string,
       attempt: job.attemptsMade + 1,
@@ -117,6 +132,7 @@ export class WorkerService implements OnModuleDestroy {
   // active jobs can finish.
   async onModuleDestroy(): Promise<void> {
     for (const timer of this.scheduleTimers.splice(0)) clearInterval(timer);
+    await this.starting;
     // close() lets active jobs finish; an interrupted one is retried by
     // another worker once its lock expires.
     await Promise.all(this.workers.map((w) => w.close()));
