@@ -5,7 +5,8 @@ import pino from 'pino';
 import type { BatonConfig } from 'src/config/config.schema.js';
 
 // JSON lines on stderr in every mode: in `baton stdio` stdout belongs to the
-// MCP protocol alone.
+// MCP protocol alone. A request is one short line (method, URL, status,
+// time); its headers only at debug level and below.
 @Module({})
 export class LoggingModule {
   static forRoot(config: BatonConfig): DynamicModule {
@@ -19,6 +20,9 @@ export class LoggingModule {
               base: { service: 'baton' },
               redact: ['req.headers.authorization', 'req.headers.cookie'],
               autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/health/ready' },
+              ...(config.log.level === 'debug' || config.log.level === 'trace'
+                ? {}
+                : { serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) } }),
             },
             pino.destination({ fd: 2, sync: false }),
           ],
