@@ -30,9 +30,16 @@ export function toItem(spec: ItemSpec, input: BriefInput): Item {
   const item: Item = { ...spec, text, textTokens, fullCost: 0, shown: textTokens };
   // The label and the text are counted apart: close enough, and the exact
   // count of the whole package has the last word.
-  const label = spec.section === 'highlights' ? 0 : countTextTokens(entryLine({ ...quoteEntry({ ...item, text: '' }, input), quoted: '' }));
+  const label = spec.section === 'highlights' ? 0 : labelTokens(quoteEntry({ ...item, text: '' }, input));
   item.fullCost = label + textTokens + (text.match(/\n/g)?.length ?? 0) + 1 + (text.length < raw.length ? 2 : 0);
   return item;
+}
+
+// A bare label ("#1234 ") is "#" and the digits in threes: counted without
+// the tokenizer, as most items (open todos, decisions) have nothing more.
+function labelTokens(entry: QuotedEntry): number {
+  const bare = !entry.supersedes?.length && !entry.files?.length && !entry.status;
+  return bare ? 1 + Math.ceil(String(entry.sequence).length / 3) : countTextTokens(entryLine({ ...entry, quoted: '' }));
 }
 
 // What the item costs with `shown` content tokens.
