@@ -11,7 +11,7 @@
 //   npm run bench:handoffs   (BENCH_SIZES, BENCH_BUDGET, BENCH_ITERATIONS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
@@ -21,6 +21,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
+
+import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
 
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 
@@ -284,7 +286,6 @@ function writeDoc(results: { sizes: SizeResult[]; load: [number, number] }, vers
     smallest && largest ? `p50(${largest.entries}) / p50(${smallest.entries}) = ${ratio.toFixed(2)} (target <= ${TARGET.ratio}): ${ratio <= TARGET.ratio ? 'meets' : 'MISSES'}` : '',
   ].filter(Boolean);
   const section = [
-    START,
     '## request_handoff across session lengths (handoffs)',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:handoffs\`: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${versions.postgres}; 1-minute load average ${results.load[0].toFixed(1)} before and ${results.load[1].toFixed(1)} after the measured runs (the machine is shared: a load above the core count inflates every figure).`,
@@ -301,14 +302,8 @@ function writeDoc(results: { sizes: SizeResult[]; load: [number, number] }, vers
     ),
     '',
     ...verdicts.map((v) => `- ${v}`),
-    END,
   ].join('\n');
-  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-  const next = current.includes(START) ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section) : `${current.trimEnd()}\n\n${section}\n`;
-  writeFileSync(DOC, next);
+  writeDocSection(DOC, START, END, section);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);

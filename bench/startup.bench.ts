@@ -11,12 +11,14 @@
 //   npm run bench:startup   (BENCH_RUNS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import pg from 'pg';
+
+import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
 
 import { migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
@@ -140,7 +142,6 @@ function writeDoc(rows: { name: string; samples: Sample[] }[], load: [number, nu
   const serve = rows.at(-1);
   const verdict = (ok: boolean) => (ok ? 'meets' : 'MISSES');
   const section = [
-    START,
     '## Start-up (issue #12)',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:startup\`: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; 1-minute load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after (a load above the core count inflates every time; the servers run interleaved, so they share it alike).`,
@@ -153,13 +154,8 @@ function writeDoc(rows: { name: string; samples: Sample[] }[], load: [number, nu
     stdio ? `- \`baton stdio\` ready within ${TARGET.stdioInitializeMs} ms: ${verdict(median(stdio.samples.map((s) => s.readyMs)) <= TARGET.stdioInitializeMs)}; idle under ${TARGET.stdioIdleMiB} MiB: ${verdict(median(stdio.samples.map((s) => s.idleMiB)) < TARGET.stdioIdleMiB)}` : '',
     serve ? `- \`baton serve\` live within ${TARGET.serveLiveMs} ms: ${verdict(median(serve.samples.map((s) => s.readyMs)) <= TARGET.serveLiveMs)}` : '',
     ...(missing.length > 0 ? [`- Not measured (not installed in bench/.cache/peers): ${missing.join(', ')}.`] : []),
-    END,
   ].join('\n');
-  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Benchmarks\n';
-  writeFileSync(DOC, current.includes(START) ? current.replace(new RegExp(`${START}[\\s\\S]*?${END}`), section) : `${current.trimEnd()}\n\n${section}\n`);
+  writeDocSection(DOC, START, END, section);
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+runBench(main);
