@@ -18,11 +18,12 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
 
 import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 
@@ -232,9 +233,9 @@ async function main(): Promise<void> {
   const baton = await startBaton(env);
   const db = new pg.Client({ connectionString: dbUrl.toString() });
   await db.connect();
-  const client = new Client({ name: 'bench-handoffs', version: '1.0.0' });
+  let client: Client | undefined;
   try {
-    await client.connect(new StreamableHTTPClientTransport(baton.url));
+    client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url), 'bench-handoffs');
     const loadBefore = loadavg()[0] as number;
     const sizes: SizeResult[] = [];
     for (const size of SIZES) {
@@ -245,7 +246,7 @@ async function main(): Promise<void> {
     const versions = await serverVersions(dbUrl.toString());
     writeDoc({ sizes, load: [loadBefore, loadavg()[0] as number] }, versions);
   } finally {
-    await client.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
     await db.end();
     baton.child.kill('SIGTERM');
     await new Promise((r) => baton.child.once('exit', r));

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
 
@@ -24,6 +24,7 @@ import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { CpuMeter, type CpuBreakdown } from 'bench/support/cpu-meter.js';
 import { closedLoop, openLoop, type LoadResult } from 'bench/support/load-generator.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 const AGENTS = (process.env.BENCH_AGENTS ?? '10,50,200').split(',').map(Number);
 const STORED = (process.env.BENCH_STORED ?? '10000,100000,1000000').split(',').map(Number);
@@ -113,9 +114,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0] as number;
   try {
     for (let i = 0; i < Math.max(...AGENTS); i++) {
-      const client = new Client({ name: `bench-load-${i}`, version: '1.0.0' });
-      await client.connect(new StreamableHTTPClientTransport(baton.url));
-      await client.listTools();
+      const client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url), `bench-load-${i}`);
       const id = `agent-${i}@bench`;
       const { sessionKey } = (await call(client, 'register_session', { agentId: id, title: `load agent ${i}` })) as { sessionKey: string };
       agents.push({ id, client, sessionKey, appended: 0 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import pg from 'pg';
 
@@ -16,6 +16,7 @@ import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
 import { migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { REFERENCE_TABLE_SQL } from 'bench/reference/minimal-server.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 2_000);
 const WARMUP = 200;
@@ -32,8 +33,7 @@ function cpuMs(pid: number): number {
 // CPU ms per call of the server behind the client, after a warm-up.
 async function measure(args: string[], env: Record<string, string>, sessionKey: (client: Client) => Promise<string>): Promise<{ cpuPerCall: number; msPerCall: number }> {
   const transport = new StdioClientTransport({ command: process.execPath, args, env: { PATH: process.env.PATH ?? '', ...env }, stderr: 'ignore' });
-  const client = new Client({ name: 'bench-stdio-append', version: '1.0.0' });
-  await client.connect(transport);
+  const client = await connectMcpClient(transport, 'bench-stdio-append');
   try {
     const key = await sessionKey(client);
     const append = async () => {

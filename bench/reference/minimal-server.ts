@@ -1,7 +1,7 @@
 // The reference the performance figures of issue #12 are measured against:
 // the least an MCP server over PostgreSQL does for update_context. One tool,
 // written with the same MCP SDK as Baton, doing one parameterised INSERT with
-// `pg` (no validation beyond the schema, no ordering, no idempotency, no
+// `pg` (no validation beyond the schemas, no ordering, no idempotency, no
 // notifications). Served over stdio, or over Streamable HTTP with --http PORT.
 //   node bench/.cache/<build>/bench/reference/minimal-server.js [--http PORT]
 // DATABASE_URL names a database holding the reference_entries table
@@ -27,10 +27,13 @@ function referenceServer(): McpServer {
     {
       description: 'Appends an entry to a session.',
       inputSchema: { sessionKey: z.string(), type: z.string(), content: z.string() },
+      outputSchema: { id: z.string() },
     },
     async ({ sessionKey, type, content }) => {
       const { rows } = await pool.query<{ id: string }>('INSERT INTO reference_entries (session_key, type, content) VALUES ($1, $2, $3) RETURNING id', [sessionKey, type, content]);
-      return { content: [{ type: 'text', text: `appended ${rows[0]?.id}` }] };
+      const id = rows[0]?.id ?? '';
+      // Structured like Baton's results, so clients check both alike.
+      return { content: [{ type: 'text', text: `appended ${id}` }], structuredContent: { id } };
     },
   );
   return server;

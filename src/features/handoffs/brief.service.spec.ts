@@ -29,10 +29,11 @@ const contents = new Map([
   [3, 'Keep real timers in the session tests'],
 ]);
 
-function setup(options: { highlights?: CodebaseHighlightsProvider; condenser?: BriefCondenser } = {}) {
+function setup(options: { highlights?: CodebaseHighlightsProvider; condenser?: BriefCondenser; ledger?: EntryOutline[] } = {}) {
+  const ledger = options.ledger ?? outline;
   const context = {
-    ledgerState: jest.fn(async () => reduceLedger(outline)),
-    outlineOf: jest.fn(async (_id: string, sequences: number[]) => outline.filter((e) => sequences.includes(e.sequence))),
+    ledgerState: jest.fn(async () => reduceLedger(ledger)),
+    outlineOf: jest.fn(async (_id: string, sequences: number[]) => ledger.filter((e) => sequences.includes(e.sequence))),
     contents: jest.fn(async () => contents),
   };
   const keys: string[] = [];
@@ -96,5 +97,15 @@ describe('BriefService', () => {
 
   it('leaves condensation out when no model is configured', async () => {
     expect((await setup().service.brief('session-summary', session, 1000, null)).package).toMatchObject({ mode: 'deterministic', condensation: null });
+  });
+
+  it('shows a path longer than any real path cut to 4096 characters', async () => {
+    const long = `src/${'x'.repeat(200_000)}.ts`;
+    const ledger: EntryOutline[] = [...outline, { sequence: 4, type: 'code_change', metadata: { files: [long] }, tokenCount: 8, createdAt: AT }];
+    const { package: pkg, touchedFiles } = await setup({ ledger }).service.brief('session-summary', { ...session, lastSequence: 4 }, 64_000, null);
+    const shown = pkg.files.find((f) => f.path.startsWith('src/xxx'));
+    expect(shown?.path).toBe(`${long.slice(0, 4096)}…`);
+    expect(pkg.markdown).not.toContain(long);
+    expect(touchedFiles).toContain(long);
   });
 });

@@ -48,9 +48,11 @@ export function itemSpecs(state: LedgerState, highlightCount = 0): ItemSpec[] {
   const special = new Set([state.goalSequence, state.statusSequence]);
   const plain = (list: readonly number[]) => newestFirst(list.filter((s) => !special.has(s))).slice(0, MAX_OPTIONAL_PER_SECTION);
   plain(state.recent.changes).forEach((seq, rank) => specs.push({ section: 'changes', sequence: seq, must: false, priority: 75 - 2 * rank, cap: CAP.change }));
-  // Pinned messages and notes are key messages whatever their age, ranked above plain ones.
+  // Pinned messages and notes are candidates whatever their age, ranked above
+  // plain ones; only plain ones are cut to the newest few, so later chatter
+  // cannot push a pinned one out.
   const pinned = new Set(state.pinned);
-  plain(state.pinned).forEach((seq, rank) => specs.push({ section: 'messages', sequence: seq, must: false, priority: 85 - rank / 100, cap: CAP.message }));
+  newestFirst(state.pinned.filter((s) => !special.has(s))).forEach((seq, rank) => specs.push({ section: 'messages', sequence: seq, must: false, priority: 85 - rank / 100, cap: CAP.message }));
   plain(state.recent.messages.filter((s) => !pinned.has(s))).forEach((seq, rank) => specs.push({ section: 'messages', sequence: seq, must: false, priority: 65 - 2 * rank, cap: CAP.message }));
   for (let i = 0; i < highlightCount; i++) specs.push({ section: 'highlights', sequence: i, must: false, priority: 60 - 2 * i, cap: CAP.highlight });
   return specs;
