@@ -40,7 +40,7 @@ interface TransitionSpec {
   reason: string;
   limit: number;
   alsoSet?: Prisma.Sql;
-  // Delete the session's live and archived entries (a purge).
+  // Delete the session's live and archived entries and its codebase analyses (a purge).
   alsoDelete?: boolean;
 }
 
@@ -160,6 +160,7 @@ export class LifecycleRepository {
         spec.alsoDelete
           ? Prisma.sql`live AS (DELETE FROM context_entries WHERE session_id IN (SELECT id FROM changed)),
                cold AS (DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM changed)),
+               analyses AS (DELETE FROM codebase_analyses WHERE session_id IN (SELECT id FROM changed)),
                ledger AS (DELETE FROM ledger_states WHERE session_id IN (SELECT id FROM changed)),`
           : Prisma.empty
       } recorded AS (

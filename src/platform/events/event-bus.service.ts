@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
+import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Something changed that readers may be watching: `type` names what happened
@@ -41,7 +42,8 @@ export class EventBusService implements OnModuleDestroy {
   publish(event: DomainEvent): void {
     this.deliverLocally([event]);
     if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published to other processes');
+      // The outage itself is logged once by RedisService.
+      this.logger.debug({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published to other processes');
       return;
     }
     this.redis.client.publish(this.channel, this.encode(event)).catch((error: Error) => {
@@ -55,7 +57,7 @@ export class EventBusService implements OnModuleDestroy {
     if (events.length === 0) return;
     this.deliverLocally(events);
     if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published to other processes');
+      this.logger.debug({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published to other processes');
       return;
     }
     try {
@@ -83,7 +85,11 @@ export class EventBusService implements OnModuleDestroy {
       this.subscriber = this.redis.connect('events');
       this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
       await this.subscriber.subscribe(this.channel);
-    })().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not subscribe to domain events'));
+    })().catch((error: Error) => {
+      // Closed before Redis answered (an outage RedisService reports, or shutdown).
+      if (isRedisOutage(error)) this.logger.debug({ err: error.message }, 'did not subscribe to domain events');
+      else this.logger.warn({ err: error.message }, 'could not subscribe to domain events');
+    });
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();

@@ -4,6 +4,20 @@ import pino from 'pino';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
 
+function loggerOptions(config: BatonConfig): pino.LoggerOptions {
+  return { level: config.log.level, base: { service: 'baton' } };
+}
+
+function stderr(sync = false): pino.DestinationStream {
+  return pino.destination({ fd: 2, sync });
+}
+
+// The same JSON lines before the application exists (start-up checks in the
+// CLI). Written synchronously: the process may exit right after.
+export function createBootLogger(config: BatonConfig): pino.Logger {
+  return pino(loggerOptions(config), stderr(true));
+}
+
 // JSON lines on stderr in every mode: in `baton stdio` stdout belongs to the
 // MCP protocol alone. A request is one short line (method, URL, status,
 // time); its headers only at debug level and below.
@@ -16,15 +30,14 @@ export class LoggingModule {
         LoggerModule.forRoot({
           pinoHttp: [
             {
-              level: config.log.level,
-              base: { service: 'baton' },
+              ...loggerOptions(config),
               redact: ['req.headers.authorization', 'req.headers.cookie'],
               autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/health/ready' },
               ...(config.log.level === 'debug' || config.log.level === 'trace'
                 ? {}
                 : { serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) } }),
             },
-            pino.destination({ fd: 2, sync: false }),
+            stderr(),
           ],
         }),
       ],

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { JobsOptions, Queue } from 'bullmq';
+import { Queue, type JobsOptions } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -54,61 +54,63 @@ export type JobStatus =
 @Injectable()
 export class QueueService implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue>();
-  private readonly enqueueListeners: ((queue: string) => void)[] = [];
 
   constructor(
     private readonly redis: RedisService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
-  // BullMQ is loaded with the first queue used, not at start: most `baton
-  // stdio` processes never queue a job.
-  async queue(name: string): Promise<Queue> {
+  // The queue, once the shared connection is up: BullMQ would otherwise
+  // wait for Redis without end, holding the caller.
+  private async queue(name: string): Promise<Queue> {
+    await this.redis.connected();
     let queue = this.queues.get(name);
     if (!queue) {
-      const { Queue } = await import('bullmq');
-      queue = this.queues.get(name) ?? new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
+      queue = new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
+      // The shared connection's errors are RedisService's to report; without
+      // a listener BullMQ's re-emitted 'error' would crash the process.
+      queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
     return queue;
   }
 
   async enqueue<Data>(job: JobDefinition<Data>, data: Data, options: EnqueueOptions = {}): Promise<string> {
-    const added = await (await this.queue(job.queue)).add(job.name, data, this.jobOptions(options));
-    for (const listener of this.enqueueListeners) listener(job.queue);
+    const queue = await this.queue(job.queue);
+    const added = await queue.add(job.name, data, this.jobOptions(options));
     return added.id as string;
-  }
-
-  // Hears of every job this process queues (after it is stored).
-  onEnqueue(listener: (queue: string) => void): void {
-    this.enqueueListeners.push(listener);
   }
 
   // One round trip for many jobs of one kind.
   async enqueueMany<Data>(job: JobDefinition<Data>, items: readonly { data: Data; options?: EnqueueOptions }[]): Promise<void> {
     if (items.length === 0) return;
-    await (await this.queue(job.queue)).addBulk(items.map((item) => ({ name: job.name, data: item.data, opts: this.jobOptions(item.options ?? {}) })));
+    const queue = await this.queue(job.queue);
+    await queue.addBulk(items.map((item) => ({ name: job.name, data: item.data, opts: this.jobOptions(item.options ?? {}) })));
   }
 
   // Creates or updates a BullMQ job scheduler that adds the job every
   // everyMs; upserting the same schedule again changes nothing.
   async schedule<Data>(job: JobDefinition<Data>, scheduleId: string, everyMs: number, data: Data): Promise<void> {
     const { attempts, backoff, removeOnComplete, removeOnFail } = this.jobOptions({});
-    await (await this.queue(job.queue)).upsertJobScheduler(scheduleId, { every: everyMs }, { name: job.name, data, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
+    const queue = await this.queue(job.queue);
+    await queue.upsertJobScheduler(scheduleId, { every: everyMs }, { name: job.name, data, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
   }
 
   async scheduleInfo(queueName: string, scheduleId: string): Promise<ScheduleInfo | null> {
-    const scheduler = await (await this.queue(queueName)).getJobScheduler(scheduleId);
+    const queue = await this.queue(queueName);
+    const scheduler = await queue.getJobScheduler(scheduleId);
     if (!scheduler) return null;
     return { id: scheduleId, everyMs: scheduler.every ?? null, nextRunAt: scheduler.next !== undefined ? new Date(scheduler.next) : null };
   }
 
   async remove(queueName: string, jobId: string): Promise<void> {
-    await (await this.queue(queueName)).remove(jobId);
+    const queue = await this.queue(queueName);
+    await queue.remove(jobId);
   }
 
   async counts(queueName: string): Promise<QueueCounts> {
-    const counts = await (await this.queue(queueName)).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+    const queue = await this.queue(queueName);
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
     return {
       queue: queueName,
       waiting: counts.waiting ?? 0,
@@ -121,12 +123,14 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async workerCount(queueName: string): Promise<number> {
-    return (await this.queue(queueName)).getWorkersCount();
+    const queue = await this.queue(queueName);
+    return queue.getWorkersCount();
   }
 
   // The failed set, newest first: jobs that used up their retries.
   async failed(queueName: string, limit: number): Promise<FailedJob[]> {
-    const jobs = await (await this.queue(queueName)).getFailed(0, limit - 1);
+    const queue = await this.queue(queueName);
+    const jobs = await queue.getFailed(0, limit - 1);
     return jobs.map((job) => ({
       id: job.id as string,
       name: job.name,
@@ -153,7 +157,8 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async status(queueName: string, jobId: string): Promise<JobStatus> {
-    const job = await (await this.queue(queueName)).getJob(jobId);
+    const queue = await this.queue(queueName);
+    const job = await queue.getJob(jobId);
     if (!job) return { state: 'unknown' };
     const state = await job.getState();
     if (state === 'completed') return { state, result: job.returnvalue as unknown };

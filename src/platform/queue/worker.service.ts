@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import type { Job, Worker } from 'bullmq';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { declaredJobs, JOB_HANDLER, WORKER_START_HOOK, type JobDefinition, type JobHandler, type WorkerStartHook } from 'src/platform/queue/job-definition.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
+import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Consumer side: one BullMQ Worker per queue, dispatching each job to the
@@ -16,7 +17,8 @@ export class WorkerService implements OnModuleDestroy {
   private readonly logger = new Logger(WorkerService.name);
   private readonly workers: Worker[] = [];
   private readonly scheduleTimers: NodeJS.Timeout[] = [];
-  private starting?: Promise<void>;
+  private started?: Promise<void>;
+  private closing = false;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -30,15 +32,23 @@ export class WorkerService implements OnModuleDestroy {
     return this.workers.length > 0;
   }
 
-  // All queues, or only the given ones (`baton stdio` serves just the queue
-  // of work that must run on its own machine).
+  // Starts the workers and settles once they are connected and their start
+  // hooks have run.
   async start(only?: readonly string[]): Promise<void> {
+    this.launch(only);
+    await this.started;
+  }
+
+  // All queues, or only the given ones (`baton stdio` serves just the queue
+  // of work that must run on its own machine). Returns at once: the workers
+  // connect in the background, and the start hooks run once they are up, so
+  // a Redis outage never holds up start-up.
+  launch(only?: readonly string[]): void {
     if (this.running) return;
     const handlers = this.collectHandlers();
-    const { UnrecoverableError, Worker } = await import('bullmq');
     const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string).filter((queue) => !only || only.includes(queue)));
     for (const queue of queues) {
-      const worker = new Worker(queue, (job) => this.dispatch(handlers, queue, job, UnrecoverableError), {
+      const worker = new Worker(queue, (job) => this.dispatch(handlers, queue, job), {
         connection: this.redis.connect(`worker-${queue}`),
         prefix: this.redis.key('bull'),
         concurrency: this.config.queue.concurrency,
@@ -52,13 +62,31 @@ export class WorkerService implements OnModuleDestroy {
       });
       worker.on('failed', (job, error) => this.logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'));
       worker.on('stalled', (jobId) => this.logger.warn({ queue, jobId }, 'job stalled (its worker stopped); returned to waiting'));
-      worker.on('error', (error) => this.logger.error({ queue, err: error.message }, 'worker error'));
+      // Connection errors reach RedisService through the worker's connection,
+      // which logs the outage once; only other failures are news here.
+      worker.on('error', (error) => {
+        if (isRedisOutage(error)) this.logger.debug({ queue, err: error.message }, 'worker waiting for Redis');
+        else this.logger.error({ queue, err: error.message }, 'worker error');
+      });
       this.workers.push(worker);
-      void worker.run();
-      await worker.waitUntilReady();
+      worker.run().catch((error: Error) => {
+        if (!this.closing) this.logger.error({ queue, err: error.message }, 'worker stopped');
+      });
     }
+    this.started = this.whenConnected(queues);
+  }
+
+  private async whenConnected(queues: Set<string>): Promise<void> {
+    try {
+      await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
+    } catch (error) {
+      if (!this.closing) this.logger.error({ err: (error as Error).message }, 'workers could not connect');
+      return;
+    }
+    if (this.closing) return;
     this.logger.log({ queues: [...queues] }, 'workers started');
     for (const hook of this.collectStartHooks().filter((h) => queues.has(h.queue))) {
+      if (this.closing) return;
       try {
         await hook.onWorkersStarted();
       } catch (error) {
@@ -66,19 +94,6 @@ export class WorkerService implements OnModuleDestroy {
         this.logger.error({ hook: hook.constructor.name, err: (error as Error).message, stack: (error as Error).stack }, 'a worker start hook failed');
       }
     }
-  }
-
-  // Starts the workers of these queues once this process queues a job on one
-  // of them: `baton stdio` runs its own machine's analyses, and most stdio
-  // sessions never queue one, so they never load or connect a worker.
-  startOnFirstJob(only: readonly string[]): void {
-    this.queues.onEnqueue((queue) => {
-      if (!only.includes(queue) || this.starting) return;
-      this.starting = this.start(only).catch((error: Error) => {
-        this.starting = undefined;
-        this.logger.error({ queues: only, err: error.message }, 'could not start the workers; the next queued job tries again');
-      });
-    });
   }
 
   // Keeps a job scheduler in place while the workers run. Re-upserting is
@@ -116,10 +131,10 @@ export class WorkerService implements OnModuleDestroy {
       .map((wrapper) => wrapper.instance as T);
   }
 
-  private async dispatch(handlers: Map<string, JobHandler>, queue: string, job: Job, Unrecoverable: new (message: string) => Error): Promise<unknown> {
+  private async dispatch(handlers: Map<string, JobHandler>, queue: string, job: Job): Promise<unknown> {
     const handler = handlers.get(`${queue}/${job.name}`);
     // A job nobody can run must not be retried forever.
-    if (!handler) throw new Unrecoverable(`No handler for job ${queue}/${job.name}`);
+    if (!handler) throw new UnrecoverableError(`No handler for job ${queue}/${job.name}`);
     return handler.handle(job.data, {
       id: job.id as string,
       attempt: job.attemptsMade + 1,
@@ -131,11 +146,13 @@ export class WorkerService implements OnModuleDestroy {
   // destroyed last, and this service before the QueueService it uses), so
   // active jobs can finish.
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     for (const timer of this.scheduleTimers.splice(0)) clearInterval(timer);
-    await this.starting;
     // close() lets active jobs finish; an interrupted one is retried by
-    // another worker once its lock expires.
-    await Promise.all(this.workers.map((w) => w.close()));
+    // another worker once its lock expires. Without Redis there is nothing
+    // to finish and nothing to wait for.
+    const force = !this.redis.available;
+    await Promise.all(this.workers.map((w) => w.close(force)));
     this.workers.length = 0;
   }
 }
