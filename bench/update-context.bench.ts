@@ -1,4 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,6 +12,7 @@ import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
+import { REFERENCE_TABLE_SQL } from 'bench/reference/minimal-server.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase, isLoopbackUrl, serverFacts } from 'bench/support/bench-database.js';
 import { CpuMeter, type CpuBreakdown } from 'bench/support/cpu-meter.js';
@@ -31,7 +35,8 @@ export interface UpdateContextOptions {
   readonly progress: (line: string) => void;
 }
 
-export type BenchPath = 'raw-pg' | 'update_context';
+// reference: the same tool on the minimal SDK + pg server (bench/reference).
+export type BenchPath = 'raw-pg' | 'update_context' | 'reference';
 
 export interface CaseResult extends LoadResult {
   readonly path: BenchPath;
@@ -85,6 +90,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
   mkdirSync('bench/.cache', { recursive: true });
   let baton: BatonProcess | undefined;
   let pool: pg.Pool | undefined;
+  let reference: ChildProcess | undefined;
   const clients: Client[] = [];
   try {
     log(`creating and migrating ${database.name} (baton migrate)`);
@@ -120,14 +126,29 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     const append = (client: Client, key: string): Promise<boolean> =>
       client.callTool({ name: 'update_context', arguments: { sessionKey: key, type: 'decision', content, metadata: METADATA } }).then((r) => r.isError !== true);
 
+    await pool.query(REFERENCE_TABLE_SQL);
+    const started = await startReference(database.url);
+    reference = started.child;
+    log(`reference server (pid ${reference.pid}) on ${started.url.href}`);
+    const referenceClients: Client[] = [];
+    for (let i = 0; i < workers; i++) referenceClients.push(await connect(started.url, `bench-reference-${i}`));
+    clients.push(...referenceClients);
+    const referenceAppend = (client: Client, key: string): Promise<boolean> =>
+      client.callTool({ name: 'update_context', arguments: { sessionKey: key, type: 'decision', content } }).then((r) => r.isError !== true);
+
     const paths: Record<BenchPath, { perWorker: Operation; hot: Operation }> = {
       'raw-pg': { perWorker: (w) => rawInsert(sessionKeys[w] as string), hot: () => rawInsert(hotKey) },
       update_context: { perWorker: (w) => append(clients[w] as Client, sessionKeys[w] as string), hot: (w) => append(clients[w] as Client, hotKey) },
+      reference: { perWorker: (w) => referenceAppend(referenceClients[w] as Client, sessionKeys[w] as string), hot: (w) => referenceAppend(referenceClients[w] as Client, hotKey) },
     };
-    const batonProcess = baton;
-    const meter = new CpuMeter(process.pid, () => batonProcess.pid, () => ourPostgresPids(rawPool));
+    // The server column is Baton's process, or the reference server's in its cases.
+    let server = baton.pid;
+    const referencePid = reference.pid;
+    const meter = new CpuMeter(process.pid, () => server, () => ourPostgresPids(rawPool));
     const cases: CaseResult[] = [];
+    const batonPid = baton.pid;
     const measure = async (path: BenchPath, concurrency: number, sessions: 'per-worker' | 'hot'): Promise<void> => {
+      server = path === 'reference' ? referencePid : batonPid;
       const operation = sessions === 'hot' ? paths[path].hot : paths[path].perWorker;
       // The warm-up runs first, outside the CPU window.
       if (options.warmupMs > 0) await closedLoop(operation, concurrency, options.warmupMs);
@@ -142,6 +163,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     for (const concurrency of options.concurrencies) {
       await measure('raw-pg', concurrency, 'per-worker');
       await measure('update_context', concurrency, 'per-worker');
+      await measure('reference', concurrency, 'per-worker');
     }
     await measure('raw-pg', workers, 'hot');
     await measure('update_context', workers, 'hot');
@@ -149,6 +171,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     const peak = Math.max(...cases.filter((c) => c.path === 'update_context' && c.sessions === 'per-worker').map((c) => c.throughput));
     const rate = Math.max(1, Math.round(peak / 2));
     log(`open loop at ${rate} ops/s (half of the ${peak.toFixed(0)} ops/s peak), ${workers} agents`);
+    server = batonPid;
     const before = await meter.sample();
     const half = await openLoop(paths.update_context.perWorker, rate, workers, options.durationMs);
     const halfLoad = { ...half, peakThroughput: peak, workers, cpu: meter.between(before, await meter.sample(), half.ops) };
@@ -172,9 +195,27 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await pool?.end();
     await baton?.stop();
+    if (reference && reference.exitCode === null) {
+      reference.kill('SIGTERM');
+      await once(reference, 'exit');
+    }
     await dropDatabase(options.adminDatabaseUrl, database.name).catch((error: Error) => log(`could not drop ${database.name}: ${error.message}`));
     log(`dropped ${database.name}`);
   }
+}
+
+// The reference server over Streamable HTTP, as a child process like Baton.
+async function startReference(databaseUrl: string): Promise<{ child: ChildProcess; url: URL }> {
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const script = fileURLToPath(new URL('./reference/minimal-server.js', import.meta.url));
+  const child = spawn(process.execPath, [script, '--http', String(port)], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = new URL(`http://127.0.0.1:${port}/mcp`);
+  for (let i = 0; i < 300; i++) {
+    if (child.exitCode !== null) throw new Error(`the reference server exited with ${child.exitCode}`);
+    if (await fetch(url).then(() => true, () => false)) return { child, url };
+    await sleep(100);
+  }
+  throw new Error('the reference server did not listen within 30 s');
 }
 
 // Waits, at most `limitMs`, for processes outside the benchmark to keep less

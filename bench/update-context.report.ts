@@ -25,7 +25,7 @@ export function verdicts(results: UpdateContextResults): Verdicts {
   return { ratios, throughputMet, halfLoadP95Ms: p95, halfLoadMet: p95 !== null && p95 <= TARGETS.halfLoadP95Ms };
 }
 
-const HEADER = ['path', 'concurrency', 'sessions', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'vs raw', 'CPU ms/op gen / baton / pg / redis', 'cores busy (others)'];
+const HEADER = ['path', 'concurrency', 'sessions', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'errors', 'vs raw', 'CPU ms/op gen / server / pg / redis', 'cores busy (others)'];
 
 function rows(results: UpdateContextResults, v: Verdicts): string[][] {
   const table = results.cases.map((c) => {
@@ -79,8 +79,22 @@ export function terminalTable(results: UpdateContextResults): string {
   return table.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
+// Issue #12, goal 2: Baton's server CPU per update_context over the minimal
+// SDK + pg server's, at each concurrency (target at most 2.0 over HTTP).
+export const REFERENCE_CPU_TARGET = 2.0;
+
+function referenceRatios(results: UpdateContextResults): { concurrency: number; ratio: number }[] {
+  return results.cases
+    .filter((c) => c.path === 'reference' && c.cpu)
+    .flatMap((ref) => {
+      const baton = results.cases.find((c) => c.path === 'update_context' && c.concurrency === ref.concurrency && c.sessions === ref.sessions);
+      return baton?.cpu && ref.cpu ? [{ concurrency: ref.concurrency, ratio: baton.cpu.msPerOp.baton / ref.cpu.msPerOp.baton }] : [];
+    });
+}
+
 export function verdictLines(results: UpdateContextResults): string[] {
   const v = verdicts(results);
+  const reference = referenceRatios(results);
   const perWorker = v.ratios.filter((r) => r.sessions === 'per-worker');
   const hot = v.ratios.find((r) => r.sessions === 'hot');
   const h = results.halfLoad;
@@ -91,6 +105,13 @@ export function verdictLines(results: UpdateContextResults): string[] {
       ')',
     `p95 at most ${TARGETS.halfLoadP95Ms} ms at half of peak load: ${v.halfLoadMet ? 'MET' : 'NOT MET'}` +
       (h ? ` (p95 ${h.latencyMs.p95.toFixed(2)} ms, p99 ${h.latencyMs.p99.toFixed(2)} ms at ${h.throughput.toFixed(0)} ops/s, half of the ${h.peakThroughput.toFixed(0)} ops/s peak; ${h.errors} errors)` : ''),
+    ...(reference.length > 0
+      ? [
+          `Server CPU per update_context at most ${REFERENCE_CPU_TARGET}x the minimal SDK + pg server over HTTP: ${reference.every((r) => r.ratio <= REFERENCE_CPU_TARGET) ? 'MET' : 'NOT MET'} (` +
+            reference.map((r) => `c=${r.concurrency}: ${r.ratio.toFixed(2)}x`).join(', ') +
+            ')',
+        ]
+      : []),
   ];
 }
 
@@ -108,6 +129,7 @@ export function markdownSection(results: UpdateContextResults, command: string):
     `- Versions: Node ${results.versions.node}, PostgreSQL ${results.versions.postgres}, Redis ${results.versions.redis}.`,
     `- Durability: synchronous_commit=${d.synchronous_commit}, fsync=${d.fsync}, wal_sync_method=${d.wal_sync_method}, full_page_writes=${d.full_page_writes}.`,
     `- Baton: \`node dist/main.js serve\` as a child process, BATON_DB_POOL_SIZE=${s.poolSize}, BATON_LOG_LEVEL=${s.logLevel}; raw pg: a \`pg.Pool\` of ${s.poolSize} in the harness.`,
+    '- Reference (issue #12): `bench/reference/minimal-server.ts` over Streamable HTTP, the same MCP SDK doing one parameterised INSERT per call with `pg`; in its rows the server CPU column is that process.',
     `- Each case: ${s.warmupS} s warm-up, then ${s.durationS} s measured; content ${s.contentBytes} bytes, metadata \`${JSON.stringify(s.metadata)}\`.`,
     `- Ledger check after the run: ${results.ledgerCheck.entries} Baton entries in ${results.ledgerCheck.sessions} sessions, sequences ${results.ledgerCheck.gapless ? 'gapless' : 'NOT gapless'}.`,
     '',

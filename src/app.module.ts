@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Type } from '@nestjs/common';
 
 import { ConfigModule } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -7,7 +7,6 @@ import { ContextModule } from 'src/features/context/context.module.js';
 import { HandoffsModule } from 'src/features/handoffs/handoffs.module.js';
 import { LifecycleModule } from 'src/features/lifecycle/lifecycle.module.js';
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
-import { HttpModule } from 'src/http/http.module.js';
 import { McpModule } from 'src/mcp/mcp.module.js';
 import { CacheModule } from 'src/platform/cache/cache.module.js';
 import { ClockModule } from 'src/platform/clock/clock.js';
@@ -22,7 +21,9 @@ import { TelemetryModule } from 'src/platform/telemetry/telemetry.module.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: BatonConfig): DynamicModule {
+  // `edges`: modules only some commands need, e.g. the REST and health
+  // controllers of `baton serve` (loaded by that command alone).
+  static forRoot(config: BatonConfig, edges: Type[] = []): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -43,7 +44,7 @@ export class AppModule {
         HandoffsModule,
         LifecycleModule,
         McpModule,
-        HttpModule,
+        ...edges,
       ],
     };
   }

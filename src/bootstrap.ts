@@ -11,7 +11,10 @@ import { jsonRpcBodyErrors } from 'src/mcp/transports/streamable-http.controller
 export async function createHttpApplication(config: BatonConfig): Promise<NestExpressApplication> {
   // MCP clients hold long-lived streams (SSE); without forcing them closed,
   // shutdown would wait for every client to hang up.
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, forceCloseConnections: true });
+  // REST and health (terminus) are for `baton serve` only: imported here, so
+  // `baton stdio` and `baton worker` never load them.
+  const { HttpModule } = await import('./http/http.module.js');
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [HttpModule]), { bufferLogs: true, forceCloseConnections: true });
   app.useLogger(app.get(Logger));
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
   // size check, not the body parser, must be what rejects them.

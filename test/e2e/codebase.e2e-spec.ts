@@ -17,6 +17,7 @@ import { registerSession } from 'test/factories/session.factory.js';
 import { connectHttpClient, connectStdioClient, startHttpBaton, type RunningHttpBaton } from 'test/support/baton-app.js';
 import { copySampleProject, SAMPLE_FIXTURE, type CodebaseCopy } from 'test/support/codebase-fixture.js';
 import { callError, callOk, readJson } from 'test/support/tool-calls.js';
+import { waitFor } from 'test/support/wait-for.js';
 
 interface AnalysisResult {
   analysisId: string;
@@ -295,4 +296,21 @@ describe('analyze_codebase over stdio', () => {
     const error = await callError(stdio, 'analyze_codebase', { sessionKey: key, root: tmpdir(), analysisType: 'structure' });
     expect(error.code).toBe('PATH_NOT_ALLOWED');
   });
+
+  it('runs an analysis it queued in the background, on its own worker', async () => {
+    // A Redis prefix of its own, so only this process's worker can take the job.
+    const queuing = await connectStdioClient({ BATON_ANALYSIS_JOB_THRESHOLD_FILES: '3', BATON_ALLOWED_ROOTS: project.root, BATON_REDIS_PREFIX: `${process.env.BATON_E2E_REDIS_PREFIX}-stdio-jobs` });
+    try {
+      const key = await registerSession(queuing);
+      const started = await callOk<AnalysisResult>(queuing, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'structure' });
+      expect(started.status).toBe('queued');
+      const done = await waitFor('the queued analysis to finish', async () => {
+        const status = await callOk<AnalysisResult>(queuing, 'get_analysis_status', { sessionKey: key, analysisId: started.analysisId });
+        return status.status !== 'queued' && status.status !== 'running' && status;
+      }, 30_000);
+      expect(done).toMatchObject({ status: 'completed', summary: { analyzed: 10 } });
+    } finally {
+      await queuing.close();
+    }
+  }, 60_000);
 });

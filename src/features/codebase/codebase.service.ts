@@ -9,7 +9,7 @@ import { QueueService } from 'src/platform/queue/queue.service.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import { grantRoot } from 'src/features/codebase/analysis/allowed-roots.js';
-import { CodebaseAnalyzer, type PreviousOutcome } from 'src/features/codebase/analysis/codebase-analyzer.js';
+import type { CodebaseAnalyzer, PreviousOutcome } from 'src/features/codebase/analysis/codebase-analyzer.js';
 import { toPosix } from 'src/features/codebase/analysis/paths.js';
 import { byRank, renderMap } from 'src/features/codebase/analysis/repo-map.js';
 import { symbolsOf } from 'src/features/codebase/analysis/symbols.js';
@@ -46,7 +46,9 @@ export const analysisUri = (sessionKey: string, analysisId: string): string => `
 export class CodebaseService {
   private readonly logger = new Logger(CodebaseService.name);
   private readonly metrics = batonMetrics();
-  private readonly analyzer = new CodebaseAnalyzer();
+  // The analyzer brings the TypeScript compiler (about 0.4 s to load): it is
+  // loaded with the first analysis, not at start.
+  private analyzer?: Promise<CodebaseAnalyzer>;
   private readonly recent = new Map<string, PreviousOutcome>();
 
   constructor(
@@ -70,7 +72,7 @@ export class CodebaseService {
     const unwritable = this.sessions.explainUnwritable(session, input.sessionKey);
     if (unwritable) throw unwritable;
     const granted = await grantRoot(input.root, this.config.codebase.allowedRoots);
-    const count = await this.analyzer.count({ root: granted.root, include: input.include, exclude: input.exclude }, granted.boundary);
+    const count = await (await this.loadAnalyzer()).count({ root: granted.root, include: input.include, exclude: input.exclude }, granted.boundary);
     const background = count > this.config.codebase.jobThresholdFiles;
     const analysis = await this.analyses.create({
       sessionId: session.id,
@@ -241,7 +243,7 @@ export class CodebaseService {
     let outcomeName = 'completed';
     try {
       const previous = await this.previous(namespace, analysis.root);
-      const outcome = await this.analyzer.analyze(analysis, previous, { maxFileBytes: this.config.codebase.maxFileBytes, boundary, signal: hooks.signal, onProgress: hooks.onProgress });
+      const outcome = await (await this.loadAnalyzer()).analyze(analysis, previous, { maxFileBytes: this.config.codebase.maxFileBytes, boundary, signal: hooks.signal, onProgress: hooks.onProgress });
       const map = renderMap(byRank(outcome.files), outcome.graph?.topSymbols ?? [], tokenBudget);
       const completed = await this.analyses.complete(analysis.id, { fingerprint: outcome.fingerprint, summary: outcome.summary, graph: outcome.graph, map: map.text, files: outcome.files, scanned: outcome.scanned, at: this.clock.now() });
       if (completed) {
@@ -297,6 +299,11 @@ export class CodebaseService {
       if (!(error instanceof DomainError)) throw error;
       this.logger.warn({ sessionKey: analysis.sessionKey, analysisId: analysis.id, err: error.message }, 'could not add the analysis to the session ledger');
     }
+  }
+
+  private loadAnalyzer(): Promise<CodebaseAnalyzer> {
+    this.analyzer ??= import('./analysis/codebase-analyzer.js').then(({ CodebaseAnalyzer }) => new CodebaseAnalyzer());
+    return this.analyzer;
   }
 
   private async previous(namespace: string, root: string): Promise<PreviousOutcome | null> {

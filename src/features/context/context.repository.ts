@@ -37,7 +37,7 @@ export class ContextRepository {
   // at or past the new entry. It runs on every update_context, so it is a
   // prepared statement (see PrismaService).
   async append(entry: NewEntry): Promise<AppendedEntry | null> {
-    const rows = await this.prisma.$queryRaw<{ id: string; sequence: number; previous_status: string }[]>`/* prepared:append_entry */
+    const rows = await this.prisma.$queryRaw<{ id: string; sequence: number; previous_status: string; session_id: string }[]>`/* prepared:append_entry */
       WITH target AS (
         SELECT id, status FROM sessions
         WHERE namespace = ${entry.namespace}::text AND session_key = ${entry.sessionKey}::text
@@ -61,9 +61,9 @@ export class ContextRepository {
         FROM bumped
         RETURNING id, sequence
       )
-      SELECT inserted.id, inserted.sequence, bumped.previous_status::text AS previous_status FROM inserted, bumped`;
+      SELECT inserted.id, inserted.sequence, bumped.previous_status::text AS previous_status, bumped.id AS session_id FROM inserted, bumped`;
     const row = rows[0];
-    return row ? { entryId: row.id, sequence: row.sequence, reactivated: row.previous_status === 'dormant' } : null;
+    return row ? { entryId: row.id, sessionId: row.session_id, sequence: row.sequence, reactivated: row.previous_status === 'dormant' } : null;
   }
 
   // Same as append, but when a concurrent writer committed the same
@@ -112,20 +112,32 @@ export class ContextRepository {
     return mergeBySequence(live, archived).slice(0, limit);
   }
 
-  // Every entry of a session without its content, in order. One JSON value
-  // instead of thousands of rows: the driver decodes it in one go, which is
-  // what makes this fast for sessions of thousands of entries. An archived
-  // session's entries come from its chunks.
-  async outline(sessionId: string): Promise<EntryOutline[]> {
+  // The entries after `afterSequence` without their content, in order. One
+  // JSON value instead of thousands of rows: the driver decodes it in one
+  // go, which is what makes this fast for sessions of thousands of entries.
+  // An archived session's entries come from its chunks.
+  async outline(sessionId: string, afterSequence = 0): Promise<EntryOutline[]> {
     const rows = await this.prisma.$queryRaw<{ outline: string }[]>`
       SELECT coalesce(json_agg(json_build_array(sequence, type, metadata, token_count, (extract(epoch FROM created_at) * 1000)::bigint) ORDER BY sequence), '[]')::text AS outline
-      FROM context_entries WHERE session_id = ${sessionId}::uuid`;
-    const tuples = JSON.parse(rows[0]?.outline ?? '[]') as [number, EntryType, Record<string, unknown> | null, number, number][];
-    const live = tuples.map(([sequence, type, metadata, tokenCount, at]) => ({ sequence, type, metadata: metadata ?? {}, tokenCount, createdAt: new Date(at) }));
-    const archived = await this.archivedEntries(sessionId);
+      FROM context_entries WHERE session_id = ${sessionId}::uuid AND sequence > ${afterSequence}::int`;
+    const live = parseOutline(rows[0]?.outline);
+    const archived = await this.archivedEntries(sessionId, Prisma.sql`AND last_sequence > ${afterSequence}::int`);
     if (archived.length === 0) return live;
-    const fromChunks = archived.map(({ sequence, type, metadata, tokenCount, createdAt }) => ({ sequence, type, metadata, tokenCount, createdAt }));
-    return [...fromChunks, ...live].sort((a, b) => a.sequence - b.sequence);
+    const fromChunks = archived.filter((e) => e.sequence > afterSequence).map(({ sequence, type, metadata, tokenCount, createdAt }) => ({ sequence, type, metadata, tokenCount, createdAt }));
+    return mergeBySequence(live, fromChunks);
+  }
+
+  // The outline of some entries, live or archived, in order.
+  async outlineOf(sessionId: string, sequences: number[]): Promise<EntryOutline[]> {
+    if (sequences.length === 0) return [];
+    const rows = await this.prisma.$queryRaw<{ outline: string }[]>`
+      SELECT coalesce(json_agg(json_build_array(sequence, type, metadata, token_count, (extract(epoch FROM created_at) * 1000)::bigint) ORDER BY sequence), '[]')::text AS outline
+      FROM context_entries WHERE session_id = ${sessionId}::uuid AND sequence = ANY(${sequences}::int[])`;
+    const live = parseOutline(rows[0]?.outline);
+    if (live.length === sequences.length) return live;
+    const found = new Set(live.map((e) => e.sequence));
+    const archived = (await this.archivedEntriesAt(sessionId, sequences.filter((s) => !found.has(s)))).map(({ sequence, type, metadata, tokenCount, createdAt }) => ({ sequence, type, metadata, tokenCount, createdAt }));
+    return mergeBySequence(live, archived);
   }
 
   // The first `maxChars` characters of the content of some entries, live or archived.
@@ -135,20 +147,26 @@ export class ContextRepository {
       SELECT sequence, left(content, ${maxChars}::int) AS content FROM context_entries WHERE session_id = ${sessionId}::uuid AND sequence = ANY(${sequences}::int[])`;
     const found = new Map(rows.map((r) => [r.sequence, r.content]));
     if (found.size === sequences.length) return found;
-    const wanted = new Set(sequences.filter((sequence) => !found.has(sequence)));
-    for (const entry of await this.archivedEntries(sessionId)) {
-      if (wanted.has(entry.sequence)) found.set(entry.sequence, entry.content.slice(0, maxChars));
-    }
+    for (const entry of await this.archivedEntriesAt(sessionId, sequences.filter((sequence) => !found.has(sequence)))) found.set(entry.sequence, entry.content.slice(0, maxChars));
     return found;
   }
 
-  // Every archived entry of a session (none for a live one), in order.
-  private async archivedEntries(sessionId: string): Promise<EntryRecord[]> {
+  // Archived entries (none for a live session), in order, from the chunks
+  // the condition selects.
+  private async archivedEntries(sessionId: string, condition: Prisma.Sql = Prisma.empty): Promise<EntryRecord[]> {
     const chunks = await this.prisma.$queryRaw<{ payload: Uint8Array }[]>`
-      SELECT payload FROM context_entry_archives WHERE session_id = ${sessionId}::uuid ORDER BY first_sequence`;
+      SELECT payload FROM context_entry_archives WHERE session_id = ${sessionId}::uuid ${condition} ORDER BY first_sequence`;
     const entries: EntryRecord[] = [];
     for (const chunk of chunks) entries.push(...(await unpackChunk(chunk.payload)));
     return entries;
+  }
+
+  // The archived entries with these sequences, reading only the chunks that hold them.
+  private async archivedEntriesAt(sessionId: string, sequences: number[]): Promise<EntryRecord[]> {
+    if (sequences.length === 0) return [];
+    const wanted = new Set(sequences);
+    const chunks = await this.archivedEntries(sessionId, Prisma.sql`AND EXISTS (SELECT 1 FROM unnest(${sequences}::int[]) AS w(sequence) WHERE w.sequence BETWEEN first_sequence AND last_sequence)`);
+    return chunks.filter((entry) => wanted.has(entry.sequence));
   }
 
   private async archivedChunksAfter(sessionId: string, afterSequence: number, count: number, types?: EntryType[]): Promise<ListedRow[]> {
@@ -210,6 +228,11 @@ export class ContextRepository {
   }
 }
 
+function parseOutline(json: string | undefined): EntryOutline[] {
+  const tuples = JSON.parse(json ?? '[]') as [number, EntryType, Record<string, unknown> | null, number, number][];
+  return tuples.map(([sequence, type, metadata, tokenCount, at]) => ({ sequence, type, metadata: metadata ?? {}, tokenCount, createdAt: new Date(at) }));
+}
+
 function fromListedRow(row: ListedRow): EntryRecord {
   return {
     id: row.id as string,
@@ -226,8 +249,8 @@ function fromListedRow(row: ListedRow): EntryRecord {
 
 // Live and archived entries are disjoint except after a failed repair; the
 // archived copy wins, as it is the one the summary describes.
-function mergeBySequence(live: EntryRecord[], archived: EntryRecord[]): EntryRecord[] {
-  const bySequence = new Map<number, EntryRecord>();
+function mergeBySequence<T extends { sequence: number }>(live: T[], archived: T[]): T[] {
+  const bySequence = new Map<number, T>();
   for (const entry of live) bySequence.set(entry.sequence, entry);
   for (const entry of archived) bySequence.set(entry.sequence, entry);
   return [...bySequence.values()].sort((a, b) => a.sequence - b.sequence);

@@ -6,7 +6,10 @@ import type { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { ContextErrorCode } from 'src/features/context/context.errors.js';
 import type { ContextRepository } from 'src/features/context/context.repository.js';
 import { ContextService } from 'src/features/context/context.service.js';
-import type { EntryRecord, NewEntry } from 'src/features/context/context.types.js';
+import type { AppendedEntry, EntryOutline, EntryRecord, NewEntry } from 'src/features/context/context.types.js';
+import { encodeLedgerState, type StoredLedgerState } from 'src/features/context/ledger-state.codec.js';
+import { openTodos, reduceLedger } from 'src/features/context/ledger-state.reducer.js';
+import type { LedgerStateRepository, StoredLedger } from 'src/features/context/ledger-state.repository.js';
 import { SessionError } from 'src/features/sessions/sessions.errors.js';
 import type { SessionsService } from 'src/features/sessions/sessions.service.js';
 import type { SessionRecord } from 'src/features/sessions/sessions.types.js';
@@ -37,9 +40,10 @@ function entry(overrides: Partial<EntryRecord> = {}): EntryRecord {
 
 function setup(maxEntryBytes = '1024') {
   const repository = {
-    appendUnlessDuplicate: jest.fn(async (_e: NewEntry) => ({ entryId: 'new', sequence: 5, reactivated: false }) as { entryId: string; sequence: number; reactivated: boolean } | 'duplicate' | null),
+    appendUnlessDuplicate: jest.fn(async (_e: NewEntry) => ({ entryId: 'new', sessionId: 's1', sequence: 5, reactivated: false }) as AppendedEntry | 'duplicate' | null),
     findByIdempotencyKey: jest.fn(async () => null as EntryRecord | null),
     listAfter: jest.fn(async () => [] as EntryRecord[]),
+    outline: jest.fn(async (_id: string, _after?: number) => [] as EntryOutline[]),
   };
   const sessions = {
     get: jest.fn(async () => SESSION),
@@ -50,8 +54,9 @@ function setup(maxEntryBytes = '1024') {
   };
   const events = { publish: jest.fn() };
   const clock: Clock = { now: () => NOW };
-  const service = new ContextService(repository as unknown as ContextRepository, sessions as unknown as SessionsService, events as unknown as EventBusService, clock, loadConfig({ BATON_MAX_ENTRY_BYTES: maxEntryBytes }, {}));
-  return { service, repository, sessions, events };
+  const ledgers = { find: jest.fn(async (_id: string) => null as StoredLedger | null), save: jest.fn(async (_id: string, _state: StoredLedgerState) => undefined) };
+  const service = new ContextService(repository as unknown as ContextRepository, ledgers as unknown as LedgerStateRepository, sessions as unknown as SessionsService, events as unknown as EventBusService, clock, loadConfig({ BATON_MAX_ENTRY_BYTES: maxEntryBytes }, {}));
+  return { service, repository, ledgers, sessions, events };
 }
 
 describe('ContextService.append', () => {
@@ -100,6 +105,45 @@ describe('ContextService.append', () => {
     sessions.findByKey.mockResolvedValueOnce(null);
     await expect(service.append('ns', { sessionKey: 'gone', type: 'note', content: 'x' })).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
     await expect(service.append('ns', { sessionKey: 'k', type: 'note', content: 'x', metadata: { refs: [9] } })).rejects.toMatchObject({ message: expect.stringContaining("refs names sequence 9, but the session's last entry is 4") });
+  });
+});
+
+describe('ContextService.ledgerState', () => {
+  const todo = (sequence: number, metadata: Record<string, unknown> = {}): EntryOutline => ({ sequence, type: 'todo', metadata, tokenCount: 3, createdAt: NOW });
+
+  it('applies only the entries after the stored state, and stores the state it reached', async () => {
+    const { service, repository, ledgers } = setup();
+    ledgers.find.mockResolvedValueOnce({ throughSequence: 2, state: encodeLedgerState(reduceLedger([todo(1), todo(2)])) });
+    repository.outline.mockResolvedValueOnce([todo(3, { refs: [1], status: 'done' })]);
+    const state = await service.ledgerState('sid');
+    expect(repository.outline).toHaveBeenCalledWith('sid', 2);
+    expect(openTodos(state)).toEqual([2]);
+    expect(ledgers.save).toHaveBeenCalledWith('sid', expect.objectContaining({ lastSequence: 3, openTodos: [2] }));
+  });
+
+  it('rebuilds from every entry when no state is stored, or one of another version', async () => {
+    const { service, repository, ledgers } = setup();
+    ledgers.find.mockResolvedValueOnce({ throughSequence: 2, state: { version: 0 } });
+    repository.outline.mockResolvedValueOnce([todo(1), todo(2)]);
+    expect(openTodos(await service.ledgerState('sid'))).toEqual([1, 2]);
+    expect(repository.outline).toHaveBeenCalledWith('sid', 0);
+  });
+
+  it('writes nothing when no entry came since the stored state', async () => {
+    const { service, ledgers } = setup();
+    ledgers.find.mockResolvedValueOnce({ throughSequence: 1, state: encodeLedgerState(reduceLedger([todo(1)])) });
+    expect(openTodos(await service.ledgerState('sid'))).toEqual([1]);
+    expect(ledgers.save).not.toHaveBeenCalled();
+  });
+
+  it('brings the stored state up to date after every checkpoint-th append', async () => {
+    const { service, repository, ledgers } = setup();
+    repository.appendUnlessDuplicate.mockResolvedValueOnce({ entryId: 'e', sessionId: 'sid', sequence: 127, reactivated: false });
+    await service.append('ns', { sessionKey: 'k', type: 'note', content: 'x' });
+    expect(ledgers.find).not.toHaveBeenCalled();
+    repository.appendUnlessDuplicate.mockResolvedValueOnce({ entryId: 'e', sessionId: 'sid', sequence: 128, reactivated: false });
+    await service.append('ns', { sessionKey: 'k', type: 'note', content: 'x' });
+    expect(ledgers.find).toHaveBeenCalledWith('sid');
   });
 });
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -12,6 +12,9 @@ import { INT4_MAX } from 'src/platform/input/whole-number.js';
 import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ContextRepository } from 'src/features/context/context.repository.js';
+import { decodeLedgerState, encodeLedgerState, LEDGER_STATE_VERSION } from 'src/features/context/ledger-state.codec.js';
+import { applyEntry, emptyLedgerState } from 'src/features/context/ledger-state.reducer.js';
+import { LedgerStateRepository } from 'src/features/context/ledger-state.repository.js';
 import {
   ENTRY_TYPES,
   type AppendEntryInput,
@@ -23,6 +26,7 @@ import {
   type ContextQuery,
   type EntryOutline,
   type EntryRecord,
+  type LedgerState,
   type NewEntry,
 } from 'src/features/context/context.types.js';
 import { packEntries } from 'src/features/context/entry-archive.codec.js';
@@ -31,12 +35,18 @@ import { SESSION_EVENTS, SessionsService } from 'src/features/sessions/sessions.
 
 export const CONTEXT_EVENTS = { appended: 'context.appended' } as const;
 
+// Every this many entries an append brings the stored ledger state up to
+// date (after answering), so a reader applies at most about this many.
+export const LEDGER_CHECKPOINT_EVERY = 128;
+
 @Injectable()
 export class ContextService {
   private readonly metrics = batonMetrics();
+  private readonly logger = new Logger(ContextService.name);
 
   constructor(
     private readonly entries: ContextRepository,
+    private readonly ledgers: LedgerStateRepository,
     private readonly sessions: SessionsService,
     private readonly events: EventBusService,
     private readonly clock: Clock,
@@ -85,6 +95,9 @@ export class ContextService {
     if (appended === null || appended === 'duplicate') throw await this.explainRejectedAppend(namespace, input.sessionKey, entry.highestRef, entry.agentId);
 
     this.metrics.appends.add(1, { 'baton.entry.type': input.type });
+    if (appended.sequence % LEDGER_CHECKPOINT_EVERY === 0) {
+      void this.ledgerState(appended.sessionId).catch((error: unknown) => this.logger.warn({ sessionKey: input.sessionKey, err: (error as Error).message }, 'could not bring the ledger state up to date'));
+    }
     const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
     this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
     if (appended.reactivated) this.events.publish({ namespace, type: SESSION_EVENTS.statusChanged, subject: { sessionKey: input.sessionKey, status: 'active' } });
@@ -106,9 +119,35 @@ export class ContextService {
     return { sessionKey: session.sessionKey, entries, nextAfterSequence: rows.length > limit ? (entries.at(-1)?.sequence ?? null) : null };
   }
 
-  // The ledger without contents, for readers that derive its state.
-  async outline(sessionId: string): Promise<EntryOutline[]> {
-    return this.entries.outline(sessionId);
+  // The ledger's state through its last entry: the stored state plus the
+  // entries appended since (all of them when none is stored), stored again
+  // when it moved. Costs what is current plus the entries since the last
+  // checkpoint, not the length of the session.
+  async ledgerState(sessionId: string): Promise<LedgerState> {
+    const stored = await this.ledgers.find(sessionId);
+    const decoded = stored ? decodeLedgerState(stored.state) : null;
+    const state = decoded ?? emptyLedgerState();
+    const since = await this.entries.outline(sessionId, decoded ? (stored?.throughSequence ?? 0) : 0);
+    for (const entry of since) applyEntry(state, entry);
+    if (since.length > 0) await this.ledgers.save(sessionId, encodeLedgerState(state));
+    return state;
+  }
+
+  // Rebuilds the stored state of sessions that have none (written before
+  // states were stored) or one of an older version; returns how many.
+  async backfillLedgerStates(batch: number): Promise<number> {
+    let rebuilt = 0;
+    for (let ids = await this.ledgers.withoutCurrentState(LEDGER_STATE_VERSION, batch); ids.length > 0; ids = await this.ledgers.withoutCurrentState(LEDGER_STATE_VERSION, batch)) {
+      for (const id of ids) await this.ledgerState(id);
+      rebuilt += ids.length;
+      if (ids.length < batch) break;
+    }
+    return rebuilt;
+  }
+
+  // Some entries without contents, in order.
+  async outlineOf(sessionId: string, sequences: number[]): Promise<EntryOutline[]> {
+    return this.entries.outlineOf(sessionId, sequences);
   }
 
   // Contents of some entries, each cut to at most maxChars characters.

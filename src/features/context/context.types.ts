@@ -46,6 +46,7 @@ export interface NewEntry {
 
 export interface AppendedEntry {
   entryId: string;
+  sessionId: string;
   sequence: number;
   reactivated: boolean;
 }
@@ -148,50 +149,39 @@ export interface LedgerEntry {
   createdAt: Date;
 }
 
-export type TodoState = 'open' | 'done' | 'cancelled' | 'replaced';
-export type DecisionState = 'in_force' | 'superseded';
-export type ErrorState = 'unresolved' | 'resolved' | 'followed_up';
-
-export interface TodoItem {
-  sequence: number;
-  state: TodoState;
-  closedBy?: number;
-}
-
-export interface DecisionItem {
-  sequence: number;
-  state: DecisionState;
-  supersedes: number[];
-  supersededBy?: number;
-}
-
-export interface ErrorItem {
-  sequence: number;
-  state: ErrorState;
-  // Entries that pointed at this error without resolving it: what was tried.
-  attempts: number[];
-  resolvedBy?: number;
-  followedUpBy?: number;
-}
-
 export interface TouchedFile {
   path: string;
-  // Entries that named the file, oldest first.
-  sequences: number[];
+  // The newest entry that named the file, and how many did.
+  lastSequence: number;
+  changes: number;
 }
 
-// The state a ledger describes once every ref has been applied.
+// What the ledger means once every ref has been applied, kept small: what is
+// current (open todos, decisions in force, unresolved errors with their
+// attempts, touched files, goal, status, key messages, the newest changes
+// and messages) plus counts. It is updated entry by entry, so a stored copy
+// can be brought up to date with the entries appended since.
 export interface LedgerState {
   entryCount: number;
   lastSequence: number;
-  todos: Map<number, TodoItem>;
-  decisions: Map<number, DecisionItem>;
-  errors: Map<number, ErrorItem>;
-  files: TouchedFile[];
-  // Entries recording a change of state (a todo closed, an error resolved):
-  // their message is carried by the state itself.
-  stateChanges: Set<number>;
+  lastEntry: { type: string; createdAt: Date } | null;
   goalSequence?: number;
   statusSequence?: number;
-  byType: Map<string, number[]>;
+  openTodos: Set<number>;
+  // Decisions in force, each with the decisions it superseded.
+  decisions: Map<number, number[]>;
+  // Unresolved errors, each with the entries that tried to fix it.
+  errors: Map<number, number[]>;
+  // In the order they were first touched.
+  files: Map<string, TouchedFile>;
+  // The newest code changes and messages or notes, oldest first.
+  recent: { changes: number[]; messages: number[] };
+  // Messages and notes marked pinned (or important): key messages whatever their age.
+  pinned: number[];
+  // Entries by kind: their type, or for todos, decisions and errors their state
+  // ("open todo", "superseded decision", "error resolution", ...).
+  kinds: Map<string, number>;
+  // Only to apply later refs: decisions no longer in force, and errors no
+  // longer unresolved with the error that followed each up (0: none).
+  history: { decisions: Set<number>; errors: Map<number, number> };
 }

@@ -11,16 +11,13 @@ describe('reduceLedger', () => {
   it('closes todos named by a done or cancelled todo, and that closing entry is no todo of its own', () => {
     const state = reduceLedger(ledger(['todo'], ['todo'], ['todo'], ['todo', { refs: [1], status: 'done' }], ['todo', { refs: [2], status: 'Cancelled' }]));
     expect(openTodos(state)).toEqual([3]);
-    expect(state.todos.get(1)).toMatchObject({ state: 'done', closedBy: 4 });
-    expect(state.todos.get(2)).toMatchObject({ state: 'cancelled', closedBy: 5 });
-    expect(state.todos.has(4)).toBe(false);
-    expect([...state.stateChanges]).toEqual([4, 5]);
+    expect(Object.fromEntries(state.kinds)).toEqual({ 'open todo': 1, 'closed todo': 2, 'todo update': 2 });
   });
 
   it('replaces a todo named by a todo with another status, which becomes the open one (rewording, reopening)', () => {
     const state = reduceLedger(ledger(['todo'], ['todo', { refs: [1], status: 'done' }], ['todo', { refs: [1], status: 'open' }], ['todo', { refs: [3] }]));
     expect(openTodos(state)).toEqual([4]);
-    expect(state.todos.get(3)).toMatchObject({ state: 'replaced', closedBy: 4 });
+    expect(Object.fromEntries(state.kinds)).toEqual({ 'open todo': 1, 'closed todo': 2, 'todo update': 1 });
   });
 
   it('records a todo logged already done without opening it', () => {
@@ -30,16 +27,17 @@ describe('reduceLedger', () => {
   it('supersedes decisions named by a later decision, down a chain of changes of mind', () => {
     const state = reduceLedger(ledger(['decision'], ['decision'], ['decision', { refs: [1] }], ['decision', { refs: [3] }]));
     expect(decisionsInForce(state)).toEqual([2, 4]);
-    expect(state.decisions.get(1)).toMatchObject({ state: 'superseded', supersededBy: 3 });
-    expect(state.decisions.get(3)).toMatchObject({ state: 'superseded', supersededBy: 4, supersedes: [1] });
-    expect(state.decisions.get(4)?.supersedes).toEqual([3]);
+    expect(state.decisions.get(4)).toEqual([3]);
+    expect([...state.history.decisions]).toEqual([1, 3]);
+    const again = reduceLedger(ledger(['decision'], ['decision', { refs: [1] }], ['decision', { refs: [1] }]));
+    expect(again.decisions.get(3)).toEqual([1]);
   });
 
   it('ignores refs to entries of another type than the rule acts on', () => {
     const state = reduceLedger(ledger(['todo'], ['note'], ['decision', { refs: [1, 2] }], ['todo', { refs: [3], status: 'done' }]));
     expect(openTodos(state)).toEqual([1]);
     expect(decisionsInForce(state)).toEqual([3]);
-    expect(state.decisions.get(3)?.supersedes).toEqual([]);
+    expect(state.decisions.get(3)).toEqual([]);
   });
 
   it('resolves errors named by a resolved error, and keeps attempts on the ones still open', () => {
@@ -47,9 +45,8 @@ describe('reduceLedger', () => {
       ledger(['error'], ['command', { refs: [1], status: 'failed' }], ['error'], ['code_change', { refs: [3], files: ['src/a.ts'] }], ['error', { refs: [1], status: 'resolved' }]),
     );
     expect(unresolvedErrors(state)).toEqual([3]);
-    expect(state.errors.get(1)).toMatchObject({ state: 'resolved', resolvedBy: 5, attempts: [2] });
-    expect(state.errors.get(3)?.attempts).toEqual([4]);
-    expect(state.errors.has(5)).toBe(false);
+    expect(state.errors.get(3)).toEqual([4]);
+    expect(Object.fromEntries(state.kinds)).toMatchObject({ 'resolved error': 1, 'unresolved error': 1, 'error resolution': 1 });
   });
 
   it('carries attempts into a follow-up error, and routes later acts on the old error to the follow-up', () => {
@@ -57,8 +54,8 @@ describe('reduceLedger', () => {
       ledger(['error'], ['command', { refs: [1] }], ['error', { refs: [1], status: 'still failing' }], ['note', { refs: [1] }], ['command', { refs: [3] }]),
     );
     expect(unresolvedErrors(state)).toEqual([3]);
-    expect(state.errors.get(1)).toMatchObject({ state: 'followed_up', followedUpBy: 3 });
-    expect(state.errors.get(3)?.attempts).toEqual([2, 4, 5]);
+    expect(state.history.errors.get(1)).toBe(3);
+    expect(state.errors.get(3)).toEqual([2, 4, 5]);
     const resolved = reduceLedger(ledger(['error'], ['error', { refs: [1] }], ['error', { refs: [1], status: 'resolved' }]));
     expect(unresolvedErrors(resolved)).toEqual([]);
   });
@@ -67,10 +64,10 @@ describe('reduceLedger', () => {
     const state = reduceLedger(
       ledger(['code_change', { files: ['./src/a.ts', 'src/b.ts'] }], ['file', { files: ['docs/x.md'] }], ['code_change', { files: ['src/a.ts', 42, ''] }], ['note', { files: ['ignored.ts'] }]),
     );
-    expect(state.files).toEqual([
-      { path: 'src/a.ts', sequences: [1, 3] },
-      { path: 'src/b.ts', sequences: [1] },
-      { path: 'docs/x.md', sequences: [2] },
+    expect([...state.files.values()]).toEqual([
+      { path: 'src/a.ts', lastSequence: 3, changes: 2 },
+      { path: 'src/b.ts', lastSequence: 1, changes: 1 },
+      { path: 'docs/x.md', lastSequence: 2, changes: 1 },
     ]);
   });
 
@@ -78,8 +75,8 @@ describe('reduceLedger', () => {
     const state = reduceLedger(ledger(['message', { kind: 'goal' }], ['analysis'], ['note', { kind: 'status' }], ['note', { kind: 'goal' }], ['note', { kind: 'status' }], ['mystery', { refs: 'nonsense' }]));
     expect(state.goalSequence).toBe(4);
     expect(state.statusSequence).toBe(5);
-    expect(state.byType.get('analysis')).toEqual([2]);
-    expect(state.byType.get('mystery')).toEqual([6]);
+    expect(state.kinds.get('analysis')).toBe(1);
+    expect(state.kinds.get('mystery')).toBe(1);
     expect(state.entryCount).toBe(6);
     expect(state.lastSequence).toBe(6);
   });

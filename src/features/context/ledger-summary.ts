@@ -29,7 +29,7 @@ export function summarizeLedger(entries: readonly EntryRecord[]): LedgerSummary 
     openTodos: items(openTodos(state)),
     decisions: items(decisionsInForce(state)),
     unresolvedErrors: items(unresolvedErrors(state)),
-    files: state.files.slice(0, MAX_FILES).map((file) => file.path),
+    files: [...state.files.keys()].slice(0, MAX_FILES),
   };
 }
 

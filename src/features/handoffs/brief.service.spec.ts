@@ -10,6 +10,7 @@ import type { CodebaseHighlightsProvider } from 'src/features/handoffs/codebase-
 import { HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js';
 import type { ContextService } from 'src/features/context/context.service.js';
 import type { EntryOutline } from 'src/features/context/context.types.js';
+import { reduceLedger } from 'src/features/context/ledger-state.reducer.js';
 import { sessionRecord } from 'test/factories/session-record.factory.js';
 
 const AT = new Date('2026-11-20T10:00:00Z');
@@ -29,7 +30,12 @@ const contents = new Map([
 ]);
 
 function setup(options: { highlights?: CodebaseHighlightsProvider; condenser?: BriefCondenser; ledger?: EntryOutline[] } = {}) {
-  const context = { outline: jest.fn(async () => options.ledger ?? outline), contents: jest.fn(async () => contents) };
+  const ledger = options.ledger ?? outline;
+  const context = {
+    ledgerState: jest.fn(async () => reduceLedger(ledger)),
+    outlineOf: jest.fn(async (_id: string, sequences: number[]) => ledger.filter((e) => sequences.includes(e.sequence))),
+    contents: jest.fn(async () => contents),
+  };
   const keys: string[] = [];
   const cache = {
     getOrCompute: jest.fn(async (_cache: string, key: string, _ttl: number, compute: () => Promise<unknown>) => {

@@ -11,9 +11,9 @@ import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { BRIEF_CONDENSER, type BriefCondenser } from 'src/features/handoffs/brief-condenser.js';
 import { CODEBASE_HIGHLIGHTS_PROVIDER, type CodebaseHighlightsProvider } from 'src/features/handoffs/codebase-highlights.provider.js';
 import type { CodebaseHighlight, HandoffEnvelope, HandoffPackage, PackageCondensation } from 'src/features/handoffs/handoffs.types.js';
-import type { LedgerEntry } from 'src/features/context/context.types.js';
-import { reduceLedger } from 'src/features/context/ledger-state.reducer.js';
-import { CONTENT_PREFIX_CHARS, HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js';
+import { candidateSequences } from 'src/features/handoffs/package-candidates.js';
+import { CONTENT_PREFIX_CHARS } from 'src/features/handoffs/package-items.js';
+import { HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js';
 import { ContextService } from 'src/features/context/context.service.js';
 import type { SessionRecord } from 'src/features/sessions/sessions.types.js';
 
@@ -31,7 +31,7 @@ const HIGHLIGHTS_LIMIT = 10;
 const MAX_PATH_CHARS = 4096;
 const HIGHLIGHTS_TIMEOUT_MS = 2_000;
 // Bump when the package layout or selection changes, so cached briefs built the old way are not served.
-const BRIEF_VERSION = 2;
+const BRIEF_VERSION = 3;
 
 // Turns a session's ledger into a package: state from the ledger, contents
 // of what may be shown, secrets redacted, then the budgeted build. Cached
@@ -62,12 +62,14 @@ export class BriefService {
   }
 
   private async compute(session: SessionRecord, tokenBudget: number, envelope: HandoffEnvelope | null): Promise<Brief> {
-    const outline: LedgerEntry[] = await this.context.outline(session.id);
-    const state = reduceLedger(outline);
-    const entries = new Map(outline.map((e) => [e.sequence, e]));
+    // The current state and the outlines of what could be shown: bounded by
+    // what is current and by the budget, not by the length of the session.
+    const state = await this.context.ledgerState(session.id);
+    const outlines = await this.context.outlineOf(session.id, candidateSequences(state, tokenBudget));
+    const entries = new Map(outlines.map((e) => [e.sequence, e]));
     const wanted = this.builder.plan(state, entries, tokenBudget);
-    const paths = state.files.map((f) => f.path);
-    const recentFirst = [...state.files].sort((a, b) => (b.sequences.at(-1) ?? 0) - (a.sequences.at(-1) ?? 0)).map((f) => f.path);
+    const paths = [...state.files.keys()];
+    const recentFirst = [...state.files.values()].sort((a, b) => b.lastSequence - a.lastSequence).map((f) => f.path);
     const [contents, highlights] = await Promise.all([this.context.contents(session.id, wanted, CONTENT_PREFIX_CHARS), this.highlightsFor(session, recentFirst)]);
 
     // One redaction pass over everything the package may show.

@@ -1,7 +1,8 @@
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
 import type { LedgerEntry } from 'src/features/context/context.types.js';
 import { reduceLedger } from 'src/features/context/ledger-state.reducer.js';
-import { HandoffPackageBuilder, type BriefInput } from 'src/features/handoffs/package.builder.js';
+import { HandoffPackageBuilder } from 'src/features/handoffs/package.builder.js';
+import type { BriefInput } from 'src/features/handoffs/package.types.js';
 import { loadTranscript, markdownSection, TRANSCRIPTS, type TranscriptEntry } from 'test/support/transcripts.js';
 
 const builder = new HandoffPackageBuilder();
@@ -98,6 +99,24 @@ describe('HandoffPackageBuilder', () => {
     expect(pkg.markdown).toContain('full_handoff from `claude-code@laptop` to `codex@ci`');
     expect(markdownSection(pkg.markdown, 'Instructions from')).toContain('Finish the CI flake first.');
     expect(countTextTokens(pkg.markdown)).toBeLessThanOrEqual(2000);
+  });
+
+  it('fits a long session whose current items far exceed the budget, keeping the newest and naming a bounded few of the rest', () => {
+    const long: TranscriptEntry[] = [];
+    for (let i = 0; i < 4000; i++) {
+      long.push(i % 5 === 0 ? { type: 'todo', content: `Follow up on finding ${i}: check the retry path in worker ${i % 17}` } : i % 5 === 1 ? { type: 'decision', content: `Decision ${i}: keep the queue per tenant` } : { type: 'note', content: `Ran the suite again (${i}), 412 passed` });
+    }
+    const pkg = builder.build(input(long, 4000));
+    expect(countTextTokens(pkg.markdown)).toBeLessThanOrEqual(4000);
+    const shownTodos = pkg.openTodos.map((t) => t.sequence);
+    const left = pkg.omitted.currentItemsLeftOut;
+    expect(shownTodos.length + left.openTodos.length).toBe(800);
+    // The oldest todos go first.
+    expect(Math.min(...shownTodos)).toBeGreaterThan(Math.max(...left.openTodos));
+    expect(pkg.omitted.count + pkg.openTodos.length + pkg.decisions.length + pkg.messages.length).toBe(4000);
+    const leftOutLine = pkg.markdown.split('\n').find((line) => line.startsWith('Still current but left out')) ?? '';
+    expect(leftOutLine.match(/#\d+/g)?.length).toBeLessThanOrEqual(20);
+    expect(leftOutLine).toContain('older)');
   });
 
   it('builds the same package twice from the same ledger', () => {

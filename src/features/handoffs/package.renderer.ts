@@ -98,8 +98,12 @@ function omissionLines(body: PackageBody, rangesShown: number): string[] {
   return lines;
 }
 
+// The JSON lists every item left out; the Markdown names the newest few.
+const REFS_SHOWN = 10;
+
 function refs(sequences: number[]): string {
-  return sequences.map((n) => `#${n}`).join(', ');
+  const shown = sequences.slice(-REFS_SHOWN).map((n) => `#${n}`).join(', ');
+  return sequences.length > REFS_SHOWN ? `${shown} (+${sequences.length - REFS_SHOWN} older)` : shown;
 }
 
 function section(out: string[], title: string, lines: string[]): void {

@@ -160,7 +160,8 @@ export class LifecycleRepository {
         spec.alsoDelete
           ? Prisma.sql`live AS (DELETE FROM context_entries WHERE session_id IN (SELECT id FROM changed)),
                cold AS (DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM changed)),
-               analyses AS (DELETE FROM codebase_analyses WHERE session_id IN (SELECT id FROM changed)),`
+               analyses AS (DELETE FROM codebase_analyses WHERE session_id IN (SELECT id FROM changed)),
+               ledger AS (DELETE FROM ledger_states WHERE session_id IN (SELECT id FROM changed)),`
           : Prisma.empty
       } recorded AS (
         INSERT INTO session_events (session_id, from_status, to_status, reason, at)

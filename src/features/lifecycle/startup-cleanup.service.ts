@@ -44,10 +44,24 @@ export class StartupCleanupService {
       staleJobLocks: (await this.queues.staleActiveJobs(LIFECYCLE_QUEUE)).length,
     };
     await this.stats.saveCleanup(report);
+    // In the background: the sweep need not wait for it.
+    void this.backfillLedgerStates();
     const found = Object.values(report.quarantined).some((n) => n > 0) || Object.values(report.repaired).some((n) => n > 0) || failed.length > 0 || report.reported.archivedChunksOnUnarchivedSessions.length > 0 || report.staleJobLocks > 0;
     if (found) this.logger.warn({ ...report }, 'start-up check found inconsistent data');
     else this.logger.log({ durationMs: report.durationMs }, 'start-up check found nothing to repair');
     return report;
+  }
+
+  // Sessions written before ledger states were stored (or with a state of an
+  // older version) get theirs now rather than on their first handoff.
+  private async backfillLedgerStates(): Promise<void> {
+    try {
+      const rebuilt = await this.context.backfillLedgerStates(REPAIR_BATCH);
+      if (rebuilt > 0) this.logger.log({ rebuilt }, 'ledger states rebuilt from the entries');
+    } catch (error) {
+      // Not fatal: a missing state is rebuilt when the session is next read.
+      this.logger.error({ err: (error as Error).message }, 'could not rebuild ledger states');
+    }
   }
 
   // Archived sessions still holding live entries: move them into the archive.

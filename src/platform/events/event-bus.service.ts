@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
@@ -18,11 +20,14 @@ const SUBSCRIBE_PATIENCE_MS = 2_000;
 
 // Fans domain events out to every Baton process through Redis pub/sub, so an
 // append handled by one replica (or by the worker) reaches subscribers held by
-// another. Local listeners hear each event once, from Redis.
+// another. Listeners hear each event once: this process's own events at once
+// (not back through Redis, which they are marked to skip), other processes'
+// from Redis.
 @Injectable()
 export class EventBusService implements OnModuleDestroy {
   private readonly logger = new Logger(EventBusService.name);
   private readonly listeners = new Set<Listener>();
+  private readonly origin = randomUUID();
   private subscriber?: Redis;
   private subscribed?: Promise<void>;
 
@@ -35,12 +40,13 @@ export class EventBusService implements OnModuleDestroy {
   // Fire and forget: a write never waits for, or fails because of, its
   // notification. While Redis is away the event is dropped (and logged).
   publish(event: DomainEvent): void {
+    this.deliverLocally([event]);
     if (this.redis.client.status !== 'ready') {
       // The outage itself is logged once by RedisService.
-      this.logger.debug({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published');
+      this.logger.debug({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published to other processes');
       return;
     }
-    this.redis.client.publish(this.channel, JSON.stringify(event)).catch((error: Error) => {
+    this.redis.client.publish(this.channel, this.encode(event)).catch((error: Error) => {
       this.logger.warn({ type: event.type, err: error.message }, 'could not publish a domain event');
     });
   }
@@ -49,13 +55,14 @@ export class EventBusService implements OnModuleDestroy {
   // sessions); like publish, it never throws and drops events while Redis is away.
   async publishMany(events: readonly DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
+    this.deliverLocally(events);
     if (this.redis.client.status !== 'ready') {
-      this.logger.debug({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published');
+      this.logger.debug({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published to other processes');
       return;
     }
     try {
       const pipeline = this.redis.client.pipeline();
-      for (const event of events) pipeline.publish(this.channel, JSON.stringify(event));
+      for (const event of events) pipeline.publish(this.channel, this.encode(event));
       await pipeline.exec();
     } catch (error) {
       this.logger.warn({ count: events.length, err: (error as Error).message }, 'could not publish domain events');
@@ -90,14 +97,33 @@ export class EventBusService implements OnModuleDestroy {
     return Promise.race([this.subscribed, patience]).finally(() => clearTimeout(timer));
   }
 
+  private encode(event: DomainEvent): string {
+    return JSON.stringify({ ...event, origin: this.origin });
+  }
+
+  // After the caller's current step, as a message from Redis would be.
+  private deliverLocally(events: readonly DomainEvent[]): void {
+    if (this.listeners.size === 0) return;
+    queueMicrotask(() => {
+      for (const event of events) this.deliver(event);
+    });
+  }
+
   private dispatch(message: string): void {
-    let event: DomainEvent;
+    let received: DomainEvent & { origin?: string };
     try {
-      event = JSON.parse(message) as DomainEvent;
+      received = JSON.parse(message) as DomainEvent & { origin?: string };
     } catch {
       this.logger.warn('ignored a malformed domain event');
       return;
     }
+    // Heard already, when it was published.
+    if (received.origin === this.origin) return;
+    const { origin: _origin, ...event } = received;
+    this.deliver(event);
+  }
+
+  private deliver(event: DomainEvent): void {
     for (const listener of this.listeners) {
       try {
         listener(event);

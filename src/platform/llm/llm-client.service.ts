@@ -15,9 +15,7 @@ import {
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { AnthropicProvider } from 'src/platform/llm/anthropic.provider.js';
-import { isTransient, LLM_PROVIDER, LlmUnavailableError, type LlmCompletion, type LlmProvider, type LlmRequest } from 'src/platform/llm/llm.types.js';
-import { OpenAiProvider } from 'src/platform/llm/openai.provider.js';
+import { isTransient, LLM_PROVIDER, LlmUnavailableError, type LlmCompletion, type LlmProvider, type LlmProviderName, type LlmRequest } from 'src/platform/llm/llm.types.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 
 export interface LlmStats {
@@ -94,6 +92,8 @@ export class LlmClient {
   }
 }
 
+// The vendors' SDKs take a while to load and most runs never call a model:
+// each is imported with the first call.
 function createProvider(config: BatonConfig): LlmProvider | undefined {
   const { provider, baseUrl, apiKey, model, azureApiVersion } = config.llm;
   switch (provider) {
@@ -101,10 +101,26 @@ function createProvider(config: BatonConfig): LlmProvider | undefined {
       return undefined;
     case 'openai':
     case 'azure-openai':
-      return new OpenAiProvider({ flavour: provider, baseUrl, apiKey, model, azureApiVersion });
+      return loadedOnFirstCall(provider, model, async () => new (await import('./openai.provider.js')).OpenAiProvider({ flavour: provider, baseUrl, apiKey, model, azureApiVersion }));
     case 'anthropic':
-      return new AnthropicProvider({ baseUrl, apiKey, model });
+      return loadedOnFirstCall(provider, model, async () => new (await import('./anthropic.provider.js')).AnthropicProvider({ baseUrl, apiKey, model }));
   }
+}
+
+function loadedOnFirstCall(name: LlmProviderName, model: string, load: () => Promise<LlmProvider>): LlmProvider {
+  let loading: Promise<LlmProvider> | undefined;
+  return {
+    name,
+    model,
+    complete: async (request, signal) => {
+      // A failed load (a broken install) is tried again on the next call.
+      loading ??= load().catch((error: unknown) => {
+        loading = undefined;
+        throw error;
+      });
+      return (await loading).complete(request, signal);
+    },
+  };
 }
 
 function toUnavailable(error: unknown, provider: LlmProvider): LlmUnavailableError {

@@ -19,7 +19,8 @@ export function createBootLogger(config: BatonConfig): pino.Logger {
 }
 
 // JSON lines on stderr in every mode: in `baton stdio` stdout belongs to the
-// MCP protocol alone.
+// MCP protocol alone. A request is one short line (method, URL, status,
+// time); its headers only at debug level and below.
 @Module({})
 export class LoggingModule {
   static forRoot(config: BatonConfig): DynamicModule {
@@ -32,6 +33,9 @@ export class LoggingModule {
               ...loggerOptions(config),
               redact: ['req.headers.authorization', 'req.headers.cookie'],
               autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/health/ready' },
+              ...(config.log.level === 'debug' || config.log.level === 'trace'
+                ? {}
+                : { serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) } }),
             },
             stderr(),
           ],

@@ -1,9 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { lintSource } from '@secretlint/core';
-import { secretLintProfiler } from '@secretlint/profiler';
-import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
+import { Injectable, Logger } from '@nestjs/common';
 
 export interface RedactionResult {
   texts: string[];
@@ -18,23 +15,30 @@ interface Finding {
   label: string;
 }
 
-// secretlint's profiler is on by default: every scan adds performance marks to
-// the process-wide timeline and the profiler keeps each one it observes, so
-// memory grew with every package built. Baton never reads the profile.
-secretLintProfiler.setEnabled(false);
-
 const FILTER_COMMENTS_RULE = '@secretlint/secretlint-rule-filter-comments';
 const AWS_RULE = '@secretlint/secretlint-rule-aws';
 
-// secretlint's recommended rules, one by one so that two preset defaults can
+// secretlint and its rules load with the first scan, not at start (most
+// processes, e.g. an agent's `baton stdio`, may never build a package).
+// The recommended rules are used one by one so that two preset defaults can
 // change: the comment filter is left out (text under scrutiny must not be
 // able to switch scanning off with "secretlint-disable"), and AWS access key
 // ids are scanned too.
-const SECRETLINT_CONFIG = {
-  rules: recommendedRules
-    .filter((rule) => rule.meta.id !== FILTER_COMMENTS_RULE)
-    .map((rule) => ({ id: rule.meta.id, rule, options: rule.meta.id === AWS_RULE ? { enableIDScanRule: true } : {} })),
-};
+async function loadSecretlint() {
+  const [{ lintSource }, { secretLintProfiler }, { rules }] = await Promise.all([
+    import('@secretlint/core'),
+    import('@secretlint/profiler'),
+    import('@secretlint/secretlint-rule-preset-recommend'),
+  ]);
+  // secretlint's profiler is on by default: every scan adds performance marks to
+  // the process-wide timeline and the profiler keeps each one it observes, so
+  // memory grew with every package built. Baton never reads the profile.
+  secretLintProfiler.setEnabled(false);
+  const config = {
+    rules: rules.filter((rule) => rule.meta.id !== FILTER_COMMENTS_RULE).map((rule) => ({ id: rule.meta.id, rule, options: rule.meta.id === AWS_RULE ? { enableIDScanRule: true } : {} })),
+  };
+  return { lintSource, config };
+}
 
 // What the preset misses (checked against realistic samples in the spec):
 // .env-style assignments of sensitive names, credentials in URLs of schemes
@@ -56,13 +60,9 @@ const SCAN_CHARS = 32_768;
 // [REDACTED:<kind>]. Used on what leaves Baton in packages and summaries;
 // stored entries are never changed.
 @Injectable()
-export class SecretRedactor implements OnModuleInit {
+export class SecretRedactor {
   private readonly logger = new Logger(SecretRedactor.name);
-
-  // secretlint compiles its rules on first use; pay that at boot.
-  async onModuleInit(): Promise<void> {
-    await this.redact(['warm-up']);
-  }
+  private secretlint?: ReturnType<typeof loadSecretlint>;
 
   async redact(texts: readonly string[]): Promise<RedactionResult> {
     const found: Record<string, number> = {};
@@ -97,7 +97,13 @@ export class SecretRedactor implements OnModuleInit {
   private async scan(content: string): Promise<Finding[]> {
     if (content.length === 0) return [];
     try {
-      const result = await lintSource({ source: { filePath: 'entry.txt', content, contentType: 'text' }, options: { config: SECRETLINT_CONFIG, maskSecrets: false } });
+      // A failed load (a broken install) is tried again by the next scan.
+      this.secretlint ??= loadSecretlint().catch((error: unknown) => {
+        this.secretlint = undefined;
+        throw error;
+      });
+      const { lintSource, config } = await this.secretlint;
+      const result = await lintSource({ source: { filePath: 'entry.txt', content, contentType: 'text' }, options: { config, maskSecrets: false } });
       return result.messages.map((m) => {
         let end = m.range[1];
         if (m.messageId === 'AWSSecretAccessKey') while (end < content.length && AWS_KEY_CHARS.test(content.charAt(end))) end++;

@@ -1,6 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
-import { countTokens, decode, encode, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
+import { createRequire } from 'node:module';
+
+import type * as O200k from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 
 // Every token figure Baton stores or budgets is counted with this one
@@ -30,7 +32,19 @@ const SLICE_MS = 8;
 // (delete, then set), and in V8 such a hit costs time that grows with the
 // cache: counting 255 KiB of "ab1!" repeated took 2 s of CPU. Baton keeps its
 // own cache of counts by pre-token instead, emptied when full.
-setMergeCacheSize(0);
+// The o200k_base table takes about 0.2 s to load: it is loaded by the first
+// count, not at start. Synchronously, so counting stays a plain function.
+type Tokenizer = typeof O200k;
+const require = createRequire(import.meta.url);
+let tokenizer: Tokenizer | undefined;
+
+function o200k(): Tokenizer {
+  if (!tokenizer) {
+    tokenizer = require('gpt-tokenizer/cjs/encoding/o200k_base') as Tokenizer;
+    tokenizer.setMergeCacheSize(0);
+  }
+  return tokenizer;
+}
 const RUN_CACHE_SIZE = 10_000;
 let runCounts = new Map<string, number>();
 
@@ -82,9 +96,9 @@ export function clipToTokens(text: string, maxTokens: number): { text: string; t
   if (text.length === 0 || maxTokens <= 0) return { text: '', tokens: 0, clipped: text.length > 0 };
   const tokens: number[] = [];
   for (const piece of pieces(text)) {
-    for (const token of encode(piece, AS_TEXT)) tokens.push(token);
+    for (const token of o200k().encode(piece, AS_TEXT)) tokens.push(token);
     if (tokens.length > maxTokens) {
-      const cut = decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+      const cut = o200k().decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
       return { text: cut, tokens: maxTokens, clipped: true };
     }
   }
@@ -94,7 +108,7 @@ export function clipToTokens(text: string, maxTokens: number): { text: string; t
 function countRun(run: string): number {
   let count = runCounts.get(run);
   if (count === undefined) {
-    count = countTokens(run, AS_TEXT);
+    count = o200k().countTokens(run, AS_TEXT);
     if (runCounts.size >= RUN_CACHE_SIZE) runCounts = new Map();
     // A match is a view into the whole text and would keep it alive in the
     // cache; the key is a copy.
