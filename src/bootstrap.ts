@@ -7,6 +7,8 @@ import { AppModule } from 'src/app.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { jsonRpcBodyErrors } from 'src/mcp/transports/streamable-http.controller.js';
 
+const HTTP_KEEP_ALIVE_MS = 65_000;
+
 // The HTTP application of `baton serve`, not yet listening.
 export async function createHttpApplication(config: BatonConfig): Promise<NestExpressApplication> {
   // MCP clients hold long-lived streams (SSE); without forcing them closed,
@@ -20,6 +22,13 @@ export async function createHttpApplication(config: BatonConfig): Promise<NestEx
   // size check, not the body parser, must be what rejects them.
   app.useBodyParser('json', { limit: Math.max(1024 * 1024, config.limits.maxEntryBytes * 8) });
   app.use(jsonRpcBodyErrors);
+  // Clients and load balancers reuse idle connections; a server that closes
+  // them first (Node's default: after 5 s) races their next request, which
+  // then fails with ECONNRESET. Idle connections outlive the usual 60 s of
+  // proxies instead, so the client side closes first.
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+  server.headersTimeout = HTTP_KEEP_ALIVE_MS + 1_000;
   return app;
 }
 

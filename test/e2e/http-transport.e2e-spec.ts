@@ -1,3 +1,5 @@
+import { Agent, request } from 'node:http';
+
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { startHttpBaton, type RunningHttpBaton } from 'test/support/baton-app.js';
@@ -27,6 +29,23 @@ describe('MCP Streamable HTTP transport', () => {
     expect(after.status).toBe(404);
     await client.close();
   });
+
+  it('keeps an idle connection open past Node clients\' 5 s reuse window, so a reused socket is never one the server just closed', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean }>((done, fail) => {
+        const req = request(new URL('/health/live', baton.url), { agent }, (res) => {
+          res.resume();
+          res.on('end', () => done({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+        });
+        req.on('error', fail);
+        req.end();
+      });
+    expect(await get()).toEqual({ status: 200, reused: false });
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    expect(await get()).toEqual({ status: 200, reused: true });
+    agent.destroy();
+  }, 20_000);
 
   it('asks for initialize when a request comes without a session', async () => {
     const response = await fetch(baton.url, { method: 'POST', headers: HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });

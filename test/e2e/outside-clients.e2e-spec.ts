@@ -22,10 +22,6 @@ let project: CodebaseCopy;
 beforeAll(async () => {
   project = copySampleProject();
   baton = await startHttpBaton({ BATON_ALLOWED_ROOTS: project.root });
-  // Each Inspector compiles every tool's output schema between listing the
-  // tools and calling one; on a busy machine that can outlast Node's 5 s
-  // keep-alive, and the call would meet a socket the server just closed.
-  baton.app.getHttpServer().keepAliveTimeout = 60_000;
 });
 
 afterAll(async () => {
