@@ -19,6 +19,7 @@ const positiveInt = z.coerce.number().int().positive();
 const list = z.union([z.array(z.string()), z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))]);
 const absolutePaths = list.pipe(z.array(z.string().refine((p) => isAbsolute(p), 'must be absolute paths, separated by commas')));
 const namespaceName = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+const flag = z.union([z.boolean(), z.enum(['true', 'false'], 'must be true or false').transform((v) => v === 'true')]);
 const retention = z.union([positiveInt, z.literal('forever')], 'must be a positive number of seconds or "forever"');
 
 export const TAG_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -58,6 +59,7 @@ const policyRules = z.preprocess((value, ctx) => {
 export const SETTINGS = [
   { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL' },
   { path: ['database', 'poolSize'], env: 'BATON_DB_POOL_SIZE', schema: positiveInt.max(500).default(20), help: 'maximum PostgreSQL connections per process' },
+  { path: ['database', 'autoMigrate'], env: 'BATON_AUTO_MIGRATE', schema: flag.default(true), help: '`baton serve`, `stdio` and `worker` apply pending migrations at start (true or false); when false they refuse to start on an unmigrated database and name `baton migrate`' },
   { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), help: 'Redis connection URL (events, cache, queues)' },
   { path: ['redis', 'keyPrefix'], env: 'BATON_REDIS_PREFIX', schema: z.string().min(1).max(64).default('baton'), help: 'prefix of every Redis key and channel Baton uses' },
   { path: ['http', 'host'], env: 'BATON_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'address `baton serve` listens on' },
@@ -91,13 +93,14 @@ export const SETTINGS = [
   { path: ['codebase', 'maxFileBytes'], env: 'BATON_ANALYSIS_MAX_FILE_BYTES', schema: positiveInt.default(1024 * 1024), help: 'larger source files are reported as too large instead of analysed' },
   { path: ['codebase', 'jobThresholdFiles'], env: 'BATON_ANALYSIS_JOB_THRESHOLD_FILES', schema: positiveInt.default(2000), help: 'codebases with more source files than this are analysed as a background job; the tool answers at once with the job id' },
   { path: ['codebase', 'mapTokens'], env: 'BATON_ANALYSIS_MAP_TOKENS', schema: positiveInt.max(100_000).default(2048), help: 'token budget of the ranked codebase map when the caller gives no tokenBudget' },
+  { path: ['codebase', 'keepPerRoot'], env: 'BATON_ANALYSIS_KEEP', schema: positiveInt.max(1000).default(5), help: 'finished analyses kept per session and root: when one finishes, older ones of the same session and root are deleted' },
   { path: ['sessions', 'maxLifetimeSeconds'], env: 'BATON_SESSION_MAX_LIFETIME_SECONDS', schema: positiveInt.default(7 * 24 * 60 * 60), help: 'activity pushes expiresAt to now + the session\'s ttl, but never past this long after it was registered' },
   { path: ['lifecycle', 'archiveAfterSeconds'], env: 'BATON_ARCHIVE_AFTER_SECONDS', schema: positiveInt.default(7 * 24 * 60 * 60), help: 'time after expiry at which a session is archived (entries moved to compressed cold storage)' },
   { path: ['lifecycle', 'retentionSeconds'], env: 'BATON_RETENTION_SECONDS', schema: retention.default(90 * 24 * 60 * 60), help: 'time after archival at which a session is purged (its content deleted), or `forever`' },
   { path: ['lifecycle', 'policies'], env: 'BATON_LIFECYCLE_POLICIES', schema: policyRules.default([]), help: 'per-namespace or per-tag overrides of the lifecycle timings: a list of rules (JSON in the environment), see the README' },
   { path: ['lifecycle', 'sweepIntervalSeconds'], env: 'BATON_SWEEP_INTERVAL_SECONDS', schema: positiveInt.default(60), help: 'how often the lifecycle sweeper catches up on transitions whose jobs were missed' },
   { path: ['lifecycle', 'sweepBatchSize'], env: 'BATON_SWEEP_BATCH_SIZE', schema: positiveInt.max(50_000).default(1000), help: 'sessions the sweeper transitions per statement' },
-  { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
+  { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: flag.default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
   { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
   { path: ['queue', 'attempts'], env: 'BATON_JOB_ATTEMPTS', schema: positiveInt.max(100).default(5), help: 'tries of a failing job before it lands in the failed set' },
   { path: ['queue', 'backoffMs'], env: 'BATON_JOB_BACKOFF_MS', schema: positiveInt.default(1000), help: 'first retry delay of a failing job, doubled on each further try' },

@@ -25,7 +25,13 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`), () => this.probe('redis', () => this.redis.client.ping())]);
+    return this.health.check([() => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`), () => this.probe('redis', () => this.pingRedis())]);
+  }
+
+  // While the connection is down, say so instead of waiting for a command to fail.
+  private async pingRedis(): Promise<unknown> {
+    if (this.redis.client.status !== 'ready') throw new Error(`not connected (${this.redis.client.status}); Baton reconnects in the background and serves what works without Redis meanwhile`);
+    return this.redis.client.ping();
   }
 
   private async probe(key: string, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {

@@ -49,11 +49,17 @@ export class CacheService implements OnModuleInit {
   // come up at boot; Baton starts without the cache if it does not.
   async onModuleInit(): Promise<void> {
     if (this.client.status === 'ready') return;
-    const ready = new Promise<void>((resolve) => this.client.once('ready', () => resolve()));
-    await withTimeout(ready, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => {
-      this.available = false;
-      this.logger.warn('cache not reachable at start-up; values will be computed until it answers');
+    // A refused connection settles it at once; a silent one after the wait.
+    const settled = new Promise<boolean>((resolve) => {
+      this.client.once('ready', () => resolve(true));
+      this.client.once('error', () => resolve(false));
     });
+    const up = await withTimeout(settled, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => false);
+    if (!up) {
+      this.available = false;
+      // An outage is logged by RedisService; only a slow Redis is news here.
+      this.logDegraded('cache not reachable at start-up; values will be computed until it answers');
+    }
   }
 
   async getOrCompute<T>(cache: string, key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<Cached<T>> {
@@ -81,6 +87,11 @@ export class CacheService implements OnModuleInit {
     return { since: this.since.toISOString(), available: this.available, caches };
   }
 
+  private logDegraded(message: string, fields: Record<string, unknown> = {}): void {
+    if (this.redis.available) this.logger.warn(fields, message);
+    else this.logger.debug(fields, message);
+  }
+
   private countsOf(cache: string): CacheCounts {
     let counts = this.counts.get(cache);
     if (!counts) {
@@ -99,7 +110,7 @@ export class CacheService implements OnModuleInit {
     } catch (error) {
       this.countsOf(cache).errors++;
       // One warning per outage, not one per call.
-      if (this.available) this.logger.warn({ cache, err: (error as Error).message }, 'cache unavailable; computing values until it answers again');
+      if (this.available) this.logDegraded('cache unavailable; computing values until it answers again', { cache, err: (error as Error).message });
       this.available = false;
       return { ok: false };
     }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 
+import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Something changed that readers may be watching: `type` names what happened
@@ -35,7 +36,8 @@ export class EventBusService implements OnModuleDestroy {
   // notification. While Redis is away the event is dropped (and logged).
   publish(event: DomainEvent): void {
     if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published');
+      // The outage itself is logged once by RedisService.
+      this.logger.debug({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published');
       return;
     }
     this.redis.client.publish(this.channel, JSON.stringify(event)).catch((error: Error) => {
@@ -48,7 +50,7 @@ export class EventBusService implements OnModuleDestroy {
   async publishMany(events: readonly DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published');
+      this.logger.debug({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published');
       return;
     }
     try {
@@ -76,7 +78,11 @@ export class EventBusService implements OnModuleDestroy {
       this.subscriber = this.redis.connect('events');
       this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
       await this.subscriber.subscribe(this.channel);
-    })().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not subscribe to domain events'));
+    })().catch((error: Error) => {
+      // Closed before Redis answered (an outage RedisService reports, or shutdown).
+      if (isRedisOutage(error)) this.logger.debug({ err: error.message }, 'did not subscribe to domain events');
+      else this.logger.warn({ err: error.message }, 'could not subscribe to domain events');
+    });
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();
