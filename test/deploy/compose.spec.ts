@@ -61,6 +61,10 @@ describe('docker-compose.yml', () => {
     }
   });
 
+  it('leaves schema changes to the migrate service: serve and worker do not migrate at start', () => {
+    for (const name of ['baton', 'worker']) expect([name, services[name].environment?.BATON_AUTO_MIGRATE]).toEqual([name, 'false']);
+  });
+
   it('checks the health of PostgreSQL, Redis and serve, serve on its readiness endpoint', () => {
     for (const name of ['postgres', 'redis', 'baton']) expect(services[name].healthcheck?.test?.length).toBeGreaterThan(0);
     expect(services.baton.healthcheck!.test!.join(' ')).toContain('/health/ready');

@@ -131,6 +131,8 @@ describe.each(OVERLAYS)('k8s/%s', (dir) => {
     const variables = [...Object.keys(configMap.data), ...pods.flatMap((p) => (p.spec.containers[0].env ?? []).map((e) => e.name))];
     for (const variable of variables) expect([variable, known.has(variable) || variable.startsWith('OTEL_')]).toEqual([variable, true]);
     for (const pod of pods) expect(pod.spec.containers[0].envFrom?.[0]?.configMapRef?.name).toBe(configMap.metadata.name);
+    // The migration Job changes the schema; serve and worker only check it.
+    expect(configMap.data.BATON_AUTO_MIGRATE).toBe('false');
   });
 
   it('points the Service, autoscaler, disruption budget and network policy at serve', () => {

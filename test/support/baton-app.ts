@@ -35,7 +35,7 @@ export async function connectStdioClient(overrides: Record<string, string> = {},
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [resolve('dist/main.js'), 'stdio'],
-    env: childEnv(overrides),
+    env: childEnv(testSettings(overrides)),
     stderr: 'pipe',
   });
   return connectMcpClient(transport, name);

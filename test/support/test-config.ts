@@ -17,11 +17,11 @@ export function testSettings(overrides: Record<string, string> = {}): Record<str
   };
 }
 
-// Environment of a Baton child process the tests spawn: the test settings, and
-// V8 coverage collection when the run measures coverage (see package.json).
-export function childEnv(overrides: Record<string, string> = {}): Record<string, string> {
+// Environment of a Baton child process the tests spawn: its settings, and V8
+// coverage collection when the run measures coverage (see package.json).
+export function childEnv(settings: Record<string, string> = testSettings()): Record<string, string> {
   const coverage = process.env.BATON_TEST_CHILD_COVERAGE;
-  return { PATH: process.env.PATH ?? '', ...(coverage ? { NODE_V8_COVERAGE: resolve(coverage) } : {}), ...testSettings(overrides) };
+  return { PATH: process.env.PATH ?? '', ...(coverage ? { NODE_V8_COVERAGE: resolve(coverage) } : {}), ...settings };
 }
 
 export function testConfig(overrides: Record<string, string> = {}): BatonConfig {
