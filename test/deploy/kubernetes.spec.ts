@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 
+import { Project } from 'ts-morph';
 import { parseAllDocuments } from 'yaml';
 
 import { SETTINGS } from 'src/config/config.schema.js';
@@ -50,8 +51,12 @@ function render(dir: string): K8sObject[] {
   return parseAllDocuments(result.stdout).map((doc) => doc.toJS() as K8sObject);
 }
 
+function modelModule(object: K8sObject): string {
+  return object.apiVersion.startsWith('monitoring.coreos.com/') ? `@kubernetes-models/prometheus-operator/${object.apiVersion}` : `kubernetes-models/${object.apiVersion}`;
+}
+
 async function validate(object: K8sObject): Promise<void> {
-  const module = object.apiVersion.startsWith('monitoring.coreos.com/') ? `@kubernetes-models/prometheus-operator/${object.apiVersion}` : `kubernetes-models/${object.apiVersion}`;
+  const module = modelModule(object);
   const models = (await import(module)) as Record<string, new (data: unknown) => { validate(): void }>;
   const Model = models[object.kind];
   if (Model === undefined) throw new Error(`${object.apiVersion} ${object.kind} is not a Kubernetes ${KUBERNETES_VERSION} kind`);
@@ -164,4 +169,26 @@ describe('k8s/overlays/monitoring', () => {
     expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: service.spec.ports[0].name, path: '/metrics' })]);
     expect(monitor.metadata.namespace).toBe(service.metadata.namespace);
   });
+});
+
+// The JSON schemas allow unknown fields, as the API server's non-strict mode
+// does; a misspelt field would be silently dropped by the cluster. Typing every
+// object against kubernetes-models' TypeScript interfaces finds them, like a
+// strict validator would.
+describe('k8s/ field names', () => {
+  it('uses only fields the Kubernetes API defines, in every overlay', () => {
+    const objects = OVERLAYS.flatMap((dir) => render(dir).map((object) => ({ dir, object })));
+    const misspelt = structuredClone(objects.find(({ object }) => object.kind === 'Deployment')!);
+    (misspelt.object as unknown as { spec: { replicaz: number } }).spec.replicaz = 2;
+    const all = [...objects, { dir: 'deliberately misspelt', object: misspelt.object }];
+    const project = new Project({ tsConfigFilePath: 'tsconfig.json', skipAddingFilesFromTsConfig: true });
+    const source = all.map(({ object }, i) => `import type { I${object.kind} as T${i} } from '${modelModule(object)}/${object.kind}';\nexport const o${i}: T${i} = ${JSON.stringify(object)};`).join('\n');
+    const file = project.createSourceFile('test/deploy/rendered-manifests.ts', source, { overwrite: true });
+    const problems = file.getPreEmitDiagnostics().map((d) => {
+      const { dir, object } = all[Math.floor((d.getLineNumber()! - 1) / 2)];
+      const text = d.getMessageText();
+      return `${dir} ${object.kind} ${object.metadata.name}: ${typeof text === 'string' ? text : text.getMessageText()}`;
+    });
+    expect(problems).toEqual([`deliberately misspelt Deployment baton-serve: Object literal may only specify known properties, and '"replicaz"' does not exist in type 'IDeploymentSpec'.`]);
+  }, 120_000);
 });
