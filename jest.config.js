@@ -26,8 +26,14 @@ const common = {
 };
 
 export default {
+  // Measured when run with --coverage (npm test); scripts/coverage-report.mjs
+  // merges it with the coverage of the Baton processes the e2e tests spawn.
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['src/**/*.ts', '!src/**/*.spec.ts', '!src/platform/database/generated/**'],
+  coverageDirectory: 'coverage/jest',
+  coverageReporters: ['json'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/deploy/**/*.spec.ts'] },
     {
       ...common,
       displayName: 'e2e',

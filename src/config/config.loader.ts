@@ -15,9 +15,11 @@ type Env = Record<string, string | undefined>;
 
 // The only place Baton reads process.env and config files. Environment
 // variables win over the file named by BATON_CONFIG; defaults fill the rest.
+// Any setting may instead be given as <VARIABLE>_FILE, the path of a file that
+// holds the value (container and Kubernetes secrets are mounted as files).
 export function loadConfig(overrides: Env = {}, source: Env = process.env): BatonConfig {
-  const env = { ...source, ...overrides };
   const problems: string[] = [];
+  const env = readSecretFiles({ ...source, ...overrides }, problems);
   const file = env.BATON_CONFIG ? readConfigFile(env.BATON_CONFIG, problems) : {};
   const known = new Set(SETTINGS.map((s) => `${s.path[0]}.${s.path[1]}`));
   for (const [section, values] of Object.entries(file)) {
@@ -40,6 +42,25 @@ export function loadConfig(overrides: Env = {}, source: Env = process.env): Bato
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as unknown as BatonConfig;
+}
+
+function readSecretFiles(env: Env, problems: string[]): Env {
+  const resolved = { ...env };
+  for (const setting of SETTINGS) {
+    const path = env[`${setting.env}_FILE`];
+    if (path === undefined || path === '') continue;
+    if (env[setting.env] !== undefined && env[setting.env] !== '') {
+      problems.push(`${setting.env} and ${setting.env}_FILE are both set; keep only one of them`);
+      continue;
+    }
+    try {
+      // A trailing newline is an artefact of how the file was written, not part of the value.
+      resolved[setting.env] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      problems.push(`${setting.env}_FILE = ${path}: cannot read the file (${(error as Error).message}); point it at a readable file holding the value of ${setting.env}`);
+    }
+  }
+  return resolved;
 }
 
 function readConfigFile(path: string, problems: string[]): Record<string, unknown> {

@@ -10,7 +10,7 @@ import { registerSession } from 'test/factories/session.factory.js';
 import { connectHttpClient, startHttpBaton } from 'test/support/baton-app.js';
 import { createOwnDatabase, type OwnDatabase } from 'test/support/own-database.js';
 import { deleteKeysUnder, ownRedisPrefix } from 'test/support/own-redis.js';
-import { testSettings } from 'test/support/test-config.js';
+import { childEnv, testSettings } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
 import { waitFor } from 'test/support/wait-for.js';
 
@@ -18,7 +18,7 @@ const SLOW = 60_000;
 
 // The built `baton worker`, as operators run it.
 function spawnWorker(settings: Record<string, string>): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [resolve('dist/main.js'), 'worker'], { env: { PATH: process.env.PATH ?? '', ...testSettings(settings) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [resolve('dist/main.js'), 'worker'], { env: childEnv(testSettings(settings)), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 import { INITIALIZE, logLines, rpc, spawnBaton, type BatonProcess } from 'test/support/baton-process.js';
-import { testSettings } from 'test/support/test-config.js';
+import { childEnv, testSettings } from 'test/support/test-config.js';
 import { waitFor } from 'test/support/wait-for.js';
 
 // `baton stdio` belongs to the agent that spawned it: once that agent is gone
@@ -37,7 +37,7 @@ describe('baton stdio ends with its client', () => {
     const wrapper = spawn(
       process.execPath,
       ['-e', `const c = require('node:child_process').spawn(process.execPath, [${JSON.stringify(resolve('dist/main.js'))}, 'stdio'], { stdio: 'inherit' }); process.stderr.write('baton-pid ' + c.pid + '\\n'); setInterval(() => {}, 1000);`],
-      { env: { PATH: process.env.PATH ?? '', ...testSettings({ BATON_LOG_LEVEL: 'info' }) }, stdio: [stdin, 'pipe', 'pipe'] },
+      { env: childEnv(testSettings({ BATON_LOG_LEVEL: 'info' })), stdio: [stdin, 'pipe', 'pipe'] },
     );
     let stderr = '';
     wrapper.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));

@@ -8,7 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createHttpApplication } from 'src/bootstrap.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
-import { testConfig, testSettings } from 'test/support/test-config.js';
+import { childEnv, testConfig, testSettings } from 'test/support/test-config.js';
 
 export { testConfig, testSettings };
 
@@ -35,7 +35,7 @@ export async function connectStdioClient(overrides: Record<string, string> = {},
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [resolve('dist/main.js'), 'stdio'],
-    env: { PATH: process.env.PATH ?? '', ...testSettings(overrides) },
+    env: childEnv(testSettings(overrides)),
     stderr: 'pipe',
   });
   return connectMcpClient(transport, name);

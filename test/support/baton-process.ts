@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 
-import { testSettings } from 'test/support/test-config.js';
+import { childEnv, testSettings } from 'test/support/test-config.js';
 
 // The built `baton <command>` as a child process, its stderr collected.
 export interface BatonProcess {
@@ -14,7 +14,7 @@ export interface BatonProcess {
 }
 
 export function spawnBaton(args: string[], overrides: Record<string, string> = {}, env = testSettings(overrides)): BatonProcess {
-  const child = spawn(process.execPath, [resolve('dist/main.js'), ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [resolve('dist/main.js'), ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   const exited = new Promise<number | string>((done) => child.once('exit', (code, signal) => done(code ?? signal ?? 'unknown')));

@@ -1,3 +1,5 @@
+import { resolve } from 'node:path';
+
 import { loadConfig } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 
@@ -13,6 +15,13 @@ export function testSettings(overrides: Record<string, string> = {}): Record<str
     BATON_HTTP_PORT: '1',
     ...overrides,
   };
+}
+
+// Environment of a Baton child process the tests spawn: its settings, and V8
+// coverage collection when the run measures coverage (see package.json).
+export function childEnv(settings: Record<string, string> = testSettings()): Record<string, string> {
+  const coverage = process.env.BATON_TEST_CHILD_COVERAGE;
+  return { PATH: process.env.PATH ?? '', ...(coverage ? { NODE_V8_COVERAGE: resolve(coverage) } : {}), ...settings };
 }
 
 export function testConfig(overrides: Record<string, string> = {}): BatonConfig {
