@@ -12,6 +12,9 @@ export interface SettingSpec {
   readonly env: string;
   readonly schema: z.ZodType;
   readonly help: string;
+  // Secrets may come from the file named by `<env>_FILE` and are never shown
+  // in logs or error messages.
+  readonly secret?: true;
 }
 
 const port = z.coerce.number().int().min(1).max(65_535);
@@ -57,10 +60,10 @@ const policyRules = z.preprocess((value, ctx) => {
 }, z.array(LifecyclePolicyRuleSchema, 'must be a list of rules, e.g. [{"tag": "compliance", "retentionSeconds": "forever"}]'));
 
 export const SETTINGS = [
-  { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL' },
+  { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL (secret: may come from DATABASE_URL_FILE)', secret: true },
   { path: ['database', 'poolSize'], env: 'BATON_DB_POOL_SIZE', schema: positiveInt.max(500).default(20), help: 'maximum PostgreSQL connections per process' },
   { path: ['database', 'autoMigrate'], env: 'BATON_AUTO_MIGRATE', schema: flag.default(true), help: '`baton serve`, `stdio` and `worker` apply pending migrations at start (true or false); when false they refuse to start on an unmigrated database and name `baton migrate`' },
-  { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), help: 'Redis connection URL (events, cache, queues)' },
+  { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), help: 'Redis connection URL (events, cache, queues; secret: may come from REDIS_URL_FILE)', secret: true },
   { path: ['redis', 'keyPrefix'], env: 'BATON_REDIS_PREFIX', schema: z.string().min(1).max(64).default('baton'), help: 'prefix of every Redis key and channel Baton uses' },
   { path: ['http', 'host'], env: 'BATON_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'address `baton serve` listens on' },
   { path: ['http', 'port'], env: 'BATON_HTTP_PORT', schema: port.default(3000), help: 'port `baton serve` listens on' },
@@ -82,7 +85,7 @@ export const SETTINGS = [
   { path: ['cache', 'timeoutMs'], env: 'BATON_CACHE_TIMEOUT_MS', schema: positiveInt.max(60_000).default(250), help: 'a cache read or write slower than this is abandoned and the value computed instead' },
   { path: ['llm', 'provider'], env: 'BATON_LLM_PROVIDER', schema: z.enum(LLM_PROVIDERS).default('none'), help: `model used to condense handoff briefs: ${LLM_PROVIDERS.join(', ')} (none keeps briefs deterministic)` },
   { path: ['llm', 'baseUrl'], env: 'BATON_LLM_BASE_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'API base URL: an OpenAI-compatible server (OpenRouter, Ollama, LM Studio, ...), the Azure resource endpoint, or an Anthropic proxy; the vendor default when empty' },
-  { path: ['llm', 'apiKey'], env: 'BATON_LLM_API_KEY', schema: z.string().min(1).optional(), help: 'API key for the model provider (never logged)' },
+  { path: ['llm', 'apiKey'], env: 'BATON_LLM_API_KEY', schema: z.string().min(1).optional(), help: 'API key for the model provider (secret: may come from BATON_LLM_API_KEY_FILE)', secret: true },
   { path: ['llm', 'model'], env: 'BATON_LLM_MODEL', schema: z.string().min(1).default('gpt-4o-mini'), help: 'model name (for Azure OpenAI: the deployment name)' },
   { path: ['llm', 'azureApiVersion'], env: 'BATON_LLM_AZURE_API_VERSION', schema: z.string().min(1).default('2024-10-21'), help: 'Azure OpenAI API version' },
   { path: ['llm', 'timeoutMs'], env: 'BATON_LLM_TIMEOUT_MS', schema: positiveInt.default(20_000), help: 'time allowed for one model call before it counts as failed' },
