@@ -7,6 +7,7 @@ import { createHttpApplication, createStandaloneApplication, stopOnSignals, stop
 import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
+import { httpAuthProblems } from 'src/http/auth/http-auth.policy.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
@@ -28,6 +29,11 @@ program
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
     const config = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
+    const authProblems = httpAuthProblems(config);
+    if (authProblems.length > 0) {
+      process.stderr.write(`${authProblems.join('\n')}\n`);
+      process.exit(2);
+    }
     await checkSchema(config);
     const app = await createHttpApplication(config);
     stopOnSignals(app);

@@ -70,6 +70,11 @@ export const SETTINGS = [
   { path: ['http', 'allowedHosts'], env: 'BATON_ALLOWED_HOSTS', schema: list.default([]), help: 'extra Host header values accepted on /mcp (localhost names are always accepted when bound to loopback)' },
   { path: ['http', 'allowedOrigins'], env: 'BATON_ALLOWED_ORIGINS', schema: list.default([]), help: 'browser Origins accepted on /mcp; requests with any other Origin get 403' },
   { path: ['http', 'mcpSessionIdleSeconds'], env: 'BATON_MCP_SESSION_IDLE_SECONDS', schema: positiveInt.default(60 * 60), help: 'an MCP HTTP session with no request and no open stream for this long is closed' },
+  { path: ['auth', 'issuer'], env: 'BATON_AUTH_ISSUER', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'issuer URL of the OAuth 2.1 authorization server whose access tokens `baton serve` accepts on /mcp and /api; setting it turns authentication on' },
+  { path: ['auth', 'resource'], env: 'BATON_AUTH_RESOURCE', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'canonical URI of this Baton\'s MCP endpoint (e.g. https://baton.example.com/mcp); access tokens must name it as their audience' },
+  { path: ['auth', 'jwksUrl'], env: 'BATON_AUTH_JWKS_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'where the issuer publishes its signing keys (JWKS); when empty, the jwks_uri of the issuer\'s published metadata' },
+  { path: ['auth', 'requiredScopes'], env: 'BATON_AUTH_REQUIRED_SCOPES', schema: list.default([]), help: 'scopes every access token must carry, comma-separated; named in the 401 challenge and the protected resource metadata' },
+  { path: ['auth', 'allowUnauthenticatedNetwork'], env: 'BATON_AUTH_ALLOW_UNAUTHENTICATED_NETWORK', schema: flag.default(false), help: 'true lets `baton serve` listen beyond loopback without authentication (anyone who reaches the port can read and change everything); otherwise it refuses to start' },
   { path: ['limits', 'maxEntryBytes'], env: 'BATON_MAX_ENTRY_BYTES', schema: positiveInt.max(16 * 1024 * 1024).default(256 * 1024), help: 'largest context entry (content plus metadata, UTF-8 bytes)' },
   { path: ['limits', 'defaultPageSize'], env: 'BATON_PAGE_SIZE', schema: positiveInt.max(1000).default(100), help: 'page size of get_context and list_sessions when none is asked' },
   { path: ['limits', 'maxPageSize'], env: 'BATON_MAX_PAGE_SIZE', schema: positiveInt.max(10_000).default(1000), help: 'largest page a caller may ask for' },
@@ -120,6 +125,7 @@ export interface BatonConfig {
   database: Section<'database'>;
   redis: Section<'redis'>;
   http: Section<'http'>;
+  auth: Section<'auth'>;
   limits: Section<'limits'>;
   sessions: Section<'sessions'>;
   handoffs: Section<'handoffs'>;
