@@ -21,18 +21,23 @@ interface LocalIssuer {
   url: string;
   privateKey: CryptoKey;
   server: Server;
+  jwksFetches(): number;
 }
 
 async function startIssuer(publicJwk: JWK, privateKey: CryptoKey): Promise<LocalIssuer> {
+  let jwksFetches = 0;
   const server = createServer((req, res) => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     res.setHeader('content-type', 'application/json');
     if (req.url === '/.well-known/oauth-authorization-server') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks`, response_types_supported: ['code'] }));
-    else if (req.url === '/jwks') res.end(JSON.stringify({ keys: [publicJwk] }));
+    else if (req.url === '/jwks') {
+      jwksFetches++;
+      res.end(JSON.stringify({ keys: [publicJwk] }));
+    }
     else res.writeHead(404).end('{}');
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, privateKey, server };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, privateKey, server, jwksFetches: () => jwksFetches };
 }
 
 async function freePort(): Promise<number> {
@@ -122,6 +127,16 @@ describe('OAuth 2.1 resource server over HTTP', () => {
     const ok = await fetch(`${base}/api/sessions`, { headers: { authorization: `Bearer ${await token()}` } });
     expect(ok.status).toBe(200);
     expectChallenge(await fetch(`${base}/api/sessions`), 'Missing Authorization header');
+  });
+
+  it('fetches the issuer\'s keys once and verifies later tokens with the cached keys', async () => {
+    expect((await fetch(`${base}/api/sessions`, { headers: { authorization: `Bearer ${await token()}` } })).status).toBe(200);
+    const fetches = issuer.jwksFetches();
+    expect(fetches).toBeGreaterThanOrEqual(1);
+    for (let i = 0; i < 5; i++) {
+      expect((await fetch(`${base}/api/sessions`, { headers: { authorization: `Bearer ${await token()}` } })).status).toBe(200);
+    }
+    expect(issuer.jwksFetches()).toBe(fetches);
   });
 
   it('leaves the health checks open', async () => {
