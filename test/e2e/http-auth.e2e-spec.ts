@@ -21,23 +21,26 @@ interface LocalIssuer {
   url: string;
   privateKey: CryptoKey;
   server: Server;
+  // The published keys; a test rotates them by changing the list.
+  keys: JWK[];
   jwksFetches(): number;
 }
 
 async function startIssuer(publicJwk: JWK, privateKey: CryptoKey): Promise<LocalIssuer> {
   let jwksFetches = 0;
+  const keys = [publicJwk];
   const server = createServer((req, res) => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     res.setHeader('content-type', 'application/json');
     if (req.url === '/.well-known/oauth-authorization-server') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks`, response_types_supported: ['code'] }));
     else if (req.url === '/jwks') {
       jwksFetches++;
-      res.end(JSON.stringify({ keys: [publicJwk] }));
+      res.end(JSON.stringify({ keys }));
     }
     else res.writeHead(404).end('{}');
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, privateKey, server, jwksFetches: () => jwksFetches };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, privateKey, server, keys, jwksFetches: () => jwksFetches };
 }
 
 async function freePort(): Promise<number> {
@@ -78,11 +81,12 @@ interface TokenOptions {
   notBefore?: string | number;
   key?: CryptoKey;
   kid?: string;
+  alg?: string;
 }
 
 function token(options: TokenOptions = {}): Promise<string> {
   const jwt = new SignJWT({ scope: SCOPE, client_id: 'e2e-agent', ...options.claims })
-    .setProtectedHeader({ alg: 'RS256', kid: options.kid ?? 'key-1' })
+    .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'key-1' })
     .setIssuer(options.issuer ?? issuer.url)
     .setAudience(options.audience ?? resource)
     .setSubject('agent-1')
@@ -164,6 +168,23 @@ describe('OAuth 2.1 resource server over HTTP', () => {
     expect(challenge).toContain('error="insufficient_scope"');
     expect(challenge).toContain(`scope="${SCOPE}"`);
   });
+});
+
+describe('key rotation', () => {
+  // jose fetches the JWKS again for an unknown key id at most once per 30 s.
+  const COOLDOWN_MS = 30_000;
+
+  it('accepts a token signed with a key the issuer added after Baton cached its keys', async () => {
+    expect((await fetch(`${base}/api/sessions`, { headers: { authorization: `Bearer ${await token()}` } })).status).toBe(200);
+    const cachedAt = Date.now();
+    const rotated = await generateKeyPair('ES256');
+    const rotatedToken = `Bearer ${await token({ key: rotated.privateKey, kid: 'key-2', alg: 'ES256' })}`;
+    issuer.keys.push({ ...(await exportJWK(rotated.publicKey)), kid: 'key-2', alg: 'ES256', use: 'sig' });
+    await new Promise((done) => setTimeout(done, Math.max(0, cachedAt + COOLDOWN_MS + 1000 - Date.now())));
+    const fetches = issuer.jwksFetches();
+    expect((await fetch(`${base}/api/sessions`, { headers: { authorization: rotatedToken } })).status).toBe(200);
+    expect(issuer.jwksFetches()).toBe(fetches + 1);
+  }, 60_000);
 });
 
 describe('baton serve without authentication', () => {
