@@ -3,9 +3,10 @@ import 'reflect-metadata';
 import { Command } from 'commander';
 
 import { createHttpApplication, createStandaloneApplication, stopOnSignals, stopProcess } from 'src/bootstrap.js';
-import { ConfigError, loadConfig } from 'src/config/config.loader.js';
+import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
+import { httpAuthProblems } from 'src/http/auth/http-auth.policy.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
@@ -27,6 +28,11 @@ program
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
     const config = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
+    const authProblems = httpAuthProblems(config);
+    if (authProblems.length > 0) {
+      process.stderr.write(`${authProblems.join('\n')}\n`);
+      process.exit(2);
+    }
     await checkSchema(config);
     const app = await createHttpApplication(config);
     stopOnSignals(app);
@@ -71,10 +77,13 @@ program
     process.stderr.write(applied.length > 0 ? `Applied ${applied.length} migration(s).\n` : 'Database is up to date.\n');
   });
 
+// The loaded configuration, so that a failure's message can have its secrets redacted.
+let loaded: BatonConfig | undefined;
+
 function boot(overrides: Record<string, string | undefined> = {}): BatonConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
   try {
-    return loadConfig(defined);
+    return (loaded = loadConfig(defined));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\nFix the settings above (see .env.example) and start again.\n`);
@@ -92,7 +101,7 @@ async function checkSchema(config: BatonConfig): Promise<void> {
     await ensureDatabaseSchema(config.database.url, { autoMigrate: config.database.autoMigrate, log: (line) => logger.info(line) });
   } catch (error) {
     if (!(error instanceof MigrationError)) throw error;
-    logger.fatal(error.message);
+    logger.fatal(redactSecrets(error.message, config));
     process.exit(2);
   }
 }
@@ -105,6 +114,7 @@ function withStdioDefaults(config: BatonConfig): BatonConfig {
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`baton: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`baton: ${loaded ? redactSecrets(message, loaded) : message}\n`);
   process.exit(1);
 });

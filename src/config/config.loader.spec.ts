@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ConfigError, loadConfig } from 'src/config/config.loader.js';
+import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 
 describe('loadConfig', () => {
   it('fills every setting with its default when nothing is set', () => {
@@ -52,7 +52,7 @@ describe('loadConfig', () => {
       const message = (error as ConfigError).message;
       expect(message).toContain('BATON_HTTP_PORT = "70000"');
       expect(message).toContain('port `baton serve` listens on');
-      expect(message).toContain('DATABASE_URL = "mysql://x": must be a postgresql:// URL');
+      expect(message).toContain('DATABASE_URL = [redacted]: must be a postgresql:// URL');
       expect((error as ConfigError).problems).toHaveLength(2);
     }
   });
@@ -100,5 +100,54 @@ describe('loadConfig', () => {
     expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"ok","ttlSeconds":5},{"tag":"x","retentionSecs":5}]' })).toContain('[1]: unknown field(s) retentionSecs; a rule has namespace, tag,');
     expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"no spaces","retentionSeconds":"never"}]' })).toMatch(/\[0\]\.tag: must be 1-64 characters.*\[0\]\.retentionSeconds: must be a positive number of seconds or "forever"/);
     expect(problems({ BATON_RETENTION_SECONDS: 'never' })).toContain('BATON_RETENTION_SECONDS = "never": must be a positive number of seconds or "forever"');
+  });
+
+  describe('secret settings', () => {
+    const problemsOf = (env: Record<string, string>): string => {
+      try {
+        loadConfig({}, env);
+      } catch (error) {
+        return (error as ConfigError).message;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    const secretFile = (text: string): string => {
+      const file = join(mkdtempSync(join(tmpdir(), 'baton-secret-')), 'secret');
+      writeFileSync(file, text);
+      return file;
+    };
+
+    it('reads DATABASE_URL, REDIS_URL and the LLM API key from the files named by *_FILE, without the trailing newline', () => {
+      const config = loadConfig({}, {
+        DATABASE_URL_FILE: secretFile('postgresql://baton:s3cr3t-pw@db:5432/baton\n'),
+        REDIS_URL_FILE: secretFile('redis://:r3dis-pw@cache:6379'),
+        BATON_LLM_API_KEY_FILE: secretFile('sk-from-a-file\r\n'),
+      });
+      expect(config.database.url).toBe('postgresql://baton:s3cr3t-pw@db:5432/baton');
+      expect(config.redis.url).toBe('redis://:r3dis-pw@cache:6379');
+      expect(config.llm.apiKey).toBe('sk-from-a-file');
+    });
+
+    it('refuses a secret set both directly and by file, and names an unreadable file', () => {
+      expect(problemsOf({ DATABASE_URL: 'postgresql://a@b/c', DATABASE_URL_FILE: secretFile('postgresql://a@b/c') })).toContain('DATABASE_URL and DATABASE_URL_FILE are both set; set only one of them');
+      expect(problemsOf({ REDIS_URL_FILE: '/nonexistent/redis-url' })).toContain('REDIS_URL_FILE = /nonexistent/redis-url: cannot read the file (ENOENT)');
+    });
+
+    it('never shows a secret value in a configuration error, from the environment or from a file', () => {
+      const direct = problemsOf({ DATABASE_URL: 'mysql://root:hunter2-secret@db/baton' });
+      expect(direct).toContain('DATABASE_URL = [redacted]: must be a postgresql:// URL');
+      expect(direct).not.toContain('hunter2-secret');
+      const fromFile = problemsOf({ REDIS_URL_FILE: secretFile('http://:file-secret-pw@cache') });
+      expect(fromFile).toMatch(/REDIS_URL_FILE \(.+\) = \[redacted\]: must be a redis:\/\/ or rediss:\/\/ URL/);
+      expect(fromFile).not.toContain('file-secret-pw');
+    });
+
+    it('redacts URL passwords and secret values in any message', () => {
+      const config = loadConfig({}, { DATABASE_URL: 'postgresql://baton:pg-password-1@db:5432/baton', BATON_LLM_API_KEY: 'sk-live-abcdef123456' });
+      const message = redactSecrets('connect to postgresql://baton:pg-password-1@db:5432/baton failed; key sk-live-abcdef123456 refused; redis://:other-pw@x:6379 down', config);
+      expect(message).not.toMatch(/pg-password-1|sk-live-abcdef123456|other-pw/);
+      expect(message).toContain('key [redacted] refused');
+      expect(message).toContain('redis://:[redacted]@x:6379 down');
+    });
   });
 });

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
-import { SETTINGS, type BatonConfig } from 'src/config/config.schema.js';
+import { SETTINGS, type BatonConfig, type SettingSpec } from 'src/config/config.schema.js';
+
+const REDACTED = '[redacted]';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -15,11 +17,9 @@ type Env = Record<string, string | undefined>;
 
 // The only place Baton reads process.env and config files. Environment
 // variables win over the file named by BATON_CONFIG; defaults fill the rest.
-// Any setting may instead be given as <VARIABLE>_FILE, the path of a file that
-// holds the value (container and Kubernetes secrets are mounted as files).
 export function loadConfig(overrides: Env = {}, source: Env = process.env): BatonConfig {
+  const env = { ...source, ...overrides };
   const problems: string[] = [];
-  const env = readSecretFiles({ ...source, ...overrides }, problems);
   const file = env.BATON_CONFIG ? readConfigFile(env.BATON_CONFIG, problems) : {};
   const known = new Set(SETTINGS.map((s) => `${s.path[0]}.${s.path[1]}`));
   for (const [section, values] of Object.entries(file)) {
@@ -31,36 +31,54 @@ export function loadConfig(overrides: Env = {}, source: Env = process.env): Bato
   for (const setting of SETTINGS) {
     const [section, key] = setting.path;
     const fromFile = isRecord(file[section]) ? file[section][key] : undefined;
-    const raw = env[setting.env] !== undefined && env[setting.env] !== '' ? env[setting.env] : fromFile;
+    const fromEnv = readEnvSetting(setting, env, problems);
+    const raw = fromEnv ? fromEnv.value : fromFile;
     const parsed = setting.schema.safeParse(raw);
     if (parsed.success) {
       (config[section] ??= {})[key] = parsed.data;
     } else {
-      const source = env[setting.env] !== undefined && env[setting.env] !== '' ? `${setting.env}` : `${section}.${key} in ${env.BATON_CONFIG}`;
-      problems.push(`${source} = ${JSON.stringify(raw)}: ${parsed.error.issues.map(describeIssue).join('; ')} (${setting.help})`);
+      const source = fromEnv ? fromEnv.source : `${section}.${key} in ${env.BATON_CONFIG}`;
+      const shown = 'secret' in setting ? REDACTED : JSON.stringify(raw);
+      problems.push(`${source} = ${shown}: ${parsed.error.issues.map(describeIssue).join('; ')} (${setting.help})`);
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config as unknown as BatonConfig;
 }
 
-function readSecretFiles(env: Env, problems: string[]): Env {
-  const resolved = { ...env };
-  for (const setting of SETTINGS) {
-    const path = env[`${setting.env}_FILE`];
-    if (path === undefined || path === '') continue;
-    if (env[setting.env] !== undefined && env[setting.env] !== '') {
-      problems.push(`${setting.env} and ${setting.env}_FILE are both set; keep only one of them`);
-      continue;
+// A setting's value from the environment: the variable itself or the file
+// named by `<variable>_FILE` (container and Kubernetes secrets are mounted as
+// files; one trailing newline is dropped).
+function readEnvSetting(setting: SettingSpec, env: Env, problems: string[]): { value: string; source: string } | undefined {
+  const direct = env[setting.env];
+  const fileVariable = `${setting.env}_FILE`;
+  const path = env[fileVariable];
+  if (path !== undefined && path !== '') {
+    if (direct !== undefined && direct !== '') {
+      problems.push(`${setting.env} and ${fileVariable} are both set; set only one of them`);
+      return undefined;
     }
     try {
-      // A trailing newline is an artefact of how the file was written, not part of the value.
-      resolved[setting.env] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      return { value: readFileSync(path, 'utf8').replace(/\r?\n$/, ''), source: `${fileVariable} (${path})` };
     } catch (error) {
-      problems.push(`${setting.env}_FILE = ${path}: cannot read the file (${(error as Error).message}); point it at a readable file holding the value of ${setting.env}`);
+      problems.push(`${fileVariable} = ${path}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); point it at a readable file holding ${setting.env}, or unset it`);
+      return undefined;
     }
   }
-  return resolved;
+  return direct !== undefined && direct !== '' ? { value: direct, source: setting.env } : undefined;
+}
+
+// Text bound for a log or a terminal with every secret setting's value, and
+// any password inside a URL, replaced by [redacted].
+export function redactSecrets(text: string, config: BatonConfig): string {
+  let result = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi, `$1${REDACTED}@`);
+  for (const setting of SETTINGS) {
+    if (!('secret' in setting)) continue;
+    const value = (config as unknown as Record<string, Record<string, unknown>>)[setting.path[0]]?.[setting.path[1]];
+    // Very short values would redact ordinary words; URL passwords are caught above.
+    if (typeof value === 'string' && value.length >= 8) result = result.split(value).join(REDACTED);
+  }
+  return result;
 }
 
 function readConfigFile(path: string, problems: string[]): Record<string, unknown> {

@@ -12,6 +12,9 @@ export interface SettingSpec {
   readonly env: string;
   readonly schema: z.ZodType;
   readonly help: string;
+  // Secrets may come from the file named by `<env>_FILE` and are never shown
+  // in logs or error messages.
+  readonly secret?: true;
 }
 
 const port = z.coerce.number().int().min(1).max(65_535);
@@ -78,16 +81,21 @@ const policyRules = z.preprocess((value, ctx) => {
 }, z.array(LifecyclePolicyRuleSchema, 'must be a list of rules, e.g. [{"tag": "compliance", "retentionSeconds": "forever"}]'));
 
 export const SETTINGS = [
-  { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL' },
+  { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL (secret: may come from DATABASE_URL_FILE)', secret: true },
   { path: ['database', 'poolSize'], env: 'BATON_DB_POOL_SIZE', schema: positiveInt.max(500).default(20), help: 'maximum PostgreSQL connections per process' },
   { path: ['database', 'autoMigrate'], env: 'BATON_AUTO_MIGRATE', schema: flag.default(true), help: '`baton serve`, `stdio` and `worker` apply pending migrations at start (true or false); when false they refuse to start on an unmigrated database and name `baton migrate`' },
-  { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), help: 'Redis connection URL (events, cache, queues)' },
+  { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), help: 'Redis connection URL (events, cache, queues; secret: may come from REDIS_URL_FILE)', secret: true },
   { path: ['redis', 'keyPrefix'], env: 'BATON_REDIS_PREFIX', schema: z.string().min(1).max(64).default('baton'), help: 'prefix of every Redis key and channel Baton uses' },
   { path: ['http', 'host'], env: 'BATON_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'address `baton serve` listens on' },
   { path: ['http', 'port'], env: 'BATON_HTTP_PORT', schema: port.default(3000), help: 'port `baton serve` listens on' },
   { path: ['http', 'allowedHosts'], env: 'BATON_ALLOWED_HOSTS', schema: list.default([]), help: 'extra Host header values accepted on every HTTP route (localhost names are always accepted when bound to loopback)' },
   { path: ['http', 'allowedOrigins'], env: 'BATON_ALLOWED_ORIGINS', schema: list.default([]), help: 'browser Origins accepted on every HTTP route; requests with any other Origin get 403' },
   { path: ['http', 'mcpSessionIdleSeconds'], env: 'BATON_MCP_SESSION_IDLE_SECONDS', schema: positiveInt.default(60 * 60), help: 'an MCP HTTP session with no request and no open stream for this long is closed' },
+  { path: ['auth', 'issuer'], env: 'BATON_AUTH_ISSUER', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'issuer URL of the OAuth 2.1 authorization server whose access tokens `baton serve` accepts on /mcp and /api; setting it turns authentication on' },
+  { path: ['auth', 'resource'], env: 'BATON_AUTH_RESOURCE', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'canonical URI of this Baton\'s MCP endpoint (e.g. https://baton.example.com/mcp); access tokens must name it as their audience' },
+  { path: ['auth', 'jwksUrl'], env: 'BATON_AUTH_JWKS_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'where the issuer publishes its signing keys (JWKS); when empty, the jwks_uri of the issuer\'s published metadata' },
+  { path: ['auth', 'requiredScopes'], env: 'BATON_AUTH_REQUIRED_SCOPES', schema: list.default([]), help: 'scopes every access token must carry, comma-separated; named in the 401 challenge and the protected resource metadata' },
+  { path: ['auth', 'allowUnauthenticatedNetwork'], env: 'BATON_AUTH_ALLOW_UNAUTHENTICATED_NETWORK', schema: flag.default(false), help: 'true lets `baton serve` listen beyond loopback without authentication (anyone who reaches the port can read and change everything); otherwise it refuses to start' },
   { path: ['limits', 'maxEntryBytes'], env: 'BATON_MAX_ENTRY_BYTES', schema: positiveInt.max(16 * 1024 * 1024).default(256 * 1024), help: 'largest context entry (content plus metadata, UTF-8 bytes)' },
   { path: ['limits', 'defaultPageSize'], env: 'BATON_PAGE_SIZE', schema: positiveInt.max(1000).default(100), help: 'page size of get_context and list_sessions when none is asked' },
   { path: ['limits', 'maxPageSize'], env: 'BATON_MAX_PAGE_SIZE', schema: positiveInt.max(10_000).default(1000), help: 'largest page a caller may ask for' },
@@ -103,7 +111,7 @@ export const SETTINGS = [
   { path: ['cache', 'timeoutMs'], env: 'BATON_CACHE_TIMEOUT_MS', schema: positiveInt.max(60_000).default(250), help: 'a cache read or write slower than this is abandoned and the value computed instead' },
   { path: ['llm', 'provider'], env: 'BATON_LLM_PROVIDER', schema: z.enum(LLM_PROVIDERS).default('none'), help: `model used to condense handoff briefs: ${LLM_PROVIDERS.join(', ')} (none keeps briefs deterministic)` },
   { path: ['llm', 'baseUrl'], env: 'BATON_LLM_BASE_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(), help: 'API base URL: an OpenAI-compatible server (OpenRouter, Ollama, LM Studio, ...), the Azure resource endpoint, or an Anthropic proxy; the vendor default when empty' },
-  { path: ['llm', 'apiKey'], env: 'BATON_LLM_API_KEY', schema: z.string().min(1).optional(), help: 'API key for the model provider (never logged)' },
+  { path: ['llm', 'apiKey'], env: 'BATON_LLM_API_KEY', schema: z.string().min(1).optional(), help: 'API key for the model provider (secret: may come from BATON_LLM_API_KEY_FILE)', secret: true },
   { path: ['llm', 'model'], env: 'BATON_LLM_MODEL', schema: z.string().min(1).default('gpt-4o-mini'), help: 'model name (for Azure OpenAI: the deployment name)' },
   { path: ['llm', 'azureApiVersion'], env: 'BATON_LLM_AZURE_API_VERSION', schema: z.string().min(1).default('2024-10-21'), help: 'Azure OpenAI API version' },
   { path: ['llm', 'timeoutMs'], env: 'BATON_LLM_TIMEOUT_MS', schema: positiveInt.default(20_000), help: 'time allowed for one model call before it counts as failed' },
@@ -153,6 +161,7 @@ export interface BatonConfig {
   database: Section<'database'>;
   redis: Section<'redis'>;
   http: Section<'http'>;
+  auth: Section<'auth'>;
   limits: Section<'limits'>;
   sessions: Section<'sessions'>;
   handoffs: Section<'handoffs'>;

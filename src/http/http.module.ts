@@ -4,6 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 
 import { ContextModule } from 'src/features/context/context.module.js';
 import { SessionsModule } from 'src/features/sessions/sessions.module.js';
+import { AuthModule } from 'src/http/auth/auth.module.js';
 import { DomainExceptionFilter } from 'src/http/domain-exception.filter.js';
 import { HealthController } from 'src/http/health.controller.js';
 import { MetricsController } from 'src/http/metrics.controller.js';
@@ -13,7 +14,7 @@ import { SessionsController } from 'src/http/sessions.controller.js';
 @Module({
   // Readiness answers say what is down; an outage is logged once by the
   // platform service that meets it, not on every probe.
-  imports: [TerminusModule.forRoot({ logger: false }), SessionsModule, ContextModule],
+  imports: [TerminusModule.forRoot({ logger: false }), SessionsModule, ContextModule, AuthModule],
   controllers: [HealthController, MetricsController, SessionsController],
   providers: [{ provide: APP_FILTER, useClass: DomainExceptionFilter }],
 })

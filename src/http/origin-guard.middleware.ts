@@ -63,6 +63,6 @@ export class OriginGuardMiddleware implements NestMiddleware {
   }
 }
 
-function isLoopback(host: string): boolean {
+export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -1,0 +1,13 @@
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+
+import { BearerAuthMiddleware } from 'src/http/auth/bearer-auth.middleware.js';
+import { ProtectedResourceController } from 'src/http/auth/protected-resource.controller.js';
+
+@Module({
+  controllers: [ProtectedResourceController],
+})
+export class AuthModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(BearerAuthMiddleware).forRoutes('mcp', 'api/*path');
+  }
+}
