@@ -29,19 +29,11 @@ describe('loadConfig', () => {
     expect(loadConfig({}, { BATON_CONFIG: file }).sessions.ttlSeconds).toBe(60);
   });
 
-  it('reads a setting from the file named by its _FILE variable, without the trailing newline', () => {
+  it('reads any setting, not only secrets, from the file named by its _FILE variable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
-    const file = join(dir, 'database-url');
-    writeFileSync(file, 'postgresql://baton:s3cret@db:5432/baton\n');
-    expect(loadConfig({}, { DATABASE_URL_FILE: file }).database.url).toBe('postgresql://baton:s3cret@db:5432/baton');
-  });
-
-  it('refuses a setting given both inline and as a file, and names an unreadable file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'baton-config-'));
-    const file = join(dir, 'key');
-    writeFileSync(file, 'sk-1');
-    expect(() => loadConfig({}, { BATON_LLM_API_KEY: 'sk-2', BATON_LLM_API_KEY_FILE: file })).toThrow('BATON_LLM_API_KEY and BATON_LLM_API_KEY_FILE are both set; keep only one of them');
-    expect(() => loadConfig({}, { REDIS_URL_FILE: join(dir, 'missing') })).toThrow(/REDIS_URL_FILE = .*missing: cannot read the file/);
+    const file = join(dir, 'port');
+    writeFileSync(file, '8080\n');
+    expect(loadConfig({}, { BATON_HTTP_PORT_FILE: file }).http.port).toBe(8080);
   });
 
   it('names the setting, the bad value and what is allowed', () => {
