@@ -10,6 +10,7 @@ import { BATON_VERSION } from 'src/config/version.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { runMigrations } from 'src/platform/database/migrator.js';
+import { assertSchemaNotNewer, embeddedStatus, openEmbeddedDatabase } from 'src/platform/embedded/embedded-database.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
@@ -18,7 +19,21 @@ const program = new Command('baton')
   .description('Session and agent-handoff service for coding agents, served over MCP')
   .version(BATON_VERSION)
   .showHelpAfterError()
-  .addHelpText('after', '\nSettings come from environment variables or a YAML/JSON file named by BATON_CONFIG; see .env.example.');
+  .addHelpText(
+    'after',
+    `
+Modes:
+  embedded (default)  no DATABASE_URL: Baton runs its own PostgreSQL in BATON_HOME
+                      (see BATON_HOME in .env.example), shared by every Baton
+                      process of this user and stopped when the last one exits.
+  service             DATABASE_URL names a PostgreSQL 13+ server (team deployments).
+  Redis is optional: with REDIS_URL set, jobs, notifications and the brief cache use it;
+  without it, jobs and notifications go through PostgreSQL and the cache is in-process
+  (BATON_QUEUE_BACKEND=postgres keeps jobs in PostgreSQL even with Redis).
+
+Settings come from environment variables or a YAML/JSON file named by BATON_CONFIG; see .env.example.
+\`baton status\` shows the mode in use.`,
+  );
 
 program
   .command('serve')
@@ -26,7 +41,7 @@ program
   .option('--host <host>', 'listen address (overrides BATON_HTTP_HOST)')
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
-    const config = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
+    const config = await withDatabase(boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port }), 'serve');
     const app = await createHttpApplication(config);
     if (config.queue.workersInServe) await app.get(WorkerService).start();
     await app.listen(config.http.port, config.http.host);
@@ -37,7 +52,7 @@ program
   .command('stdio')
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
-    const config = withStdioDefaults(boot());
+    const config = withStdioDefaults(await withDatabase(boot(), 'stdio'));
     const app = await createStandaloneApplication(config);
     // Background analyses of this machine's files run here, beside them.
     await app.get(WorkerService).start([CODEBASE_QUEUE]);
@@ -50,7 +65,7 @@ program
   .command('worker')
   .description('run the background workers (session lifecycle, long analyses) until SIGTERM or SIGINT')
   .action(async () => {
-    const config = boot();
+    const config = await withDatabase(boot(), 'worker');
     const app = await createStandaloneApplication(config);
     app.enableShutdownHooks();
     await app.get(WorkerService).start();
@@ -62,9 +77,60 @@ program
   .description('apply pending database migrations (safe to run again; concurrent runs wait for each other)')
   .action(async () => {
     const config = boot();
+    if (config.database.url === undefined) {
+      // The embedded database is migrated as it is opened.
+      await withDatabase(config, 'migrate');
+      process.stderr.write('The embedded database is up to date.\n');
+      process.exit(0);
+    }
     const applied = await runMigrations(config.database.url, (line: string) => process.stderr.write(`${line}\n`));
     process.stderr.write(applied.length > 0 ? `Applied ${applied.length} migration(s).\n` : 'Database is up to date.\n');
   });
+
+program
+  .command('status')
+  .description('show which mode Baton runs in, where its data lives, the processes sharing the embedded database and its size')
+  .action(async () => {
+    const config = boot();
+    process.stdout.write(`${await describeStatus(config)}\n`);
+  });
+
+// Without DATABASE_URL, the embedded PostgreSQL: joined or started, and migrated.
+async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
+  if (config.database.url !== undefined) return config;
+  const embedded = await openEmbeddedDatabase({ home: batonHome(config), idleSeconds: config.database.embeddedIdleSeconds, role });
+  if (embedded.started === 'created') process.stderr.write(`Baton created its embedded PostgreSQL in ${embedded.home}\n`);
+  await assertSchemaNotNewer(embedded.url, embedded.home);
+  await runMigrations(embedded.url, (line: string) => process.stderr.write(`${line}\n`));
+  return { ...config, database: { ...config.database, url: embedded.url } };
+}
+
+async function describeStatus(config: BatonConfig): Promise<string> {
+  const services = [
+    `queues: ${config.queue.backend === 'redis' ? 'Redis (BullMQ)' : 'PostgreSQL (BullMQ PostgreSQL backend)'}`,
+    `notifications: ${config.redis.url !== undefined ? 'Redis pub/sub' : 'PostgreSQL LISTEN/NOTIFY'}`,
+    `brief cache: ${config.redis.url !== undefined ? 'Redis' : 'in-process'}`,
+  ];
+  if (config.database.url !== undefined) {
+    const url = new URL(config.database.url);
+    url.password = url.password ? '***' : '';
+    return [`mode: service (DATABASE_URL ${url.toString()})`, ...services].join('\n');
+  }
+  const status = await embeddedStatus(batonHome(config));
+  const lines = [
+    'mode: embedded PostgreSQL (DATABASE_URL is empty)',
+    `data: ${status.data}`,
+    status.running ? `server: running on 127.0.0.1:${status.port} (PostgreSQL ${status.postgresVersion}, since ${status.startedAt}); it stops ${config.database.embeddedIdleSeconds} s after the last Baton process exits` : 'server: not running (the next Baton process starts it)',
+    `processes: ${status.processes.length === 0 ? 'none' : status.processes.map((p) => `${p.pid} (${p.role}, since ${p.since.toISOString()})`).join(', ')}`,
+    `database size: ${status.databaseBytes === null ? 'unknown while the server is stopped' : `${(status.databaseBytes / (1024 * 1024)).toFixed(1)} MiB`}`,
+  ];
+  return [...lines, ...services].join('\n');
+}
+
+function batonHome(config: BatonConfig): string {
+  if (config.database.home === undefined) throw new Error('BATON_HOME could not be resolved; set it to an absolute directory');
+  return config.database.home;
+}
 
 function boot(overrides: Record<string, string | undefined> = {}): BatonConfig {
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));

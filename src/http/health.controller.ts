@@ -6,7 +6,8 @@ import { PrismaService } from 'src/platform/database/prisma.service.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // /health/live: the process answers. /health/ready: PostgreSQL and Redis
-// answer too, so a load balancer only routes to instances that can work.
+// (where configured) answer too, so a load balancer only routes to instances
+// that can work.
 @Controller('health')
 export class HealthController {
   constructor(
@@ -25,7 +26,8 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   ready() {
-    return this.health.check([() => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`), () => this.probe('redis', () => this.redis.client.ping())]);
+    const database = () => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`);
+    return this.health.check(this.redis.enabled ? [database, () => this.probe('redis', () => this.redis.client.ping())] : [database]);
   }
 
   private async probe(key: string, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {

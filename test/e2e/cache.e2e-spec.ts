@@ -60,7 +60,7 @@ it('computes every value and never fails when Redis does not answer', async () =
   const redisService = {
     key: (...parts: string[]) => ['dead', ...parts].join(':'),
     connect: (_role: string, options: RedisOptions) => {
-      const connection = new Redis(config.redis.url, { ...options, retryStrategy: () => null });
+      const connection = new Redis(config.redis.url as string, { ...options, retryStrategy: () => null });
       connection.on('error', () => undefined);
       connections.push(connection);
       return connection;

@@ -19,6 +19,8 @@ function preparedStatementName(sql: string): string {
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(BATON_CONFIG) config: BatonConfig) {
+    // main.ts resolves the embedded database's URL before the application starts.
+    if (config.database.url === undefined) throw new Error('No database URL: set DATABASE_URL, or start Baton through its CLI, which runs the embedded PostgreSQL');
     super({
       adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }, { statementNameGenerator: (query) => preparedStatementName(query.sql) }),
     });

@@ -1,6 +1,8 @@
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
+import { BATON_CONFIG } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+import { PostgresEventTransport, RedisEventTransport, type EventTransport } from 'src/platform/events/event-transport.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Something changed that readers may be watching: `type` names what happened
@@ -15,68 +17,55 @@ type Listener = (event: DomainEvent) => void;
 
 const SUBSCRIBE_PATIENCE_MS = 2_000;
 
-// Fans domain events out to every Baton process through Redis pub/sub, so an
-// append handled by one replica (or by the worker) reaches subscribers held by
-// another. Local listeners hear each event once, from Redis.
+// Fans domain events out to every Baton process, through Redis pub/sub or,
+// without Redis, PostgreSQL LISTEN/NOTIFY, so an append handled by one
+// replica (or by the worker) reaches subscribers held by another. Local
+// listeners hear each event once, from the transport.
 @Injectable()
 export class EventBusService implements OnModuleDestroy {
   private readonly logger = new Logger(EventBusService.name);
   private readonly listeners = new Set<Listener>();
-  private subscriber?: Redis;
+  private readonly transport: EventTransport;
   private subscribed?: Promise<void>;
 
-  constructor(private readonly redis: RedisService) {}
-
-  private get channel(): string {
-    return this.redis.key('events');
+  constructor(redis: RedisService, @Inject(BATON_CONFIG) config: BatonConfig) {
+    this.transport = redis.enabled ? new RedisEventTransport(redis) : new PostgresEventTransport(requireUrl(config), `${config.redis.keyPrefix}_events`);
   }
 
   // Fire and forget: a write never waits for, or fails because of, its
-  // notification. While Redis is away the event is dropped (and logged).
+  // notification. While the transport is away the event is dropped (and logged).
   publish(event: DomainEvent): void {
-    if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published');
-      return;
-    }
-    this.redis.client.publish(this.channel, JSON.stringify(event)).catch((error: Error) => {
-      this.logger.warn({ type: event.type, err: error.message }, 'could not publish a domain event');
-    });
+    void this.publishMany([event]);
   }
 
   // Many events in one round trip (a sweep that transitions thousands of
-  // sessions); like publish, it never throws and drops events while Redis is away.
+  // sessions); like publish, it never throws and drops events while the transport is away.
   async publishMany(events: readonly DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
-    if (this.redis.client.status !== 'ready') {
-      this.logger.warn({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published');
+    if (!this.transport.connected) {
+      this.logger.warn({ count: events.length, transport: this.transport.name }, 'events are not connected; domain events were not published');
       return;
     }
     try {
-      const pipeline = this.redis.client.pipeline();
-      for (const event of events) pipeline.publish(this.channel, JSON.stringify(event));
-      await pipeline.exec();
+      await this.transport.publish(events.map((event) => JSON.stringify(event)));
     } catch (error) {
-      this.logger.warn({ count: events.length, err: (error as Error).message }, 'could not publish domain events');
+      this.logger.warn({ count: events.length, type: events[0]?.type, err: (error as Error).message }, 'could not publish domain events');
     }
   }
 
-  // Registers the listener at once and starts the Redis subscription in the
-  // background; a Redis outage never blocks the caller.
+  // Registers the listener at once and starts the subscription in the
+  // background; an outage never blocks the caller.
   listen(listener: Listener): () => void {
     this.listeners.add(listener);
     void this.ready();
     return () => this.listeners.delete(listener);
   }
 
-  // Settles when the Redis subscription is live, or after a short wait while
-  // Redis is unreachable (ioredis subscribes as soon as it is back). Events
+  // Settles when the subscription is live, or after a short wait while the
+  // transport is unreachable (it subscribes as soon as it is back). Events
   // published before the subscription is live are not heard.
   ready(): Promise<void> {
-    this.subscribed ??= (async () => {
-      this.subscriber = this.redis.connect('events');
-      this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
-      await this.subscriber.subscribe(this.channel);
-    })().catch((error: Error) => this.logger.warn({ err: error.message }, 'could not subscribe to domain events'));
+    this.subscribed ??= this.transport.subscribe((message) => this.dispatch(message)).catch((error: Error) => this.logger.warn({ err: error.message }, 'could not subscribe to domain events'));
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();
@@ -101,7 +90,13 @@ export class EventBusService implements OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.listeners.clear();
+    await this.transport.close();
   }
+}
+
+function requireUrl(config: BatonConfig): string {
+  if (config.database.url === undefined) throw new Error('No database URL for PostgreSQL notifications');
+  return config.database.url;
 }

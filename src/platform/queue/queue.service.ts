@@ -3,7 +3,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { RedisService } from 'src/platform/redis/redis.service.js';
+import { QueueBackendService } from 'src/platform/queue/queue-backend.service.js';
 import type { JobDefinition } from 'src/platform/queue/job-definition.js';
 
 export interface EnqueueOptions {
@@ -50,20 +50,20 @@ export type JobStatus =
   | { state: 'failed'; reason: string; attempts: number }
   | { state: 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'unknown' };
 
-// Producer side of BullMQ: one Queue per queue name, sharing one connection.
+// Producer side of BullMQ: one Queue per queue name, on Redis or PostgreSQL.
 @Injectable()
 export class QueueService implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    private readonly redis: RedisService,
+    private readonly backend: QueueBackendService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
   queue(name: string): Queue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
+      queue = this.backend.createQueue(name);
       this.queues.set(name, queue);
     }
     return queue;
@@ -154,13 +154,7 @@ export class QueueService implements OnModuleDestroy {
   // Active jobs whose lock has run out: their worker died mid-job. The
   // stalled check of any running worker returns them to waiting.
   async staleActiveJobs(queueName: string): Promise<string[]> {
-    const queue = this.queue(queueName);
-    const active = await queue.getActive();
-    const stale: string[] = [];
-    for (const job of active) {
-      if (job.id !== undefined && (await this.redis.client.exists(`${queue.toKey(job.id)}:lock`)) === 0) stale.push(job.id);
-    }
-    return stale;
+    return this.backend.staleActiveJobs(this.queue(queueName));
   }
 
   private jobOptions(options: EnqueueOptions): JobsOptions {

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { declaredJobs, JOB_HANDLER, WORKER_START_HOOK, type JobDefinition, type JobHandler, type WorkerStartHook } from 'src/platform/queue/job-definition.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
-import { RedisService } from 'src/platform/redis/redis.service.js';
+import { QueueBackendService } from 'src/platform/queue/queue-backend.service.js';
 
 // Consumer side: one BullMQ Worker per queue, dispatching each job to the
 // handler of its name. Started by `baton worker`, and by `baton serve` when
@@ -20,7 +20,7 @@ export class WorkerService implements OnModuleDestroy {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
-    private readonly redis: RedisService,
+    private readonly backend: QueueBackendService,
     private readonly queues: QueueService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
@@ -36,9 +36,7 @@ export class WorkerService implements OnModuleDestroy {
     const handlers = this.collectHandlers();
     const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string).filter((queue) => !only || only.includes(queue)));
     for (const queue of queues) {
-      const worker = new Worker(queue, (job) => this.dispatch(handlers, queue, job), {
-        connection: this.redis.connect(`worker-${queue}`),
-        prefix: this.redis.key('bull'),
+      const worker = this.backend.createWorker(queue, (job) => this.dispatch(handlers, queue, job), {
         concurrency: this.config.queue.concurrency,
         lockDuration: this.config.queue.lockDurationMs,
         stalledInterval: this.config.queue.stalledCheckMs,
