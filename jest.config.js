@@ -24,16 +24,24 @@ const common = {
   },
 };
 
+const e2e = {
+  ...common,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
+};
+
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts'] },
+    { ...e2e, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    // The behaviour every deployment shares, again without Redis (BullMQ's
+    // PostgreSQL backend, LISTEN/NOTIFY, in-process cache).
     {
-      ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
+      ...e2e,
+      displayName: 'e2e-postgres',
+      testMatch: ['tools', 'handoffs', 'handoff-expiry', 'resources', 'queue', 'lifecycle'].map((name) => `<rootDir>/test/e2e/${name}.e2e-spec.ts`),
+      setupFiles: ['<rootDir>/test/support/postgres-backend.mjs'],
     },
   ],
 };

@@ -162,7 +162,7 @@ async function logTail(layout: HomeLayout): Promise<string> {
   return text.split('\n').slice(-15).join('\n');
 }
 
-async function freeLoopbackPort(): Promise<number> {
+export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

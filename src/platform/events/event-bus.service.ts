@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { PostgresEventTransport, RedisEventTransport, type EventTransport } from 'src/platform/events/event-transport.js';
+import { postgresIdentifier } from 'src/platform/database/postgres-identifier.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Something changed that readers may be watching: `type` names what happened
@@ -29,7 +30,7 @@ export class EventBusService implements OnModuleDestroy {
   private subscribed?: Promise<void>;
 
   constructor(redis: RedisService, @Inject(BATON_CONFIG) config: BatonConfig) {
-    this.transport = redis.enabled ? new RedisEventTransport(redis) : new PostgresEventTransport(requireUrl(config), `${config.redis.keyPrefix}_events`);
+    this.transport = redis.enabled ? new RedisEventTransport(redis) : new PostgresEventTransport(requireUrl(config), postgresIdentifier(`${config.redis.keyPrefix}_events`));
   }
 
   // Fire and forget: a write never waits for, or fails because of, its

@@ -4,6 +4,7 @@ import pg from 'pg';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { postgresIdentifier } from 'src/platform/database/postgres-identifier.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 export type WorkerSettings = Omit<WorkerOptions, 'connection' | 'prefix'>;
@@ -51,7 +52,7 @@ export class QueueBackendService {
     const client = new pg.Client({ connectionString: this.databaseUrl(), application_name: 'baton-queue' });
     await client.connect();
     try {
-      const rows = await client.query<{ id: string }>('SELECT id FROM bullmq.job WHERE queue = $1 AND state = \'active\' AND (locked_until_ms IS NULL OR locked_until_ms < $2) AND id = ANY($3::text[])', [queue.name, Date.now(), active.map((job) => job.id)]);
+      const rows = await client.query<{ id: string }>(`SELECT id FROM ${pg.escapeIdentifier(this.schema)}.job WHERE queue = $1 AND state = \'active\' AND (locked_until_ms IS NULL OR locked_until_ms < $2) AND id = ANY($3::text[])`, [queue.name, Date.now(), active.map((job) => job.id)]);
       return rows.rows.map((row) => row.id);
     } finally {
       await client.end();
@@ -60,7 +61,13 @@ export class QueueBackendService {
 
   private postgresConnection(role: string): PostgresPoolConfig {
     // migrate: the first process creates BullMQ's schema, under BullMQ's advisory lock.
-    return { connectionString: this.databaseUrl(), max: POSTGRES_POOL_SIZE, application_name: `baton-${role}`, migrate: true };
+    return { connectionString: this.databaseUrl(), schema: this.schema, max: POSTGRES_POOL_SIZE, application_name: `baton-${role}`, migrate: true };
+  }
+
+  // BullMQ's tables live in a schema named after the key prefix, as its Redis
+  // keys do: deployments (and tests) sharing one database stay apart.
+  private get schema(): string {
+    return postgresIdentifier(`${this.config.redis.keyPrefix}_bullmq`);
   }
 
   private databaseUrl(): string {
@@ -68,3 +75,4 @@ export class QueueBackendService {
     return this.config.database.url;
   }
 }
+
