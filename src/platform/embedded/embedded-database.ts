@@ -7,10 +7,9 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { MIGRATIONS_DIR } from 'src/platform/database/migrator.js';
-import { postgresBinaries } from 'src/platform/embedded/embedded-binaries.js';
 import { EmbeddedDatabaseError } from 'src/platform/embedded/embedded-database.errors.js';
 import { homeLayout, loadCredentials, lockHome, prepareHome, readServerRecord, writeServerRecord, type HomeLayout, type ServerRecord } from 'src/platform/embedded/embedded-home.js';
-import { connectionUrl, ensureCluster, leaseHolders, openConnection, openLease, startServer, type LeaseHolder } from 'src/platform/embedded/embedded-server.js';
+import { connectionUrl, ensureCluster, leaseHolders, openConnection, openLease, serverBinaries, startServer, type LeaseHolder } from 'src/platform/embedded/embedded-server.js';
 
 export interface EmbeddedDatabase {
   readonly url: string;
@@ -44,7 +43,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
     let server: ServerRecord | null = recorded;
     let lease = recorded ? await openLease(credentials, recorded.port, options.role) : null;
     if (!server || !lease) {
-      const binaries = await postgresBinaries();
+      const binaries = await serverBinaries(layout);
       started = (await ensureCluster(layout, credentials, binaries)) === 'created' ? 'created' : 'started';
       const port = await startServer(layout, binaries);
       server = { port, keeperPid: 0, startedAt: new Date().toISOString(), postgresVersion: binaries.version };

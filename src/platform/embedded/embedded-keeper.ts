@@ -5,9 +5,8 @@
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { postgresBinaries } from 'src/platform/embedded/embedded-binaries.js';
 import { homeLayout, loadCredentials, lockHome, readServerRecord, type Credentials } from 'src/platform/embedded/embedded-home.js';
-import { leaseCount, openConnection, stopServer } from 'src/platform/embedded/embedded-server.js';
+import { leaseCount, openConnection, serverBinaries, stopServer } from 'src/platform/embedded/embedded-server.js';
 
 const POLL_MS = 500;
 
@@ -48,7 +47,7 @@ async function keep(home: string, idleSeconds: number): Promise<void> {
         continue;
       }
       await rm(layout.server, { force: true });
-      await stopServer(layout, await postgresBinaries());
+      await stopServer(layout, await serverBinaries(layout));
       return;
     } finally {
       await release();

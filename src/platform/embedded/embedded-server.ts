@@ -1,13 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
-import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 import pg from 'pg';
 
-import type { PostgresBinaries } from 'src/platform/embedded/embedded-binaries.js';
+import { postgresBinaries, type PostgresBinaries } from 'src/platform/embedded/embedded-binaries.js';
 import { EmbeddedDatabaseError } from 'src/platform/embedded/embedded-database.errors.js';
 import { fsStep, type Credentials, type HomeLayout } from 'src/platform/embedded/embedded-home.js';
 
@@ -35,6 +35,27 @@ async function serverUser(): Promise<RunAs> {
     }
   }
   throw new EmbeddedDatabaseError('Running as root, Baton needs a user named postgres (or nobody) to run the embedded PostgreSQL as. Create one, run Baton as a normal user, or set DATABASE_URL.');
+}
+
+// The bundled binaries, runnable by the server's user. Root's server user
+// cannot reach a package installed under root's home (npx's cache): a copy
+// in BATON_HOME, made once per PostgreSQL version, serves instead.
+export async function serverBinaries(layout: HomeLayout): Promise<PostgresBinaries> {
+  const binaries = await postgresBinaries();
+  const user = await serverUser();
+  if (user.uid === undefined) return binaries;
+  const runnable = (path: string) => run(path, ['-V'], { uid: user.uid, gid: user.gid }).then(() => true, () => false);
+  if (await runnable(binaries.postgres)) return binaries;
+  const copy = join(layout.home, `postgres-${binaries.version}`);
+  const moved = (path: string) => join(copy, 'bin', basename(path));
+  if (!(await runnable(moved(binaries.postgres)))) {
+    await fsStep(`copy the PostgreSQL binaries to ${copy}`, copy, async () => {
+      await rm(copy, { recursive: true, force: true });
+      await cp(resolve(dirname(binaries.postgres), '..'), copy, { recursive: true, verbatimSymlinks: true });
+      await chmod(copy, 0o755);
+    });
+  }
+  return { ...binaries, pgCtl: moved(binaries.pgCtl), initdb: moved(binaries.initdb), postgres: moved(binaries.postgres) };
 }
 
 // Creates the cluster on first start, or checks that the existing one is of
@@ -147,7 +168,10 @@ async function runBinary(path: string, args: string[], user: RunAs, what: string
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('error', (error) => reject(new EmbeddedDatabaseError(`Could not ${what}: ${error.message}`)));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      const hint = error.code === 'EACCES' && user.uid !== undefined ? ` The server runs as user id ${user.uid}, which must be able to reach ${path}: give every directory above BATON_HOME search permission (chmod o+x), or use a BATON_HOME such as /var/lib/baton.` : '';
+      reject(new EmbeddedDatabaseError(`Could not ${what}: ${error.message}.${hint}`));
+    });
     child.on('close', (code) => {
       if (code === 0) return resolve();
       const text = output.trim();
