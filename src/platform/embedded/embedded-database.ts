@@ -47,6 +47,8 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
       started = (await ensureCluster(layout, credentials, binaries)) === 'created' ? 'created' : 'started';
       const port = await startServer(layout, binaries);
       server = { port, keeperPid: 0, startedAt: new Date().toISOString(), postgresVersion: binaries.version };
+      // Recorded at once: whatever happens next, the next process finds the running server.
+      await writeServerRecord(layout, server);
       lease = await openLease(credentials, port, options.role);
       if (!lease) throw new EmbeddedDatabaseError(`The embedded database started on 127.0.0.1:${port} but does not accept connections; see ${layout.log}.`);
     }
