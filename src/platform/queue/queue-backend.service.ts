@@ -52,7 +52,7 @@ export class QueueBackendService {
     const client = new pg.Client({ connectionString: this.databaseUrl(), application_name: 'baton-queue' });
     await client.connect();
     try {
-      const rows = await client.query<{ id: string }>(`SELECT id FROM ${pg.escapeIdentifier(this.schema)}.job WHERE queue = $1 AND state = \'active\' AND (locked_until_ms IS NULL OR locked_until_ms < $2) AND id = ANY($3::text[])`, [queue.name, Date.now(), active.map((job) => job.id)]);
+      const rows = await client.query<{ id: string }>(`SELECT id FROM ${pg.escapeIdentifier(this.schema)}.job WHERE queue = $1 AND state = 'active' AND (locked_until_ms IS NULL OR locked_until_ms < $2) AND id = ANY($3::text[])`, [queue.name, Date.now(), active.map((job) => job.id)]);
       return rows.rows.map((row) => row.id);
     } finally {
       await client.end();
