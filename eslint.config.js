@@ -19,6 +19,14 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [{ group: ['../*', './*'], message: 'Import from src/... paths, not relative ones.' }] }],
     },
   },
+  {
+    // Tests and benchmarks see tool results the way real agents do (tools listed first, results checked against outputSchema).
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.spec.ts'],
+    ignores: ['test/support/mcp-client.ts'],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Client']", message: 'Open MCP clients with connectMcpClient (test/support/mcp-client.ts): it lists tools first, so the SDK checks every result against its outputSchema.' }],
+    },
+  },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   {
     files: ['**/*.mjs', '**/*.js'],

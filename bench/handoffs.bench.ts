@@ -14,9 +14,11 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
+
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 const ENTRIES = 5_000;
 const BUDGET = 8_000;
@@ -131,9 +133,8 @@ async function main(): Promise<void> {
   const env = { DATABASE_URL: dbUrl.toString(), REDIS_URL, BATON_REDIS_PREFIX: `baton-bench-${name}`, BATON_LOG_LEVEL: 'warn', BATON_WORKERS_IN_SERVE: 'false' };
   await run(['migrate'], env);
   const baton = await startBaton(env);
-  let client = new Client({ name: 'bench-handoffs', version: '1.0.0' });
+  let client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url), 'bench-handoffs');
   try {
-    await client.connect(new StreamableHTTPClientTransport(baton.url));
     const { sessionKey } = await call<{ sessionKey: string }>(client, 'register_session', { agentId: 'bench-agent', title: 'Benchmark: 5,000-entry session', repository: { branch: 'main', commit: 'a1b2c3d4e5f6' } });
     const entries = ledger();
     process.stderr.write(`seeding ${entries.length} entries...\n`);
@@ -141,8 +142,7 @@ async function main(): Promise<void> {
     // The SDK's HTTP client keeps an abort listener per request on one
     // signal; measure with a fresh client, not one 5,000 requests old.
     await client.close();
-    client = new Client({ name: 'bench-handoffs', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(baton.url));
+    client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url), 'bench-handoffs');
 
     const request = () => call<{ packageTokens: number }>(client, 'request_handoff', { sessionKey, targetAgent: 'codex@bench', type: 'context_transfer', tokenBudget: BUDGET });
     let appended = 0;

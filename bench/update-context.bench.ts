@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { Redis } from 'ioredis';
@@ -13,6 +13,7 @@ import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase, isLoopbackUrl, serverFacts } from 'bench/support/bench-database.js';
 import { CpuMeter, type CpuBreakdown } from 'bench/support/cpu-meter.js';
 import { closedLoop, openLoop, type LoadResult, type OpenLoopResult, type Operation } from 'bench/support/load-generator.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 export interface UpdateContextOptions {
   readonly adminDatabaseUrl: string;
@@ -191,12 +192,8 @@ async function waitForQuiet(limitMs: number, log: (line: string) => void): Promi
   return busy;
 }
 
-async function connect(url: URL, name: string): Promise<Client> {
-  const client = new Client({ name, version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(url));
-  // Agents list tools first; the SDK then checks each result against the tool's output schema.
-  await client.listTools();
-  return client;
+function connect(url: URL, name: string): Promise<Client> {
+  return connectMcpClient(new StreamableHTTPClientTransport(url), name);
 }
 
 async function registerSession(client: Client, prefix: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { NestFactory } from '@nestjs/core';
-import type { INestApplicationContext } from '@nestjs/common';
+import { Logger as NestLogger, type INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 
@@ -15,7 +15,6 @@ export async function createHttpApplication(config: BatonConfig): Promise<NestEx
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
   // size check, not the body parser, must be what rejects them.
   app.useBodyParser('json', { limit: Math.max(1024 * 1024, config.limits.maxEntryBytes * 8) });
-  app.enableShutdownHooks();
   return app;
 }
 
@@ -24,4 +23,47 @@ export async function createStandaloneApplication(config: BatonConfig): Promise<
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   return app;
+}
+
+// Time a stopping process gives running requests and jobs before it exits
+// anyway.
+const STOP_DEADLINE_MS = 10_000;
+
+// Closes the application, waiting for it at most deadlineMs. True when it
+// closed in time.
+export async function closeApplication(app: INestApplicationContext, deadlineMs = STOP_DEADLINE_MS): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), deadlineMs);
+  });
+  try {
+    return await Promise.race([app.close().then(() => true), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// Closes the application (within the deadline) and ends the process.
+export async function stopProcess(app: INestApplicationContext, reason: string): Promise<never> {
+  const logger = new NestLogger('Baton');
+  logger.log({ reason }, 'stopping');
+  const closed = await closeApplication(app).catch((error: Error) => {
+    logger.error({ err: error.message }, 'closing failed');
+    return false;
+  });
+  if (!closed) logger.warn({ deadlineMs: STOP_DEADLINE_MS }, 'did not stop in time; exiting anyway');
+  process.exit(closed ? 0 : 1);
+}
+
+// SIGTERM and SIGINT stop the process whatever it is waiting for (Redis,
+// PostgreSQL, a long job); a second signal ends it at once.
+export function stopOnSignals(app: INestApplicationContext): void {
+  let stopping = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (stopping) process.exit(1);
+      stopping = true;
+      void stopProcess(app, signal);
+    });
+  }
 }

@@ -3,14 +3,15 @@ import 'reflect-metadata';
 
 import { Command } from 'commander';
 
-import { createHttpApplication, createStandaloneApplication } from 'src/bootstrap.js';
+import { createHttpApplication, createStandaloneApplication, stopOnSignals, stopProcess } from 'src/bootstrap.js';
 import { ConfigError, loadConfig } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
-import { runMigrations } from 'src/platform/database/migrator.js';
-import { assertSchemaNotNewer, embeddedStatus, openEmbeddedDatabase } from 'src/platform/embedded/embedded-database.js';
+import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
+import { embeddedStatus, openEmbeddedDatabase } from 'src/platform/embedded/embedded-database.js';
+import { createBootLogger } from 'src/platform/logging/logging.module.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
@@ -42,10 +43,13 @@ program
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
     const config = await withDatabase(boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port }), 'serve');
+    await checkSchema(config);
     const app = await createHttpApplication(config);
-    if (config.queue.workersInServe) await app.get(WorkerService).start();
+    stopOnSignals(app);
     await app.listen(config.http.port, config.http.host);
     process.stderr.write(`Baton ${BATON_VERSION} listening on http://${config.http.host}:${config.http.port}/mcp\n`);
+    // After listening: workers wait for Redis in the background.
+    if (config.queue.workersInServe) app.get(WorkerService).launch();
   });
 
 program
@@ -53,12 +57,13 @@ program
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
     const config = withStdioDefaults(await withDatabase(boot(), 'stdio'));
+    await checkSchema(config);
     const app = await createStandaloneApplication(config);
+    stopOnSignals(app);
     // Background analyses of this machine's files run here, beside them.
-    await app.get(WorkerService).start([CODEBASE_QUEUE]);
-    await app.get(StdioTransport).serve();
-    await app.close();
-    process.exit(0);
+    app.get(WorkerService).launch([CODEBASE_QUEUE]);
+    const reason = await app.get(StdioTransport).serve();
+    await stopProcess(app, reason);
   });
 
 program
@@ -66,9 +71,10 @@ program
   .description('run the background workers (session lifecycle, long analyses) until SIGTERM or SIGINT')
   .action(async () => {
     const config = await withDatabase(boot(), 'worker');
+    await checkSchema(config);
     const app = await createStandaloneApplication(config);
-    app.enableShutdownHooks();
-    await app.get(WorkerService).start();
+    stopOnSignals(app);
+    app.get(WorkerService).launch();
     process.stderr.write(`Baton ${BATON_VERSION} worker running\n`);
   });
 
@@ -78,8 +84,8 @@ program
   .action(async () => {
     const config = boot();
     if (config.database.url === undefined) {
-      // The embedded database is migrated as it is opened.
-      await withDatabase(config, 'migrate');
+      const embedded = await withDatabase(config, 'migrate');
+      await runMigrations(embedded.database.url as string, (line: string) => process.stderr.write(`${line}\n`));
       process.stderr.write('The embedded database is up to date.\n');
       process.exit(0);
     }
@@ -95,14 +101,13 @@ program
     process.stdout.write(`${await describeStatus(config)}\n`);
   });
 
-// Without DATABASE_URL, the embedded PostgreSQL: joined or started, and migrated.
+// Without DATABASE_URL, the embedded PostgreSQL: joined or started.
 async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
   if (config.database.url !== undefined) return config;
   const embedded = await openEmbeddedDatabase({ home: batonHome(config), idleSeconds: config.database.embeddedIdleSeconds, role });
   if (embedded.started === 'created') process.stderr.write(`Baton created its embedded PostgreSQL in ${embedded.home}\n`);
-  await assertSchemaNotNewer(embedded.url, embedded.home);
-  await runMigrations(embedded.url, (line: string) => process.stderr.write(`${line}\n`));
-  return { ...config, database: { ...config.database, url: embedded.url } };
+  // The embedded database is always migrated at start (checkSchema does it).
+  return { ...config, database: { ...config.database, url: embedded.url, autoMigrate: true } };
 }
 
 async function describeStatus(config: BatonConfig): Promise<string> {
@@ -142,6 +147,20 @@ function boot(overrides: Record<string, string | undefined> = {}): BatonConfig {
       process.exit(2);
     }
     throw error;
+  }
+}
+
+// Serving commands start only on a database migrated exactly as far as this
+// Baton knows; pending migrations are applied unless BATON_AUTO_MIGRATE=false.
+async function checkSchema(config: BatonConfig): Promise<void> {
+  const logger = createBootLogger(config).child({ context: 'DatabaseSchema' });
+  try {
+    if (config.database.url === undefined) throw new Error('No database URL: the embedded database was not opened');
+    await ensureDatabaseSchema(config.database.url, { autoMigrate: config.database.autoMigrate, log: (line) => logger.info(line) });
+  } catch (error) {
+    if (!(error instanceof MigrationError)) throw error;
+    logger.fatal(error.message);
+    process.exit(2);
   }
 }
 

@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
+import type { ProbeReply, ProbeRequest } from 'bench/support/probe-protocol.js';
+
 const MAIN = resolve('dist/main.js');
 
 // `baton serve` as a child process, exactly as operators start it. Its
@@ -20,12 +22,14 @@ export class BatonProcess {
     return this.child.pid;
   }
 
-  static async start(env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<BatonProcess> {
+  // With `probe` (the compiled bench/support/loop-probe.js), the process
+  // loads it and answers ask() over an IPC channel.
+  static async start(env: Record<string, string>, logFile: string, nodeArgs: string[] = [], probe?: string): Promise<BatonProcess> {
     const port = await freePort();
     const log = openSync(logFile, 'w');
-    const child = spawn(process.execPath, [...nodeArgs, MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+    const child = spawn(process.execPath, [...nodeArgs, ...(probe ? ['--import', probe] : []), MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
       env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', log, log],
+      stdio: probe ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
     });
     closeSync(log);
     const baton = new BatonProcess(child, new URL(`http://127.0.0.1:${port}/mcp`));
@@ -43,6 +47,15 @@ export class BatonProcess {
       await sleep(100);
     }
     throw new Error(`baton serve was not ready after ${timeoutMs} ms; see ${logFile}`);
+  }
+
+  async ask(request: ProbeRequest): Promise<ProbeReply> {
+    if (!this.child.send) throw new Error('baton serve was started without the probe');
+    const reply = once(this.child, 'message') as Promise<[ProbeReply]>;
+    this.child.send(request);
+    const [message] = await reply;
+    if (message.type === 'error') throw new Error(`probe: ${message.message}`);
+    return message;
   }
 
   async stop(): Promise<void> {

@@ -19,6 +19,7 @@ const positiveInt = z.coerce.number().int().positive();
 const list = z.union([z.array(z.string()), z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))]);
 const absolutePaths = list.pipe(z.array(z.string().refine((p) => isAbsolute(p), 'must be absolute paths, separated by commas')));
 const namespaceName = z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+const flag = z.union([z.boolean(), z.enum(['true', 'false'], 'must be true or false').transform((v) => v === 'true')]);
 const retention = z.union([positiveInt, z.literal('forever')], 'must be a positive number of seconds or "forever"');
 
 export const QUEUE_BACKENDS = ['auto', 'redis', 'postgres'] as const;
@@ -62,6 +63,7 @@ export const SETTINGS = [
   { path: ['database', 'poolSize'], env: 'BATON_DB_POOL_SIZE', schema: positiveInt.max(500).default(20), help: 'maximum PostgreSQL connections per process' },
   { path: ['database', 'home'], env: 'BATON_HOME', schema: z.string().refine((p) => isAbsolute(p), 'must be an absolute path').optional(), help: 'data directory of the embedded PostgreSQL (used when DATABASE_URL is empty); default $XDG_DATA_HOME/baton, ~/.local/share/baton, ~/Library/Application Support/baton or %LOCALAPPDATA%\\baton, and /var/lib/baton for root' },
   { path: ['database', 'embeddedIdleSeconds'], env: 'BATON_EMBEDDED_IDLE_SECONDS', schema: positiveInt.max(24 * 60 * 60).default(30), help: 'the embedded PostgreSQL stops this long after the last Baton process using it has exited' },
+  { path: ['database', 'autoMigrate'], env: 'BATON_AUTO_MIGRATE', schema: flag.default(true), help: '`baton serve`, `stdio` and `worker` apply pending migrations at start (true or false; the embedded database always is); when false they refuse to start on an unmigrated database and name `baton migrate`' },
   { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(), help: 'Redis connection URL (events, cache, queues); when empty, Baton needs no Redis: PostgreSQL carries jobs and notifications and the cache is in-process' },
   { path: ['redis', 'keyPrefix'], env: 'BATON_REDIS_PREFIX', schema: z.string().min(1).max(64).default('baton'), help: 'prefix of every Redis key and channel Baton uses; without Redis, of its PostgreSQL notification channel and job schema' },
   { path: ['http', 'host'], env: 'BATON_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'address `baton serve` listens on' },
@@ -102,7 +104,7 @@ export const SETTINGS = [
   { path: ['lifecycle', 'sweepIntervalSeconds'], env: 'BATON_SWEEP_INTERVAL_SECONDS', schema: positiveInt.default(60), help: 'how often the lifecycle sweeper catches up on transitions whose jobs were missed' },
   { path: ['lifecycle', 'sweepBatchSize'], env: 'BATON_SWEEP_BATCH_SIZE', schema: positiveInt.max(50_000).default(1000), help: 'sessions the sweeper transitions per statement' },
   { path: ['queue', 'backend'], env: 'BATON_QUEUE_BACKEND', schema: z.enum(QUEUE_BACKENDS).default('auto'), help: 'where background jobs live: redis, postgres, or auto (redis when REDIS_URL is set, otherwise postgres)' },
-  { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
+  { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: flag.default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
   { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
   { path: ['queue', 'attempts'], env: 'BATON_JOB_ATTEMPTS', schema: positiveInt.max(100).default(5), help: 'tries of a failing job before it lands in the failed set' },
   { path: ['queue', 'backoffMs'], env: 'BATON_JOB_BACKOFF_MS', schema: positiveInt.default(1000), help: 'first retry delay of a failing job, doubled on each further try' },

@@ -1,7 +1,9 @@
-import { Catch, HttpStatus, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import { Catch, HttpStatus, type ArgumentsHost } from '@nestjs/common';
+import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 
 import { DomainError } from 'src/platform/errors/domain-error.js';
+import { asUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE } from 'src/platform/errors/unavailable.error.js';
 import type { BatonErrorCode } from 'src/features/baton-error-code.js';
 
 // Maps every domain error code to its HTTP status, in one place.
@@ -29,6 +31,8 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
       return HttpStatus.PAYLOAD_TOO_LARGE;
     case 'INVALID_ARGUMENT':
       return HttpStatus.BAD_REQUEST;
+    case 'UNAVAILABLE':
+      return HttpStatus.SERVICE_UNAVAILABLE;
     default: {
       const unmapped: never = code;
       throw new Error(`unmapped error code ${String(unmapped)}`);
@@ -36,10 +40,15 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
   }
 }
 
-@Catch(DomainError)
-export class DomainExceptionFilter implements ExceptionFilter {
-  catch(error: DomainError, host: ArgumentsHost): void {
+// Domain errors and dependency outages get Baton's error body; anything else
+// is left to Nest's default handling.
+@Catch()
+export class DomainExceptionFilter extends BaseExceptionFilter {
+  override catch(error: unknown, host: ArgumentsHost): void {
+    const known = error instanceof DomainError ? error : asUnavailable(error);
+    if (!known) return super.catch(error, host);
     const res = host.switchToHttp().getResponse<Response>();
-    res.status(httpStatusOf(error.code as BatonErrorCode)).json({ error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } });
+    if (known.code === UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    res.status(httpStatusOf(known.code as BatonErrorCode)).json({ error: { code: known.code, message: known.message, ...(known.details ? { details: known.details } : {}) } });
   }
 }

@@ -27,7 +27,13 @@ export class HealthController {
   @HealthCheck()
   ready() {
     const database = () => this.probe('database', () => this.prisma.$queryRaw`SELECT 1`);
-    return this.health.check(this.redis.enabled ? [database, () => this.probe('redis', () => this.redis.client.ping())] : [database]);
+    return this.health.check(this.redis.enabled ? [database, () => this.probe('redis', () => this.pingRedis())] : [database]);
+  }
+
+  // While the connection is down, say so instead of waiting for a command to fail.
+  private async pingRedis(): Promise<unknown> {
+    if (this.redis.client.status !== 'ready') throw new Error(`not connected (${this.redis.client.status}); Baton reconnects in the background and serves what works without Redis meanwhile`);
+    return this.redis.client.ping();
   }
 
   private async probe(key: string, check: () => Promise<unknown>): Promise<HealthIndicatorResult> {

@@ -9,7 +9,9 @@ import { HealthController } from 'src/http/health.controller.js';
 import { SessionsController } from 'src/http/sessions.controller.js';
 
 @Module({
-  imports: [TerminusModule, SessionsModule, ContextModule],
+  // Readiness answers say what is down; an outage is logged once by the
+  // platform service that meets it, not on every probe.
+  imports: [TerminusModule.forRoot({ logger: false }), SessionsModule, ContextModule],
   controllers: [HealthController, SessionsController],
   providers: [{ provide: APP_FILTER, useClass: DomainExceptionFilter }],
 })

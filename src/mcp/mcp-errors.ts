@@ -63,6 +63,8 @@ export function toResourceReadError(error: DomainError): ProtocolError {
     case 'ENTRY_TOO_LARGE':
     case 'PATH_NOT_ALLOWED':
       return new ProtocolError(ErrorCode.InvalidParams, error.message, { code });
+    case 'UNAVAILABLE':
+      return new ProtocolError(ErrorCode.InternalError, error.message, { code, ...error.details });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':
     case 'SESSION_HANDED_OFF':

@@ -1,5 +1,5 @@
 import { jest } from '@jest/globals';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { z } from 'zod';
 
@@ -9,6 +9,7 @@ import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
 import type { ToolDefinition } from 'src/mcp/mcp-tool.js';
 import type { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { SessionError } from 'src/features/sessions/sessions.errors.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 const input = z.object({ word: z.string().min(2).describe('a word') }).strict();
 const output = z.object({ echoed: z.string() });
@@ -43,9 +44,7 @@ async function connect(tool: ToolDefinition<typeof input, typeof output>): Promi
   const server = new McpServerFactory(registry, hub).create({ namespace: 'ns' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
-  const client = new Client({ name: 'unit', version: '1' });
-  await client.connect(clientSide);
-  return client;
+  return connectMcpClient(clientSide, 'unit');
 }
 
 describe('McpServerFactory', () => {

@@ -24,6 +24,7 @@ import { ErrorEnvelopeSchema, INTERNAL_ERROR_CODE, invalidArgumentsError, isDoma
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import type { ListedResource, ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import { asUnavailable } from 'src/platform/errors/unavailable.error.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -87,7 +88,10 @@ export class McpServerFactory {
       if (ref.type !== 'ref/resource') return { completion: { values: [], hasMore: false } };
       const resource = this.templates().find((r) => r.uriTemplate === ref.uri || displayTemplate(r) === ref.uri);
       if (!resource) throw new ProtocolError(ErrorCode.InvalidParams, `No Baton resource template is ${ref.uri}; see resources/templates/list.`);
-      const values = (await resource.complete?.(request.params.argument.name, request.params.argument.value, caller(extra))) ?? [];
+      const values =
+        (await resource.complete?.(request.params.argument.name, request.params.argument.value, caller(extra)).catch((error: unknown) => {
+          throw this.resourceError(error);
+        })) ?? [];
       return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
     });
     return server;
@@ -128,6 +132,11 @@ export class McpServerFactory {
       return { content: [{ type: 'text' as const, text: tool.render(output) }], structuredContent: output };
     } catch (error) {
       if (isDomainError(error)) return toolError(error.code, error.message, error.details);
+      const outage = asUnavailable(error);
+      if (outage) {
+        this.logger.warn({ tool: name, dependency: outage.dependency, reason: outage.reason }, 'tool call met a dependency outage');
+        return toolError(outage.code, outage.message, outage.details);
+      }
       this.logger.error({ tool: name, err: (error as Error).message, stack: (error as Error).stack }, 'tool failed');
       return toolError(INTERNAL_ERROR_CODE, `Baton could not complete ${name} because of an internal error; nothing was changed by the failed step. Retry later; if it persists, tell the operator.`);
     }
@@ -146,7 +155,9 @@ export class McpServerFactory {
             .map((r) => ({ uri: r.uriTemplate, name: r.name, title: r.title, description: r.description, mimeType: 'application/json' }))
         : [];
     for (let index = position.index; index < listable.length; index++) {
-      const page = await (listable[index] as Required<ResourceDefinition>).list(caller, position.inner);
+      const page = await (listable[index] as Required<ResourceDefinition>).list(caller, position.inner).catch((error: unknown) => {
+        throw this.resourceError(error);
+      });
       resources.push(...page.resources);
       if (page.nextCursor !== undefined) return { resources, nextCursor: encodeListCursor({ index, inner: page.nextCursor }) };
       position = { index: index + 1, inner: undefined };
@@ -163,12 +174,21 @@ export class McpServerFactory {
       try {
         return await resource.read(decoded, new URLSearchParams(queryString), caller);
       } catch (error) {
-        if (isDomainError(error)) throw toResourceReadError(error);
-        throw error;
+        throw this.resourceError(error);
       }
     }
     const known = this.registry.resources.map(displayTemplate).join(', ');
     throw new ProtocolError(RESOURCE_NOT_FOUND, `No Baton resource has the URI ${uri}: it matches none of ${known}.`, { uri });
+  }
+
+  // Domain errors and dependency outages as JSON-RPC errors; anything else
+  // stays as it is (the SDK answers it as an internal error).
+  private resourceError(error: unknown): unknown {
+    if (isDomainError(error)) return toResourceReadError(error);
+    const outage = asUnavailable(error);
+    if (!outage) return error;
+    this.logger.warn({ dependency: outage.dependency, reason: outage.reason }, 'resource request met a dependency outage');
+    return toResourceReadError(outage);
   }
 
   private templates(): ResourceDefinition[] {

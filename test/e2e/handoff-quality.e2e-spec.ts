@@ -17,6 +17,7 @@ interface Pkg {
   decisions: Quoted[];
   errors: { error: Quoted }[];
   files: { path: string }[];
+  messages: Quoted[];
 }
 
 let baton: RunningHttpBaton;
@@ -58,5 +59,22 @@ describe.each(TRANSCRIPTS)('handoff quality of the %s transcript', (name) => {
     for (const seq of expected.supersededDecisions) expect(decisions).not.toMatch(new RegExp(`^#${seq}[ (]`, 'm'));
     for (const seq of expected.openTodos) expect(todos).toMatch(new RegExp(`^#${seq} `, 'm'));
     for (const seq of expected.decisionsInForce) expect(decisions).toMatch(new RegExp(`^#${seq}[ (]`, 'm'));
+  });
+
+  // Pinned messages are candidates whatever their age and outrank every plain
+  // one: no chatter is shown while a pinned message is left out.
+  const pinnedAt = (budgets: number[]) => (expected.pinnedMessages.length > 0 ? it.each(budgets) : it.skip.each(budgets));
+  pinnedAt([1000, 2000, 4000])('shows no plain message at %i tokens while a pinned one is left out', async (tokenBudget) => {
+    const { package: pkg } = await callOk<{ package: Pkg }>(client, 'request_handoff', { sessionKey: key, targetAgent: 'codex@ci', type: 'context_transfer', tokenBudget });
+    const shown = pkg.messages.map((m) => m.sequence);
+    const pinnedLeftOut = expected.pinnedMessages.filter((seq) => !shown.includes(seq));
+    if (pinnedLeftOut.length > 0) expect(shown.filter((seq) => !expected.pinnedMessages.includes(seq))).toEqual([]);
+  });
+
+  pinnedAt([2000, 4000])('shows every pinned message among the key messages at %i tokens, however much chatter came after it', async (tokenBudget) => {
+    const { package: pkg } = await callOk<{ package: Pkg }>(client, 'request_handoff', { sessionKey: key, targetAgent: 'codex@ci', type: 'context_transfer', tokenBudget });
+    expect(pkg.messages.map((m) => m.sequence)).toEqual(expect.arrayContaining(expected.pinnedMessages));
+    const keyMessages = markdownSection(pkg.markdown, 'Key messages');
+    for (const seq of expected.pinnedMessages) expect(keyMessages).toMatch(new RegExp(`^#${seq} `, 'm'));
   });
 });

@@ -1,7 +1,7 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { startHttpBaton, type RunningHttpBaton } from 'test/support/baton-app.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -19,8 +19,7 @@ afterAll(async () => {
 describe('MCP Streamable HTTP transport', () => {
   it('ends an MCP session on DELETE; the old session id then gets 404', async () => {
     const transport = new StreamableHTTPClientTransport(baton.url);
-    const client = new Client({ name: 'delete-test', version: '1' });
-    await client.connect(transport);
+    const client = await connectMcpClient(transport, 'delete-test');
     const sessionId = transport.sessionId as string;
     expect(sessionId).toMatch(/^[0-9a-f-]{36}$/);
     await transport.terminateSession();

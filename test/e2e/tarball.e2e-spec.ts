@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { jest } from '@jest/globals';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 import { postmasterPid, processAlive } from 'test/support/embedded-baton.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 import { callOk } from 'test/support/tool-calls.js';
 import { waitFor } from 'test/support/wait-for.js';
 
@@ -56,11 +56,10 @@ describe('the npm tarball', () => {
 
     // Root's default BATON_HOME is /var/lib/baton; the test keeps to its folder.
     const runEnv = { ...env, BATON_EMBEDDED_IDLE_SECONDS: '1', ...(process.getuid?.() === 0 ? { BATON_HOME: join(home, 'baton') } : {}) };
-    const client = new Client({ name: 'tarball', version: '1.0.0' });
     const transport = new StdioClientTransport({ command: join(app, 'node_modules', '.bin', 'baton'), args: ['stdio'], cwd: app, env: runEnv, stderr: 'pipe' });
     let stderr = '';
     transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    await client.connect(transport, { timeout: 120_000 }).catch((error: Error) => {
+    const client = await connectMcpClient(transport, 'tarball').catch((error: Error) => {
       throw new Error(`${error.message}\n${stderr}`);
     });
     const { sessionKey } = await callOk<{ sessionKey: string }>(client, 'register_session', { agentId: 'from-tarball' });

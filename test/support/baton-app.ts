@@ -1,12 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createHttpApplication } from 'src/bootstrap.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 import { testConfig, testSettings } from 'test/support/test-config.js';
 
 export { testConfig, testSettings };
@@ -26,20 +27,16 @@ export async function startHttpBaton(overrides: Record<string, string> = {}): Pr
 }
 
 export async function connectHttpClient(url: URL, name = 'e2e-http'): Promise<Client> {
-  const client = new Client({ name, version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(url));
-  return client;
+  return connectMcpClient(new StreamableHTTPClientTransport(url), name);
 }
 
 // The built `baton stdio`, spawned the way an agent would.
 export async function connectStdioClient(overrides: Record<string, string> = {}, name = 'e2e-stdio'): Promise<Client> {
-  const client = new Client({ name, version: '1.0.0' });
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [resolve('dist/main.js'), 'stdio'],
     env: { PATH: process.env.PATH ?? '', ...testSettings(overrides) },
     stderr: 'pipe',
   });
-  await client.connect(transport);
-  return client;
+  return connectMcpClient(transport, name);
 }

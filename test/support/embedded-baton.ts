@@ -2,10 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 
 import { freeLoopbackPort } from 'src/platform/embedded/embedded-server.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
 
 // Baton as a user without services runs it: no DATABASE_URL, no REDIS_URL,
 // only BATON_HOME (and a short idle period before the server stops).
@@ -19,9 +20,8 @@ export interface EmbeddedStdio {
 }
 
 export async function connectEmbeddedStdio(home: string, name = 'e2e-embedded'): Promise<EmbeddedStdio> {
-  const client = new Client({ name, version: '1.0.0' });
   const transport = new StdioClientTransport({ command: process.execPath, args: [resolve('dist/main.js'), 'stdio'], env: embeddedEnv(home), stderr: 'pipe' });
-  await client.connect(transport);
+  const client = await connectMcpClient(transport, name);
   return { client, pid: transport.pid as number };
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-export const TRANSCRIPTS = ['bug-hunt', 'feature', 'refactor'] as const;
+export const TRANSCRIPTS = ['bug-hunt', 'feature', 'refactor', 'pinned-constraint'] as const;
 export type TranscriptName = (typeof TRANSCRIPTS)[number];
 
 export interface TranscriptEntry {
@@ -21,6 +21,8 @@ export interface TranscriptExpectations {
   lastUnresolvedError: number | null;
   unresolvedErrors: number[];
   touchedFiles: string[];
+  // Messages and notes marked metadata.pinned.
+  pinnedMessages: number[];
 }
 
 export function loadTranscript(name: TranscriptName): { entries: TranscriptEntry[]; expected: TranscriptExpectations } {

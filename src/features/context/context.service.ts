@@ -6,7 +6,7 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
-import { countTextTokens } from 'src/platform/tokens/token-counter.js';
+import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { ContextError, ContextErrorCode } from 'src/features/context/context.errors.js';
 import { ContextRepository } from 'src/features/context/context.repository.js';
 import {
@@ -65,7 +65,7 @@ export class ContextService {
       type: input.type,
       content: input.content,
       metadata,
-      tokenCount: countTextTokens(input.content),
+      tokenCount: await countTextTokensAsync(input.content),
       contentHash,
       idempotencyKey: input.idempotencyKey ?? null,
       agentId: input.agentId ?? null,

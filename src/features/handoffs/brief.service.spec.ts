@@ -28,8 +28,8 @@ const contents = new Map([
   [3, 'Keep real timers in the session tests'],
 ]);
 
-function setup(options: { highlights?: CodebaseHighlightsProvider; condenser?: BriefCondenser } = {}) {
-  const context = { outline: jest.fn(async () => outline), contents: jest.fn(async () => contents) };
+function setup(options: { highlights?: CodebaseHighlightsProvider; condenser?: BriefCondenser; ledger?: EntryOutline[] } = {}) {
+  const context = { outline: jest.fn(async () => options.ledger ?? outline), contents: jest.fn(async () => contents) };
   const keys: string[] = [];
   const cache = {
     getOrCompute: jest.fn(async (_cache: string, key: string, _ttl: number, compute: () => Promise<unknown>) => {
@@ -91,5 +91,15 @@ describe('BriefService', () => {
 
   it('leaves condensation out when no model is configured', async () => {
     expect((await setup().service.brief('session-summary', session, 1000, null)).package).toMatchObject({ mode: 'deterministic', condensation: null });
+  });
+
+  it('shows a path longer than any real path cut to 4096 characters', async () => {
+    const long = `src/${'x'.repeat(200_000)}.ts`;
+    const ledger: EntryOutline[] = [...outline, { sequence: 4, type: 'code_change', metadata: { files: [long] }, tokenCount: 8, createdAt: AT }];
+    const { package: pkg, touchedFiles } = await setup({ ledger }).service.brief('session-summary', { ...session, lastSequence: 4 }, 64_000, null);
+    const shown = pkg.files.find((f) => f.path.startsWith('src/xxx'));
+    expect(shown?.path).toBe(`${long.slice(0, 4096)}…`);
+    expect(pkg.markdown).not.toContain(long);
+    expect(touchedFiles).toContain(long);
   });
 });

@@ -7,7 +7,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { withTimeout } from 'src/platform/async/with-timeout.js';
 import { CacheService } from 'src/platform/cache/cache.service.js';
 import { SecretRedactor } from 'src/platform/secrets/secret-redactor.js';
-import { countTextTokens } from 'src/platform/tokens/token-counter.js';
+import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { BRIEF_CONDENSER, type BriefCondenser } from 'src/features/handoffs/brief-condenser.js';
 import { CODEBASE_HIGHLIGHTS_PROVIDER, type CodebaseHighlightsProvider } from 'src/features/handoffs/codebase-highlights.provider.js';
 import type { CodebaseHighlight, HandoffEnvelope, HandoffPackage, PackageCondensation } from 'src/features/handoffs/handoffs.types.js';
@@ -26,9 +26,12 @@ export interface Brief {
 }
 
 const HIGHLIGHTS_LIMIT = 10;
+// Paths come from entries' metadata.files, which nothing bounds below the
+// entry size; no real path is longer (PATH_MAX is 4096 bytes on Linux).
+const MAX_PATH_CHARS = 4096;
 const HIGHLIGHTS_TIMEOUT_MS = 2_000;
-// Bump when the package layout changes, so cached briefs of the old layout are not served.
-const BRIEF_VERSION = 1;
+// Bump when the package layout or selection changes, so cached briefs built the old way are not served.
+const BRIEF_VERSION = 2;
 
 // Turns a session's ledger into a package: state from the ledger, contents
 // of what may be shown, secrets redacted, then the budgeted build. Cached
@@ -77,7 +80,7 @@ export class BriefService {
       anchor.root ?? '',
       anchor.branch ?? '',
       ...sequences.map((s) => contents.get(s) ?? ''),
-      ...paths,
+      ...paths.map(shownPath),
       ...highlights.flatMap((h) => [h.path, h.summary]),
     ];
     const { texts, found, count } = await this.redactor.redact(plain);
@@ -135,7 +138,7 @@ export class BriefService {
     try {
       const condensed = await condenser.condense({ package: deterministic, tokenBudget });
       if (condensed.markdown === '') return fallback('empty', condensed.usage, condensed.model);
-      const tokens = countTextTokens(condensed.markdown);
+      const tokens = await countTextTokensAsync(condensed.markdown);
       if (tokens > tokenBudget) return fallback('over_budget', condensed.usage, condensed.model);
       return {
         ...deterministic,
@@ -151,4 +154,12 @@ export class BriefService {
     }
   }
 
+}
+
+// A path as the package shows it: cut, with an ellipsis, when it is longer
+// than any real path, so that redaction and token counting stay small.
+function shownPath(path: string): string {
+  if (path.length <= MAX_PATH_CHARS) return path;
+  const end = /[\uD800-\uDBFF]/u.test(path.charAt(MAX_PATH_CHARS - 1)) ? MAX_PATH_CHARS - 1 : MAX_PATH_CHARS;
+  return `${path.slice(0, end)}…`;
 }

@@ -6,7 +6,7 @@ import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { decodeKeysetCursor, encodeKeysetCursor } from 'src/platform/pagination/keyset-cursor.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
-import { countTextTokens } from 'src/platform/tokens/token-counter.js';
+import { countTextTokensAsync } from 'src/platform/tokens/token-counter.js';
 import { BriefService } from 'src/features/handoffs/brief.service.js';
 import { HandoffError, HandoffErrorCode } from 'src/features/handoffs/handoffs.errors.js';
 import { HandoffsRepository, type ExpiredHandoff } from 'src/features/handoffs/handoffs.repository.js';
@@ -77,8 +77,9 @@ export class HandoffsService {
     if (!HANDOFF_TYPES.includes(input.type)) throw invalid(`type "${String(input.type)}" is not a handoff type; use context_transfer or full_handoff.`);
     const tokenBudget = this.tokenBudget(input.tokenBudget);
     const instructions = input.instructions?.trim() ? input.instructions : null;
-    if (instructions && countTextTokens(instructions) > Math.floor(tokenBudget / 3)) {
-      throw invalid(`instructions are ${countTextTokens(instructions)} tokens, more than a third of the ${tokenBudget}-token budget; shorten them or raise tokenBudget.`);
+    const instructionTokens = instructions ? await countTextTokensAsync(instructions) : 0;
+    if (instructionTokens > Math.floor(tokenBudget / 3)) {
+      throw invalid(`instructions are ${instructionTokens} tokens, more than a third of the ${tokenBudget}-token budget; shorten them or raise tokenBudget.`);
     }
     const session = await this.sessions.get(namespace, input.sessionKey);
     if (input.type === 'full_handoff' && input.targetAgent === session.agentId) {

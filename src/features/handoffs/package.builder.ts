@@ -278,13 +278,15 @@ function itemSpecs(state: LedgerState, entries: ReadonlyMap<number, LedgerEntry>
   plain('code_change')
     .slice(0, MAX_OPTIONAL_PER_SECTION)
     .forEach((seq, rank) => specs.push({ section: 'changes', sequence: seq, must: false, priority: 75 - 2 * rank, cap: CAP.change }));
-  newestFirst([...plain('message'), ...plain('note')])
+  // Pinned messages are candidates whatever their age; only plain ones are
+  // cut to the newest few, so later chatter cannot push a pinned one out.
+  const messages = newestFirst([...plain('message'), ...plain('note')]);
+  const isPinned = (seq: number) => entries.get(seq)?.metadata.pinned === true || entries.get(seq)?.metadata.important === true;
+  messages.filter(isPinned).forEach((seq, rank) => specs.push({ section: 'messages', sequence: seq, must: false, priority: 85 - rank / 100, cap: CAP.message }));
+  messages
+    .filter((seq) => !isPinned(seq))
     .slice(0, MAX_OPTIONAL_PER_SECTION)
-    .forEach((seq, rank) => {
-      const metadata = entries.get(seq)?.metadata ?? {};
-      const pinned = metadata.pinned === true || metadata.important === true;
-      specs.push({ section: 'messages', sequence: seq, must: false, priority: pinned ? 85 - rank / 100 : 65 - 2 * rank, cap: CAP.message });
-    });
+    .forEach((seq, rank) => specs.push({ section: 'messages', sequence: seq, must: false, priority: 65 - 2 * rank, cap: CAP.message }));
   for (let i = 0; i < highlightCount; i++) specs.push({ section: 'highlights', sequence: i, must: false, priority: 60 - 2 * i, cap: CAP.highlight });
   return specs;
 }

@@ -1,31 +1,61 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
 
+// How often a stdio server checks that the process that spawned it lives.
+const PARENT_CHECK_MS = 1_000;
+
 // MCP over stdin/stdout for agents that spawn Baton. stdout carries protocol
 // messages only; logs go to stderr.
 @Injectable()
 export class StdioTransport {
+  private readonly logger = new Logger(StdioTransport.name);
+
   constructor(
     private readonly factory: McpServerFactory,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
-  // Resolves when the client disconnects (stdin closes) or the server closes.
-  async serve(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Promise<void> {
+  // Resolves with the reason once the client is gone: stdin ends or fails,
+  // stdout cannot be written, the process that spawned Baton died (its pipe
+  // may live on in another process), or the server closed.
+  async serve(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout, parentPid = process.ppid): Promise<string> {
     const server = this.factory.create({ namespace: this.config.sessions.defaultNamespace });
-    const closed = new Promise<void>((resolve) => {
-      const detach = server.onclose;
-      server.onclose = () => {
-        detach?.();
-        resolve();
-      };
+    let finish: (reason: string) => void = () => undefined;
+    const finished = new Promise<string>((resolve) => {
+      finish = resolve;
     });
+    const detach = server.onclose;
+    server.onclose = () => {
+      detach?.();
+      finish('server closed');
+    };
+    const onEnd = (): void => finish('stdin closed');
+    const onInputError = (error: Error): void => finish(`stdin failed: ${error.message}`);
+    const onOutputError = (error: Error): void => finish(`stdout failed: ${error.message}`);
+    input.once('end', onEnd);
+    input.once('close', onEnd);
+    input.once('error', onInputError);
+    output.once('error', onOutputError);
+    // Reparented (to init or a subreaper) means the parent died. A parent of
+    // 1 at start (a container's init) is not watched.
+    const watch = setInterval(() => {
+      if (process.ppid !== parentPid) finish(`parent process ${parentPid} exited`);
+    }, PARENT_CHECK_MS);
+    if (parentPid <= 1) clearInterval(watch);
+    watch.unref();
     await server.connect(new StdioServerTransport(input as NodeJS.ReadStream, output as NodeJS.WriteStream));
-    input.once('end', () => void server.close());
-    await closed;
+    const reason = await finished;
+    clearInterval(watch);
+    input.off('end', onEnd);
+    input.off('close', onEnd);
+    input.off('error', onInputError);
+    output.off('error', onOutputError);
+    this.logger.log({ reason }, 'stdio client gone');
+    await server.close().catch(() => undefined);
+    return reason;
   }
 }

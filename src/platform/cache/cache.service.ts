@@ -28,7 +28,8 @@ export interface Cached<T> {
 // this process's memory when Baton runs without Redis.
 interface CacheStore {
   readonly status: string;
-  onceReady(listener: () => void): void;
+  // Called once with true when the store is up, false when its connection failed.
+  onceSettled(listener: (up: boolean) => void): void;
   get(key: string): Promise<string | null>;
   set(key: string, value: string, ttlSeconds: number): Promise<unknown>;
 }
@@ -40,7 +41,7 @@ function memoryStore(): CacheStore {
   const entries = new LRUCache<string, string>({ maxSize: MEMORY_CACHE_BYTES, sizeCalculation: (value, key) => value.length + key.length });
   return {
     status: 'ready',
-    onceReady: (listener) => listener(),
+    onceSettled: (listener) => listener(true),
     get: async (key) => entries.get(key) ?? null,
     set: async (key, value, ttlSeconds) => entries.set(key, value, { ttl: ttlSeconds * 1000 }),
   };
@@ -53,7 +54,10 @@ function redisStore(redis: RedisService, timeoutMs: number): CacheStore {
     get status() {
       return client.status;
     },
-    onceReady: (listener) => client.once('ready', listener),
+    onceSettled: (listener) => {
+      client.once('ready', () => listener(true));
+      client.once('error', () => listener(false));
+    },
     get: (key) => client.get(key),
     set: (key, value, ttlSeconds) => client.set(key, value, 'EX', ttlSeconds),
   };
@@ -84,11 +88,14 @@ export class CacheService implements OnModuleInit {
   // come up at boot; Baton starts without the cache if it does not.
   async onModuleInit(): Promise<void> {
     if (this.client.status === 'ready') return;
-    const ready = new Promise<void>((resolve) => this.client.onceReady(() => resolve()));
-    await withTimeout(ready, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => {
+    // A refused connection settles it at once; a silent one after the wait.
+    const settled = new Promise<boolean>((resolve) => this.client.onceSettled(resolve));
+    const up = await withTimeout(settled, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => false);
+    if (!up) {
       this.available = false;
-      this.logger.warn('cache not reachable at start-up; values will be computed until it answers');
-    });
+      // An outage is logged by RedisService; only a slow Redis is news here.
+      this.logDegraded('cache not reachable at start-up; values will be computed until it answers');
+    }
   }
 
   async getOrCompute<T>(cache: string, key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<Cached<T>> {
@@ -116,6 +123,11 @@ export class CacheService implements OnModuleInit {
     return { since: this.since.toISOString(), available: this.available, caches };
   }
 
+  private logDegraded(message: string, fields: Record<string, unknown> = {}): void {
+    if (this.redis.available) this.logger.warn(fields, message);
+    else this.logger.debug(fields, message);
+  }
+
   private countsOf(cache: string): CacheCounts {
     let counts = this.counts.get(cache);
     if (!counts) {
@@ -134,7 +146,7 @@ export class CacheService implements OnModuleInit {
     } catch (error) {
       this.countsOf(cache).errors++;
       // One warning per outage, not one per call.
-      if (this.available) this.logger.warn({ cache, err: (error as Error).message }, 'cache unavailable; computing values until it answers again');
+      if (this.available) this.logDegraded('cache unavailable; computing values until it answers again', { cache, err: (error as Error).message });
       this.available = false;
       return { ok: false };
     }

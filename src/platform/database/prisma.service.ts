@@ -12,6 +12,8 @@ import { PrismaClient } from 'src/platform/database/generated/client.js';
 // every other query stays unnamed ('' is the unnamed statement).
 const PREPARED_TAG = /^\/\* prepared:([a-z_]+) \*\//;
 
+const CONNECTION_TIMEOUT_MS = 10_000;
+
 function preparedStatementName(sql: string): string {
   return PREPARED_TAG.exec(sql)?.[1] ?? '';
 }
@@ -22,7 +24,10 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     // main.ts resolves the embedded database's URL before the application starts.
     if (config.database.url === undefined) throw new Error('No database URL: set DATABASE_URL, or start Baton through its CLI, which runs the embedded PostgreSQL');
     super({
-      adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize }, { statementNameGenerator: (query) => preparedStatementName(query.sql) }),
+      // A connection that cannot be had within the timeout (PostgreSQL silent,
+      // or every pooled connection busy that long) fails the call as
+      // UNAVAILABLE instead of holding it forever.
+      adapter: new PrismaPg({ connectionString: config.database.url, max: config.database.poolSize, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS }, { statementNameGenerator: (query) => preparedStatementName(query.sql) }),
     });
   }
 

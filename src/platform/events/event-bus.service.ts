@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { PostgresEventTransport, RedisEventTransport, type EventTransport } from 'src/platform/events/event-transport.js';
 import { postgresIdentifier } from 'src/platform/database/postgres-identifier.js';
+import { PostgresEventTransport, RedisEventTransport, type EventTransport } from 'src/platform/events/event-transport.js';
+import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Something changed that readers may be watching: `type` names what happened
@@ -44,7 +45,8 @@ export class EventBusService implements OnModuleDestroy {
   async publishMany(events: readonly DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     if (!this.transport.connected) {
-      this.logger.warn({ count: events.length, transport: this.transport.name }, 'events are not connected; domain events were not published');
+      // An outage is logged once by RedisService (or, for PostgreSQL, by the transport).
+      this.logger.debug({ count: events.length, transport: this.transport.name }, 'events are not connected; domain events were not published');
       return;
     }
     try {
@@ -66,7 +68,11 @@ export class EventBusService implements OnModuleDestroy {
   // transport is unreachable (it subscribes as soon as it is back). Events
   // published before the subscription is live are not heard.
   ready(): Promise<void> {
-    this.subscribed ??= this.transport.subscribe((message) => this.dispatch(message)).catch((error: Error) => this.logger.warn({ err: error.message }, 'could not subscribe to domain events'));
+    this.subscribed ??= this.transport.subscribe((message) => this.dispatch(message)).catch((error: Error) => {
+      // Closed before Redis answered (an outage RedisService reports, or shutdown).
+      if (isRedisOutage(error)) this.logger.debug({ err: error.message }, 'did not subscribe to domain events');
+      else this.logger.warn({ err: error.message }, 'could not subscribe to domain events');
+    });
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();

@@ -27,6 +27,12 @@ export class QueueBackendService {
     return this.config.queue.backend === 'redis' ? 'redis' : 'postgres';
   }
 
+  // Redis: settles once the shared connection is up (UnavailableError when it
+  // is not soon). PostgreSQL reports an outage on the call itself.
+  async connected(): Promise<void> {
+    if (this.kind === 'redis') await this.redis.connected();
+  }
+
   createQueue(name: string): Queue {
     if (this.kind === 'redis') return new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull') });
     return new Queue(name, { connection: this.postgresConnection('queue') }, createPostgresBackend) as unknown as Queue;

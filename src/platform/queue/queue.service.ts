@@ -60,45 +60,58 @@ export class QueueService implements OnModuleDestroy {
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
-  queue(name: string): Queue {
+  // The queue, once the shared connection is up: BullMQ would otherwise
+  // wait for Redis without end, holding the caller.
+  private async queue(name: string): Promise<Queue> {
+    await this.backend.connected();
     let queue = this.queues.get(name);
     if (!queue) {
       queue = this.backend.createQueue(name);
+      // Connection errors are RedisService's to report (on PostgreSQL they
+      // fail the call); without a listener BullMQ's re-emitted 'error' would
+      // crash the process.
+      queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
     return queue;
   }
 
   async enqueue<Data>(job: JobDefinition<Data>, data: Data, options: EnqueueOptions = {}): Promise<string> {
-    const added = await this.queue(job.queue).add(job.name, data, this.jobOptions(options));
+    const queue = await this.queue(job.queue);
+    const added = await queue.add(job.name, data, this.jobOptions(options));
     return added.id as string;
   }
 
   // One round trip for many jobs of one kind.
   async enqueueMany<Data>(job: JobDefinition<Data>, items: readonly { data: Data; options?: EnqueueOptions }[]): Promise<void> {
     if (items.length === 0) return;
-    await this.queue(job.queue).addBulk(items.map((item) => ({ name: job.name, data: item.data, opts: this.jobOptions(item.options ?? {}) })));
+    const queue = await this.queue(job.queue);
+    await queue.addBulk(items.map((item) => ({ name: job.name, data: item.data, opts: this.jobOptions(item.options ?? {}) })));
   }
 
   // Creates or updates a BullMQ job scheduler that adds the job every
   // everyMs; upserting the same schedule again changes nothing.
   async schedule<Data>(job: JobDefinition<Data>, scheduleId: string, everyMs: number, data: Data): Promise<void> {
     const { attempts, backoff, removeOnComplete, removeOnFail } = this.jobOptions({});
-    await this.queue(job.queue).upsertJobScheduler(scheduleId, { every: everyMs }, { name: job.name, data, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
+    const queue = await this.queue(job.queue);
+    await queue.upsertJobScheduler(scheduleId, { every: everyMs }, { name: job.name, data, opts: { attempts, backoff, removeOnComplete, removeOnFail } });
   }
 
   async scheduleInfo(queueName: string, scheduleId: string): Promise<ScheduleInfo | null> {
-    const scheduler = await this.queue(queueName).getJobScheduler(scheduleId);
+    const queue = await this.queue(queueName);
+    const scheduler = await queue.getJobScheduler(scheduleId);
     if (!scheduler) return null;
     return { id: scheduleId, everyMs: scheduler.every ?? null, nextRunAt: scheduler.next !== undefined ? new Date(scheduler.next) : null };
   }
 
   async remove(queueName: string, jobId: string): Promise<void> {
-    await this.queue(queueName).remove(jobId);
+    const queue = await this.queue(queueName);
+    await queue.remove(jobId);
   }
 
   async counts(queueName: string): Promise<QueueCounts> {
-    const counts = await this.queue(queueName).getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+    const queue = await this.queue(queueName);
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
     return {
       queue: queueName,
       waiting: counts.waiting ?? 0,
@@ -111,12 +124,14 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async workerCount(queueName: string): Promise<number> {
-    return this.queue(queueName).getWorkersCount();
+    const queue = await this.queue(queueName);
+    return queue.getWorkersCount();
   }
 
   // The failed set, newest first: jobs that used up their retries.
   async failed(queueName: string, limit: number): Promise<FailedJob[]> {
-    const jobs = await this.queue(queueName).getFailed(0, limit - 1);
+    const queue = await this.queue(queueName);
+    const jobs = await queue.getFailed(0, limit - 1);
     return jobs.map((job) => ({
       id: job.id as string,
       name: job.name,
@@ -130,7 +145,7 @@ export class QueueService implements OnModuleDestroy {
   // Moves failed jobs back to waiting with fresh attempts: one job, or all of
   // them. Returns how many were moved.
   async retryFailed(queueName: string, jobId?: string): Promise<number> {
-    const queue = this.queue(queueName);
+    const queue = await this.queue(queueName);
     if (jobId !== undefined) {
       const job = await queue.getJob(jobId);
       if (!job || (await job.getState()) !== 'failed') return 0;
@@ -143,7 +158,8 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async status(queueName: string, jobId: string): Promise<JobStatus> {
-    const job = await this.queue(queueName).getJob(jobId);
+    const queue = await this.queue(queueName);
+    const job = await queue.getJob(jobId);
     if (!job) return { state: 'unknown' };
     const state = await job.getState();
     if (state === 'completed') return { state, result: job.returnvalue as unknown };
@@ -154,7 +170,7 @@ export class QueueService implements OnModuleDestroy {
   // Active jobs whose lock has run out: their worker died mid-job. The
   // stalled check of any running worker returns them to waiting.
   async staleActiveJobs(queueName: string): Promise<string[]> {
-    return this.backend.staleActiveJobs(this.queue(queueName));
+    return this.backend.staleActiveJobs(await this.queue(queueName));
   }
 
   private jobOptions(options: EnqueueOptions): JobsOptions {

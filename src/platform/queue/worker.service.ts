@@ -7,6 +7,8 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { declaredJobs, JOB_HANDLER, WORKER_START_HOOK, type JobDefinition, type JobHandler, type WorkerStartHook } from 'src/platform/queue/job-definition.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
 import { QueueBackendService } from 'src/platform/queue/queue-backend.service.js';
+import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
+import { RedisService } from 'src/platform/redis/redis.service.js';
 
 // Consumer side: one BullMQ Worker per queue, dispatching each job to the
 // handler of its name. Started by `baton worker`, and by `baton serve` when
@@ -16,11 +18,14 @@ export class WorkerService implements OnModuleDestroy {
   private readonly logger = new Logger(WorkerService.name);
   private readonly workers: Worker[] = [];
   private readonly scheduleTimers: NodeJS.Timeout[] = [];
+  private started?: Promise<void>;
+  private closing = false;
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
     private readonly backend: QueueBackendService,
+    private readonly redis: RedisService,
     private readonly queues: QueueService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
@@ -29,9 +34,18 @@ export class WorkerService implements OnModuleDestroy {
     return this.workers.length > 0;
   }
 
-  // All queues, or only the given ones (`baton stdio` serves just the queue
-  // of work that must run on its own machine).
+  // Starts the workers and settles once they are connected and their start
+  // hooks have run.
   async start(only?: readonly string[]): Promise<void> {
+    this.launch(only);
+    await this.started;
+  }
+
+  // All queues, or only the given ones (`baton stdio` serves just the queue
+  // of work that must run on its own machine). Returns at once: the workers
+  // connect in the background, and the start hooks run once they are up, so
+  // a Redis outage never holds up start-up.
+  launch(only?: readonly string[]): void {
     if (this.running) return;
     const handlers = this.collectHandlers();
     const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string).filter((queue) => !only || only.includes(queue)));
@@ -48,13 +62,31 @@ export class WorkerService implements OnModuleDestroy {
       });
       worker.on('failed', (job, error) => this.logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed'));
       worker.on('stalled', (jobId) => this.logger.warn({ queue, jobId }, 'job stalled (its worker stopped); returned to waiting'));
-      worker.on('error', (error) => this.logger.error({ queue, err: error.message }, 'worker error'));
+      // Connection errors reach RedisService through the worker's connection,
+      // which logs the outage once; only other failures are news here.
+      worker.on('error', (error) => {
+        if (isRedisOutage(error)) this.logger.debug({ queue, err: error.message }, 'worker waiting for Redis');
+        else this.logger.error({ queue, err: error.message }, 'worker error');
+      });
       this.workers.push(worker);
-      void worker.run();
-      await worker.waitUntilReady();
+      worker.run().catch((error: Error) => {
+        if (!this.closing) this.logger.error({ queue, err: error.message }, 'worker stopped');
+      });
     }
+    this.started = this.whenConnected(queues);
+  }
+
+  private async whenConnected(queues: Set<string>): Promise<void> {
+    try {
+      await Promise.all(this.workers.map((worker) => worker.waitUntilReady()));
+    } catch (error) {
+      if (!this.closing) this.logger.error({ err: (error as Error).message }, 'workers could not connect');
+      return;
+    }
+    if (this.closing) return;
     this.logger.log({ queues: [...queues] }, 'workers started');
     for (const hook of this.collectStartHooks().filter((h) => queues.has(h.queue))) {
+      if (this.closing) return;
       try {
         await hook.onWorkersStarted();
       } catch (error) {
@@ -114,10 +146,13 @@ export class WorkerService implements OnModuleDestroy {
   // destroyed last, and this service before the QueueService it uses), so
   // active jobs can finish.
   async onModuleDestroy(): Promise<void> {
+    this.closing = true;
     for (const timer of this.scheduleTimers.splice(0)) clearInterval(timer);
     // close() lets active jobs finish; an interrupted one is retried by
-    // another worker once its lock expires.
-    await Promise.all(this.workers.map((w) => w.close()));
+    // another worker once its lock expires. With Redis away there is nothing
+    // to finish and nothing to wait for.
+    const force = this.backend.kind === 'redis' && !this.redis.available;
+    await Promise.all(this.workers.map((w) => w.close(force)));
     this.workers.length = 0;
   }
 }

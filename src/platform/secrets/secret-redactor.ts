@@ -1,5 +1,8 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { lintSource } from '@secretlint/core';
+import { secretLintProfiler } from '@secretlint/profiler';
 import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
 
 export interface RedactionResult {
@@ -14,6 +17,11 @@ interface Finding {
   end: number;
   label: string;
 }
+
+// secretlint's profiler is on by default: every scan adds performance marks to
+// the process-wide timeline and the profiler keeps each one it observes, so
+// memory grew with every package built. Baton never reads the profile.
+secretLintProfiler.setEnabled(false);
 
 const FILTER_COMMENTS_RULE = '@secretlint/secretlint-rule-filter-comments';
 const AWS_RULE = '@secretlint/secretlint-rule-aws';
@@ -34,12 +42,15 @@ const SECRETLINT_CONFIG = {
 // not recognise (EC, Ed25519) or that were cut off before their END line.
 const SENSITIVE_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PWD|API[_-]?KEY|ACCESS[_-]?KEY|PRIVATE[_-]?KEY|SIGNING[_-]?KEY|CREDENTIAL|AUTH|DSN|SALT|COOKIE)/i;
 const DOTENV_LINE = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*(["']?)([^\r\n]*?)\2[ \t]*$/gm;
-const URL_CREDENTIALS = /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:([^\s@/]+)@/gi;
+// A scheme starts where no scheme character precedes it: starting at every
+// letter of a long "a.a.a..." run made this search quadratic.
+const URL_CREDENTIALS = /(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:([^\s@/]+)@/gi;
 const PRIVATE_KEY_BLOCK = /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----[\s\S]*?(?:-----END \1-----|$(?![\s\S]))/g;
 // The AWS rule reports a secret access key with a range that starts at the
 // key's name and has the length of the key, so it ends inside the key.
 const AWS_KEY_CHARS = /[A-Za-z0-9/+=]/;
 const SEPARATOR = '\n\n';
+const SCAN_CHARS = 32_768;
 
 // Finds secrets with secretlint's maintained rules and replaces them with
 // [REDACTED:<kind>]. Used on what leaves Baton in packages and summaries;
@@ -54,29 +65,32 @@ export class SecretRedactor implements OnModuleInit {
   }
 
   async redact(texts: readonly string[]): Promise<RedactionResult> {
-    const findings = texts.map(() => [] as Finding[]);
-    // One scan over all texts: secretlint's cost is mostly per call.
-    const joined = texts.join(SEPARATOR);
-    const offsets: number[] = [];
-    let at = 0;
-    for (const text of texts) {
-      offsets.push(at);
-      at += text.length + SEPARATOR.length;
-    }
-    for (const finding of await this.scan(joined)) {
-      texts.forEach((text, i) => {
-        const start = Math.max(finding.start - (offsets[i] as number), 0);
-        const end = Math.min(finding.end - (offsets[i] as number), text.length);
-        if (start < end) findings[i]?.push({ start, end, label: finding.label });
-      });
-    }
     const found: Record<string, number> = {};
-    const result = texts.map((text, i) => {
-      const all = [...(findings[i] ?? []), ...supplementaryFindings(text)];
-      const merged = mergeFindings(all);
-      for (const f of merged) found[f.label] = (found[f.label] ?? 0) + 1;
-      return applyFindings(text, merged);
-    });
+    const result: string[] = [];
+    for (const batch of scanBatches(texts)) {
+      const findings = batch.map(() => [] as Finding[]);
+      // One scan over the batch: secretlint's cost is mostly per call.
+      const offsets: number[] = [];
+      let at = 0;
+      for (const text of batch) {
+        offsets.push(at);
+        at += text.length + SEPARATOR.length;
+      }
+      for (const finding of await this.scan(batch.join(SEPARATOR))) {
+        batch.forEach((text, i) => {
+          const start = Math.max(finding.start - (offsets[i] as number), 0);
+          const end = Math.min(finding.end - (offsets[i] as number), text.length);
+          if (start < end) findings[i]?.push({ start, end, label: finding.label });
+        });
+      }
+      batch.forEach((text, i) => {
+        const merged = mergeFindings([...(findings[i] ?? []), ...supplementaryFindings(text)]);
+        for (const f of merged) found[f.label] = (found[f.label] ?? 0) + 1;
+        result.push(applyFindings(text, merged));
+      });
+      // The scan is synchronous work: let other requests in between batches.
+      if (result.length < texts.length) await nextTurn();
+    }
     return { texts: result, found, count: Object.values(found).reduce((a, b) => a + b, 0) };
   }
 
@@ -96,6 +110,25 @@ export class SecretRedactor implements OnModuleInit {
       return [{ start: 0, end: content.length, label: 'UNSCANNED' }];
     }
   }
+}
+
+// Consecutive texts in batches of about SCAN_CHARS, so that no single scan
+// holds the event loop for long; a longer text is a batch of its own.
+function scanBatches(texts: readonly string[]): string[][] {
+  const batches: string[][] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const text of texts) {
+    if (current.length > 0 && chars + text.length > SCAN_CHARS) {
+      batches.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(text);
+    chars += text.length + SEPARATOR.length;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
 }
 
 function supplementaryFindings(text: string): Finding[] {

@@ -1,4 +1,7 @@
-import { countTokens, decode, encode, isWithinTokenLimit } from 'gpt-tokenizer/encoding/o200k_base';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+import { countTokens, decode, encode, setMergeCacheSize } from 'gpt-tokenizer/encoding/o200k_base';
+import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 
 // Every token figure Baton stores or budgets is counted with this one
 // tokenizer (o200k_base, the encoding of current OpenAI models), so entry
@@ -9,12 +12,62 @@ export const TOKENIZER_NAME = 'o200k_base';
 // here: the tokenizer would otherwise throw on it.
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 
+// The tokenizer splits text into pre-tokens (a word, a run of digits, of
+// symbols or of whitespace) and byte-pair merges each one in time quadratic in
+// its length: 200,000 "x" took 22 s. So text is tokenized pre-token by
+// pre-token (or in pieces that end where one ends), which leaves the count
+// unchanged, and a pre-token longer than MAX_RUN_BYTES (in UTF-8) is cut into
+// runs of at most that size. Only such cuts can change the count, by a token
+// or two each; ordinary prose and code rarely have pre-tokens that long
+// (docs/benchmarks.md gives the measured difference).
+const MAX_RUN_BYTES = 256;
+const PIECE_CHARS = 2048;
+// countTextTokensAsync gives the event loop a turn after this much text or time.
+const SLICE_CHARS = 16_384;
+const SLICE_MS = 8;
+
+// The tokenizer's own cache moves an entry to the back of a Map on every hit
+// (delete, then set), and in V8 such a hit costs time that grows with the
+// cache: counting 255 KiB of "ab1!" repeated took 2 s of CPU. Baton keeps its
+// own cache of counts by pre-token instead, emptied when full.
+setMergeCacheSize(0);
+const RUN_CACHE_SIZE = 10_000;
+let runCounts = new Map<string, number>();
+
 export function countTextTokens(text: string): number {
-  return text.length === 0 ? 0 : countTokens(text, AS_TEXT);
+  let total = 0;
+  for (const run of runs(text)) total += countRun(run);
+  return total;
+}
+
+// The same count as countTextTokens, for text up to an entry's full size:
+// other requests are served between slices of the work.
+export async function countTextTokensAsync(text: string): Promise<number> {
+  let total = 0;
+  let sliceChars = 0;
+  let sliceRuns = 0;
+  let sliceStart = performance.now();
+  for (const run of runs(text)) {
+    total += countRun(run);
+    sliceChars += run.length;
+    // The clock is read after every long pre-token (a cut run of 256 bytes
+    // of CJK costs up to a few milliseconds) and every 16 short ones.
+    if (sliceChars >= SLICE_CHARS || ((run.length > 32 || ++sliceRuns % 16 === 0) && performance.now() - sliceStart >= SLICE_MS)) {
+      await nextTurn();
+      sliceChars = 0;
+      sliceStart = performance.now();
+    }
+  }
+  return total;
 }
 
 export function fitsInTokens(text: string, limit: number): boolean {
-  return text.length === 0 || isWithinTokenLimit(text, limit, AS_TEXT) !== false;
+  let total = 0;
+  for (const run of runs(text)) {
+    total += countRun(run);
+    if (total > limit) return false;
+  }
+  return true;
 }
 
 // The longest prefix of `text` of at most `maxTokens` tokens. Decoding a cut
@@ -24,11 +77,84 @@ export function truncateToTokens(text: string, maxTokens: number): string {
 }
 
 // `text` cut to at most `maxTokens` tokens (see truncateToTokens), with its
-// token count, from one pass of the tokenizer.
+// token count, tokenizing no further than the cut.
 export function clipToTokens(text: string, maxTokens: number): { text: string; tokens: number; clipped: boolean } {
   if (text.length === 0 || maxTokens <= 0) return { text: '', tokens: 0, clipped: text.length > 0 };
-  const tokens = encode(text, AS_TEXT);
-  if (tokens.length <= maxTokens) return { text, tokens: tokens.length, clipped: false };
-  const cut = decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
-  return { text: cut, tokens: maxTokens, clipped: true };
+  const tokens: number[] = [];
+  for (const piece of pieces(text)) {
+    for (const token of encode(piece, AS_TEXT)) tokens.push(token);
+    if (tokens.length > maxTokens) {
+      const cut = decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
+      return { text: cut, tokens: maxTokens, clipped: true };
+    }
+  }
+  return { text, tokens: tokens.length, clipped: false };
+}
+
+function countRun(run: string): number {
+  let count = runCounts.get(run);
+  if (count === undefined) {
+    count = countTokens(run, AS_TEXT);
+    if (runCounts.size >= RUN_CACHE_SIZE) runCounts = new Map();
+    // A match is a view into the whole text and would keep it alive in the
+    // cache; the key is a copy.
+    runCounts.set(` ${run}`.slice(1), count);
+  }
+  return count;
+}
+
+// The pre-tokens of `text`, those longer than MAX_RUN_BYTES cut.
+function* runs(text: string): Generator<string> {
+  for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
+    const run = match[0];
+    if (tooLong(run)) yield* cutRun(run, 0, run.length);
+    else yield run;
+  }
+}
+
+// `text` in consecutive pieces of whole pre-tokens (long ones cut), for
+// encoding a few thousand characters per call.
+function* pieces(text: string): Generator<string> {
+  if (text.length * 3 <= MAX_RUN_BYTES) {
+    if (text.length > 0) yield text;
+    return;
+  }
+  let start = 0;
+  for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
+    const runStart = match.index;
+    const runEnd = runStart + match[0].length;
+    if (tooLong(match[0])) {
+      if (runStart > start) yield text.slice(start, runStart);
+      yield* cutRun(text, runStart, runEnd);
+      start = runEnd;
+    } else if (runEnd - start >= PIECE_CHARS) {
+      yield text.slice(start, runEnd);
+      start = runEnd;
+    }
+  }
+  if (start < text.length) yield text.slice(start);
+}
+
+function tooLong(run: string): boolean {
+  return run.length * 3 > MAX_RUN_BYTES && Buffer.byteLength(run, 'utf8') > MAX_RUN_BYTES;
+}
+
+// text[start, end) in runs of at most MAX_RUN_BYTES UTF-8 bytes, never
+// splitting a surrogate pair.
+function* cutRun(text: string, start: number, end: number): Generator<string> {
+  let from = start;
+  let bytes = 0;
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const lowSurrogate = code >= 0xdc00 && code <= 0xdfff;
+    // A surrogate pair is 4 bytes: 2 for each half.
+    const size = code < 0x80 ? 1 : code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 2 : 3;
+    if (bytes + size > MAX_RUN_BYTES && !lowSurrogate) {
+      yield text.slice(from, i);
+      from = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  yield text.slice(from, end);
 }

@@ -51,7 +51,9 @@ export const HandoffPackageSchema = z.object({
   instructions: z.string().nullable(),
   omitted: z.object({
     count: z.number().int(),
-    ranges: z.array(z.tuple([z.number().int(), z.number().int()])).describe('Sequence ranges [from, to] of entries not shown'),
+    // Pairs as plain two-item arrays: a zod tuple becomes prefixItems, which
+    // draft-07 validators (the SDK client's among them) do not read.
+    ranges: z.array(z.array(z.number().int()).length(2)).describe('Sequence ranges [from, to] of entries not shown'),
     moreRanges: z.number().int(),
     byKind: z.array(z.object({ kind: z.string(), count: z.number().int() })),
     currentItemsLeftOut: z.object({ openTodos: z.array(z.number().int()), decisionsInForce: z.array(z.number().int()), unresolvedErrors: z.array(z.number().int()), files: z.number().int() }),
