@@ -19,6 +19,7 @@ const common = {
   moduleNameMapper: {
     '^src/(.*)\\.js$': '<rootDir>/src/$1',
     '^test/(.*)\\.js$': '<rootDir>/test/$1',
+    '^bench/(.*)\\.js$': '<rootDir>/bench/$1',
     '^test/(.*\\.mjs)$': '<rootDir>/test/$1',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

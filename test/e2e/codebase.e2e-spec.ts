@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { CallToolResultSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 
+import { CodebaseRepository } from 'src/features/codebase/codebase.repository.js';
 import { CodebaseService } from 'src/features/codebase/codebase.service.js';
+import type { AnalysisRecord } from 'src/features/codebase/codebase.types.js';
+import { AnalyzeCodebaseJob } from 'src/features/codebase/jobs/analyze-codebase.job.js';
+import { CodebaseWorkerHook } from 'src/features/codebase/jobs/codebase-worker.hook.js';
+import { SessionsService } from 'src/features/sessions/sessions.service.js';
+import { QueueService } from 'src/platform/queue/queue.service.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 import { registerSession } from 'test/factories/session.factory.js';
 import { connectHttpClient, connectStdioClient, startHttpBaton, type RunningHttpBaton } from 'test/support/baton-app.js';
@@ -86,12 +92,50 @@ describe('analyze_codebase over Streamable HTTP', () => {
     expect(one.files[0]?.facts.classes[0]).toMatchObject({ name: 'User', extends: 'Base' });
   });
 
+  it('pages the files of the analysis resource by rank, following nextUri, and refuses a forged cursor', async () => {
+    const key = await registerSession(client);
+    const result = await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'full' });
+    type Page = AnalysisResult & { files: { path: string; rank: number }[]; nextCursor: string | null; nextUri?: string };
+    const seen: { path: string; rank: number }[] = [];
+    let uri: string | undefined = `handoff://sessions/${key}/analyses/latest?limit=4`;
+    let pages = 0;
+    while (uri) {
+      const page: Page = await readJson<Page>(client, uri);
+      expect(page.files.length).toBeLessThanOrEqual(4);
+      seen.push(...page.files);
+      uri = page.nextUri;
+      if (uri) expect(uri).toContain(`/analyses/${result.analysisId}?cursor=`);
+      pages++;
+    }
+    expect(pages).toBe(Math.ceil((result.summary?.files ?? 0) / 4));
+    expect(new Set(seen.map((f) => f.path)).size).toBe(result.summary?.files);
+    expect(seen.map((f) => f.rank)).toEqual([...seen.map((f) => f.rank)].sort((a, b) => b - a));
+    const whole = await readJson<Page>(client, result.uri);
+    expect(whole.files.map((f) => f.path)).toEqual(seen.map((f) => f.path));
+    expect(whole.nextCursor).toBeNull();
+    await expect(client.readResource({ uri: `${result.uri}?cursor=bm90LWEtY3Vyc29y` })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('cursor is not one Baton issued') });
+    await expect(client.readResource({ uri: `${result.uri}?limit=0` })).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('limit 0 is out of range') });
+  });
+
   it('reuses every unchanged file when the same root is analysed again', async () => {
     const key = await registerSession(client);
     const first = await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'dependencies' });
     const second = await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'dependencies' });
     expect(second.summary?.reused).toBe(first.summary?.analyzed);
     expect(second.summary?.edges).toBe(first.summary?.edges);
+  });
+
+  it('keeps the newest BATON_ANALYSIS_KEEP finished analyses per session and root, deleting older ones', async () => {
+    const key = await registerSession(client);
+    const other = await registerSession(client);
+    const elsewhere = await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: other, root: project.root, analysisType: 'structure' });
+    const ids: string[] = [];
+    // The default keeps 5.
+    for (let i = 0; i < 6; i++) ids.push((await callOk<AnalysisResult>(client, 'analyze_codebase', { sessionKey: key, root: project.root, analysisType: 'structure' })).analysisId);
+    await expect(client.readResource({ uri: `handoff://sessions/${key}/analyses/${ids[0]}` })).rejects.toMatchObject({ code: -32002 });
+    for (const id of ids.slice(1)) expect((await readJson<AnalysisResult>(client, `handoff://sessions/${key}/analyses/${id}`)).status).toBe('completed');
+    // Another session's analysis of the same root is its own.
+    expect((await readJson<AnalysisResult>(client, elsewhere.uri)).status).toBe('completed');
   });
 
   it('sends progress notifications to a caller that asked for them', async () => {
@@ -120,6 +164,23 @@ describe('analyze_codebase over Streamable HTTP', () => {
     const error = await callError(client, 'get_analysis_status', { sessionKey: key });
     expect(error).toMatchObject({ code: 'ANALYSIS_NOT_FOUND', message: expect.stringContaining('analyze_codebase') });
     await expect(client.readResource({ uri: `handoff://sessions/${key}/analyses/00000000-0000-4000-8000-000000000000` })).rejects.toMatchObject({ code: -32002 });
+  });
+
+  it('marks a running analysis whose process went silent as failed, when it is read and at start-up', async () => {
+    const key = await registerSession(client);
+    const sessionId = (await baton.app.get(SessionsService).get('default', key)).id;
+    const analyses = baton.app.get(CodebaseRepository);
+    const running = (at: Date): Promise<AnalysisRecord> => analyses.create({ sessionId, root: project.root, analysisType: 'structure', include: [], exclude: [], status: 'running', total: 11, at });
+    const silent = await running(new Date(Date.now() - 10 * 60_000));
+    const alsoSilent = await running(new Date(Date.now() - 10 * 60_000));
+    const alive = await running(new Date());
+
+    const read = await callOk<AnalysisResult & { error: string }>(client, 'get_analysis_status', { sessionKey: key, analysisId: silent.id });
+    expect(read).toMatchObject({ status: 'failed', error: expect.stringContaining('the process running it stopped') });
+    await baton.app.get(CodebaseWorkerHook).onWorkersStarted();
+    expect((await analyses.findByIdAnywhere(alsoSilent.id))?.status).toBe('failed');
+    expect((await analyses.findByIdAnywhere(alive.id))?.status).toBe('running');
+    expect((await callOk<AnalysisResult>(client, 'get_analysis_status', { sessionKey: key, analysisId: alive.id })).status).toBe('running');
   });
 
   it('gives handoffs the touched files, the files importing them and the top symbols', async () => {
@@ -180,6 +241,38 @@ describe('analyze_codebase for large codebases', () => {
     expect(await updated).toBe(latestUri);
     const ledger = (await callOk<{ entries: Entry[] }>(backgroundClient, 'get_context', { sessionKey: key })).entries;
     expect(ledger.map((e) => e.type)).toEqual(['analysis']);
+  });
+
+  it('fails a queued analysis whose background job failed, with the job\'s reason', async () => {
+    const key = await registerSession(backgroundClient);
+    const sessionId = (await background.app.get(SessionsService).get('default', key)).id;
+    const analyses = background.app.get(CodebaseRepository);
+    const queued = await analyses.create({ sessionId, root: project.root, analysisType: 'structure', include: [], exclude: [], status: 'queued', total: 11, at: new Date() });
+    // A job the handler cannot run: its analysis id is no id at all.
+    const jobId = await background.app.get(QueueService).enqueue(AnalyzeCodebaseJob, { analysisId: 'not-an-id', namespace: 'default', boundary: project.root, tokenBudget: 100 }, { jobId: `analysis-broken-${queued.id}`, attempts: 1 });
+    await analyses.setJobId(queued.id, jobId);
+    let status = await callOk<AnalysisResult & { error: string | null }>(backgroundClient, 'get_analysis_status', { sessionKey: key, analysisId: queued.id });
+    for (let i = 0; i < 200 && status.status === 'queued'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = await callOk<AnalysisResult & { error: string | null }>(backgroundClient, 'get_analysis_status', { sessionKey: key, analysisId: queued.id });
+    }
+    expect(status).toMatchObject({ status: 'failed', error: expect.stringContaining(`its background job ${jobId} failed`) });
+  });
+
+  it('resumes a running analysis whose job is run again after its worker died', async () => {
+    const key = await registerSession(backgroundClient);
+    const sessionId = (await background.app.get(SessionsService).get('default', key)).id;
+    const analyses = background.app.get(CodebaseRepository);
+    // As a dead worker leaves it: running, its job handed to the next worker.
+    const orphan = await analyses.create({ sessionId, root: project.root, analysisType: 'structure', include: [], exclude: [], status: 'running', total: 11, at: new Date() });
+    const jobId = await background.app.get(QueueService).enqueue(AnalyzeCodebaseJob, { analysisId: orphan.id, namespace: 'default', boundary: project.root, tokenBudget: 100 }, { jobId: `analysis-${orphan.id}`, attempts: 1 });
+    await analyses.setJobId(orphan.id, jobId);
+    let status = await callOk<AnalysisResult>(backgroundClient, 'get_analysis_status', { sessionKey: key, analysisId: orphan.id });
+    for (let i = 0; i < 200 && status.status === 'running'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = await callOk<AnalysisResult>(backgroundClient, 'get_analysis_status', { sessionKey: key, analysisId: orphan.id });
+    }
+    expect(status).toMatchObject({ status: 'completed', summary: { analyzed: 10 } });
   });
 });
 

@@ -263,9 +263,13 @@ describe('retention', () => {
     const hold = await callOk<{ legalHold: boolean; status: string }>(client, 'set_legal_hold', { sessionKey: held, hold: true, reason: 'litigation hold, case 114' });
     expect(hold).toMatchObject({ legalHold: true, status: 'archived' });
 
+    // A codebase analysis goes with its session's purge (the held one keeps its own).
+    await own.db.query(`INSERT INTO codebase_analyses (id, session_id, root, analysis_type, status) SELECT gen_random_uuid(), id, '/src', 'structure', 'completed' FROM sessions WHERE session_key = ANY($1)`, [[plain, held]]);
     clock.advance(2 * HOUR);
     const swept = await callOk<{ state: string }>(client, 'run_lifecycle_sweep', {});
     expect(swept.state).toBe('completed');
+    const analyses = await own.db.query<{ session_key: string }>('SELECT s.session_key FROM codebase_analyses a JOIN sessions s ON s.id = a.session_id WHERE s.session_key = ANY($1)', [[plain, held]]);
+    expect(analyses.rows.map((r) => r.session_key)).toEqual([held]);
     expect(await statusesOf([plain, held, kept])).toEqual(['purged', 'archived', 'archived']);
     const gone = await callError(client, 'get_context', { sessionKey: plain });
     expect(gone.code).toBe('SESSION_PURGED');

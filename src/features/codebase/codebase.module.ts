@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { CodebaseRepository } from 'src/features/codebase/codebase.repository.js';
 import { CodebaseService } from 'src/features/codebase/codebase.service.js';
 import { AnalyzeCodebaseProcessor } from 'src/features/codebase/jobs/analyze-codebase.processor.js';
+import { CodebaseWorkerHook } from 'src/features/codebase/jobs/codebase-worker.hook.js';
 import { AnalysisResource, LatestAnalysisResource } from 'src/features/codebase/mcp/analysis.resource.js';
 import { AnalyzeCodebaseTool } from 'src/features/codebase/mcp/analyze-codebase.tool.js';
 import { CancelAnalysisTool } from 'src/features/codebase/mcp/cancel-analysis.tool.js';
@@ -16,6 +17,7 @@ import { SessionsModule } from 'src/features/sessions/sessions.module.js';
     CodebaseRepository,
     CodebaseService,
     AnalyzeCodebaseProcessor,
+    CodebaseWorkerHook,
     AnalyzeCodebaseTool,
     GetAnalysisStatusTool,
     CancelAnalysisTool,

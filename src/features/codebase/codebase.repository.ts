@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
-import type { CodebaseAnalysis as AnalysisRow, Prisma } from 'src/platform/database/generated/client.js';
+import type { AnalysisFile as FileRow, CodebaseAnalysis as AnalysisRow, Prisma } from 'src/platform/database/generated/client.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
 import type {
   AnalysisGraph,
@@ -13,6 +13,7 @@ import type {
   ResolvedImports,
 } from 'src/features/codebase/codebase.types.js';
 
+const FINISHED: AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
 // Rows per INSERT: keeps each statement well under PostgreSQL's 65535 bind parameters.
 const FILE_CHUNK = 1000;
 
@@ -55,6 +56,7 @@ export class CodebaseRepository {
         total: analysis.total,
         createdAt: analysis.at,
         startedAt: analysis.status === 'running' ? analysis.at : null,
+        heartbeatAt: analysis.status === 'running' ? analysis.at : null,
       },
       include: { session: { select: { sessionKey: true } } },
     });
@@ -65,16 +67,21 @@ export class CodebaseRepository {
     await this.prisma.codebaseAnalysis.update({ where: { id }, data: { jobId } });
   }
 
-  // Moves a queued analysis to running; false when it is no longer queued
-  // (cancelled meanwhile, or already taken by another attempt).
+  // Moves a queued analysis to running, or takes over a running one whose
+  // job is run again (its worker died: the queue hands a job to one worker
+  // at a time); false when it has ended (cancelled, or failed meanwhile).
   async start(id: string, at: Date): Promise<boolean> {
-    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'queued' }, data: { status: 'running', startedAt: at } });
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: { in: ['queued', 'running'] } }, data: { status: 'running', startedAt: at, heartbeatAt: at, processed: 0 } });
     return count === 1;
   }
 
+  async beat(id: string, at: Date): Promise<void> {
+    await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'running' }, data: { heartbeatAt: at } });
+  }
+
   // Records progress; answers the status afterwards, so a runner learns of a cancellation.
-  async recordProgress(id: string, processed: number, total: number): Promise<AnalysisStatus | null> {
-    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'running' }, data: { processed, total } });
+  async recordProgress(id: string, processed: number, total: number, at: Date): Promise<AnalysisStatus | null> {
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: 'running' }, data: { processed, total, heartbeatAt: at } });
     if (count === 1) return 'running';
     const row = await this.prisma.codebaseAnalysis.findUnique({ where: { id }, select: { status: true } });
     return row?.status ?? null;
@@ -89,8 +96,25 @@ export class CodebaseRepository {
     return count === 1;
   }
 
-  async fail(id: string, error: string, at: Date): Promise<void> {
-    await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: { in: ['queued', 'running'] } }, data: { status: 'failed', error, completedAt: at } });
+  async fail(id: string, error: string, at: Date): Promise<boolean> {
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({ where: { id, status: { in: ['queued', 'running'] } }, data: { status: 'failed', error, completedAt: at } });
+    return count === 1;
+  }
+
+  // Fails a running analysis whose heartbeat (or start) is older than
+  // `silentSince`, checked in the same statement, so a live runner's beat wins.
+  async failIfSilent(id: string, silentSince: Date, error: string, at: Date): Promise<boolean> {
+    const { count } = await this.prisma.codebaseAnalysis.updateMany({
+      where: { id, status: 'running', OR: [{ heartbeatAt: { lt: silentSince } }, { heartbeatAt: null, startedAt: { lt: silentSince } }] },
+      data: { status: 'failed', error, completedAt: at },
+    });
+    return count === 1;
+  }
+
+  // Queued and running analyses of every namespace, oldest first.
+  async findUnfinished(limit: number): Promise<{ namespace: string; analysis: AnalysisRecord }[]> {
+    const rows = await this.prisma.codebaseAnalysis.findMany({ where: { status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'asc' }, take: limit, include: { session: { select: { sessionKey: true, namespace: true } } } });
+    return rows.map((row) => ({ namespace: row.session.namespace, analysis: toAnalysisRecord(row) }));
   }
 
   // The analysis row and its files in one transaction, so a reader sees a
@@ -131,6 +155,15 @@ export class CodebaseRepository {
     });
   }
 
+  // Deletes the finished analyses of a session and root but the newest
+  // `keep` (queued and running ones are never touched); answers how many went.
+  async pruneFinished(sessionId: string, root: string, keep: number): Promise<number> {
+    const finished = { sessionId, root, status: { in: FINISHED } };
+    const kept = await this.prisma.codebaseAnalysis.findMany({ where: finished, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], take: keep, select: { id: true } });
+    const { count } = await this.prisma.codebaseAnalysis.deleteMany({ where: { ...finished, id: { notIn: kept.map((k) => k.id) } } });
+    return count;
+  }
+
   async findById(namespace: string, sessionKey: string, id: string): Promise<AnalysisRecord | null> {
     const row = await this.prisma.codebaseAnalysis.findFirst({ where: { id, session: { namespace, sessionKey } }, include: { session: { select: { sessionKey: true } } } });
     return row ? toAnalysisRecord(row) : null;
@@ -164,17 +197,46 @@ export class CodebaseRepository {
 
   async findFiles(analysisId: string): Promise<FileRecord[]> {
     const rows = await this.prisma.analysisFile.findMany({ where: { analysisId }, orderBy: { rank: 'desc' } });
-    return rows.map((row) => ({
-      path: row.path,
-      status: row.status,
-      sizeBytes: row.sizeBytes,
-      contentHash: row.contentHash,
-      problem: row.problem,
-      facts: (row.facts as unknown as FileFacts | null) ?? null,
-      imports: (row.imports as unknown as ResolvedImports | null) ?? null,
-      rank: row.rank,
-    }));
+    return rows.map(toFileRecord);
   }
+
+  // Files by rank (then path), after a position of an earlier page.
+  async findFilesPage(analysisId: string, after: FilePosition | null, limit: number): Promise<FileRecord[]> {
+    const rows = await this.prisma.analysisFile.findMany({
+      where: { analysisId, ...(after ? { OR: [{ rank: { lt: after.rank } }, { rank: after.rank, path: { gt: after.path } }] } : {}) },
+      orderBy: [{ rank: 'desc' }, { path: 'asc' }],
+      take: limit,
+    });
+    return rows.map(toFileRecord);
+  }
+
+  async findFile(analysisId: string, path: string): Promise<FileRecord | null> {
+    const row = await this.prisma.analysisFile.findUnique({ where: { analysisId_path: { analysisId, path } } });
+    return row ? toFileRecord(row) : null;
+  }
+
+  async findProblems(analysisId: string, limit: number): Promise<FileRecord[]> {
+    const rows = await this.prisma.analysisFile.findMany({ where: { analysisId, status: { not: 'analyzed' } }, orderBy: { path: 'asc' }, take: limit });
+    return rows.map(toFileRecord);
+  }
+}
+
+export interface FilePosition {
+  rank: number;
+  path: string;
+}
+
+function toFileRecord(row: FileRow): FileRecord {
+  return {
+    path: row.path,
+    status: row.status,
+    sizeBytes: row.sizeBytes,
+    contentHash: row.contentHash,
+    problem: row.problem,
+    facts: (row.facts as unknown as FileFacts | null) ?? null,
+    imports: (row.imports as unknown as ResolvedImports | null) ?? null,
+    rank: row.rank,
+  };
 }
 
 function toAnalysisRecord(row: RowWithSession): AnalysisRecord {
@@ -196,6 +258,7 @@ function toAnalysisRecord(row: RowWithSession): AnalysisRecord {
     error: row.error,
     createdAt: row.createdAt,
     startedAt: row.startedAt,
+    heartbeatAt: row.heartbeatAt,
     completedAt: row.completedAt,
   };
 }

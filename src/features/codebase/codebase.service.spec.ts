@@ -32,7 +32,7 @@ function setup(settings: Record<string, string> = {}) {
   let stored: AnalysisRecord | null = null;
   const repository = {
     create: jest.fn(async (a: { status: 'queued' | 'running'; root: string; analysisType: AnalysisRecord['analysisType'] }) => {
-      stored = { id: ANALYSIS_ID, sessionId: 'sid', sessionKey: 'key-1', root: a.root, analysisType: a.analysisType, include: [], exclude: [], status: a.status, jobId: null, progress: { processed: 0, total: 11 }, summary: null, graph: null, map: null, fingerprint: null, error: null, createdAt: NOW, startedAt: null, completedAt: null };
+      stored = { id: ANALYSIS_ID, sessionId: 'sid', sessionKey: 'key-1', root: a.root, analysisType: a.analysisType, include: [], exclude: [], status: a.status, jobId: null, progress: { processed: 0, total: 11 }, summary: null, graph: null, map: null, fingerprint: null, error: null, createdAt: NOW, startedAt: null, heartbeatAt: null, completedAt: null };
       return stored;
     }),
     setJobId: jest.fn(async () => undefined),
@@ -48,13 +48,14 @@ function setup(settings: Record<string, string> = {}) {
     fail: jest.fn(async () => undefined),
     findById: jest.fn(async () => stored),
     findFiles: jest.fn(async () => []),
+    findProblems: jest.fn(async () => []),
   };
   const sessions = {
     get: jest.fn(async () => ({ id: 'sid', sessionKey: 'key-1', status: 'active' })),
     explainUnwritable: jest.fn((): SessionError | null => null),
   };
   const context = { append: jest.fn(async () => ({ sequence: 1 })) };
-  const queue = { enqueue: jest.fn(async (_job: unknown, _data: unknown, options: { jobId: string }) => options.jobId), remove: jest.fn() };
+  const queue = { enqueue: jest.fn(async (_job: unknown, _data: unknown, options: { jobId: string }) => options.jobId), remove: jest.fn(), status: jest.fn(async () => ({ state: 'waiting' })) };
   const events = { publish: jest.fn(async () => undefined) };
   const clock = { now: () => NOW };
   const service = new CodebaseService(

@@ -13,7 +13,7 @@ import { toPosix } from 'src/features/codebase/analysis/paths.js';
 import { byRank, renderMap } from 'src/features/codebase/analysis/repo-map.js';
 import { symbolsOf } from 'src/features/codebase/analysis/symbols.js';
 import { CodebaseError, CodebaseErrorCode } from 'src/features/codebase/codebase.errors.js';
-import { CodebaseRepository } from 'src/features/codebase/codebase.repository.js';
+import { CodebaseRepository, type FilePosition } from 'src/features/codebase/codebase.repository.js';
 import type { AnalysisOutcome, AnalysisRecord, AnalysisView, CodebaseHighlights, FileRecord, HighlightFile, StartAnalysisInput } from 'src/features/codebase/codebase.types.js';
 import { AnalyzeCodebaseJob, type AnalyzeCodebaseJobData } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { ContextService } from 'src/features/context/context.service.js';
@@ -28,6 +28,11 @@ const PROBLEMS_SHOWN = 50;
 const PROGRESS_INTERVAL_MS = 500;
 // Outcomes kept in memory, so re-analysing the same root skips loading its files.
 const RECENT_OUTCOMES = 2;
+// A running analysis beats this often; silent for SILENT_AFTER_MS, its process is taken for dead.
+const HEARTBEAT_MS = 15_000;
+export const SILENT_AFTER_MS = 120_000;
+// Unfinished analyses the start-up check looks at.
+const REPAIR_BATCH = 1000;
 
 export interface AnalysisHooks {
   signal?: AbortSignal;
@@ -99,7 +104,7 @@ export class CodebaseService {
     const onProgress = async (processed: number, total: number): Promise<void> => {
       if (processed < total && performance.now() - last < PROGRESS_INTERVAL_MS) return;
       last = performance.now();
-      const status = await this.analyses.recordProgress(analysis.id, processed, total);
+      const status = await this.analyses.recordProgress(analysis.id, processed, total, this.clock.now());
       if (status === 'cancelled') controller.abort();
       await report(processed, total);
       await this.announce(data.namespace, analysis);
@@ -121,17 +126,23 @@ export class CodebaseService {
     return this.view(await this.find(namespace, sessionKey, analysis.id));
   }
 
-  // The analysis with its files, for the analysis resource; `file` narrows
-  // the files to one, with everything extracted from it.
-  async detail(namespace: string, sessionKey: string, analysisId: string, file?: string): Promise<{ view: AnalysisView; files: FileRecord[] }> {
+  // The analysis with a page of its files (by rank), for the analysis
+  // resource; `file` gives that one file instead, with everything extracted from it.
+  async detail(namespace: string, sessionKey: string, analysisId: string, query: FilesQuery = {}): Promise<AnalysisDetail> {
     const analysis = await this.find(namespace, sessionKey, analysisId);
-    const files = analysis.status === 'completed' ? await this.analyses.findFiles(analysis.id) : [];
-    if (file !== undefined) {
-      const one = files.find((f) => f.path === file);
-      if (!one) throw new CodebaseError(CodebaseErrorCode.InvalidArgument, `The analysis has no file "${file}". Give a path relative to the analysed root, as listed in the analysis.`);
-      return { view: this.viewOf(analysis, files), files: [one] };
+    const view = await this.view(analysis);
+    if (query.file !== undefined) {
+      const one = analysis.status === 'completed' ? await this.analyses.findFile(analysis.id, query.file) : null;
+      if (!one) throw new CodebaseError(CodebaseErrorCode.InvalidArgument, `The analysis has no file "${query.file}". Give a path relative to the analysed root, as listed in the analysis.`);
+      return { view, files: [one], nextCursor: null };
     }
-    return { view: this.viewOf(analysis, files), files };
+    const limit = this.pageSize(query.limit);
+    const after = query.cursor !== undefined ? decodeFileCursor(query.cursor) : null;
+    if (analysis.status !== 'completed') return { view, files: [], nextCursor: null };
+    const rows = await this.analyses.findFilesPage(analysis.id, after, limit + 1);
+    const files = rows.slice(0, limit);
+    const last = files.at(-1);
+    return { view, files, nextCursor: rows.length > limit && last ? encodeFileCursor(last) : null };
   }
 
   // For handoff packages: the session's latest completed analysis seen from
@@ -180,7 +191,50 @@ export class CodebaseService {
     };
   }
 
+  // Start-up check: analyses left queued or running by a process or job
+  // that is gone are marked failed with the reason. Answers how many.
+  async repairUnfinished(): Promise<number> {
+    let repaired = 0;
+    for (const { namespace, analysis } of await this.analyses.findUnfinished(REPAIR_BATCH)) {
+      if (await this.repair(namespace, analysis)) repaired++;
+    }
+    return repaired;
+  }
+
+  // A queued or running analysis whose background job failed, or ended
+  // without finishing it, or whose runner has been silent for
+  // SILENT_AFTER_MS (its process died) is marked failed. A job whose worker
+  // died is run again by the queue and resumes the analysis instead. True
+  // when it was repaired. Jobs live in the queue of the host that asked for
+  // them, so another host's jobs are judged by the heartbeat alone.
+  private async repair(namespace: string, analysis: AnalysisRecord): Promise<boolean> {
+    if (analysis.status !== 'queued' && analysis.status !== 'running') return false;
+    const now = this.clock.now();
+    let reason: string | null = null;
+    if (analysis.jobId) {
+      const job = await this.queue.status(AnalyzeCodebaseJob.queue, analysis.jobId).catch(() => null);
+      if (job?.state === 'failed') reason = `its background job ${analysis.jobId} failed: ${job.reason}`;
+      if (job?.state === 'completed') reason = `its background job ${analysis.jobId} ended without finishing it`;
+    }
+    let repaired = reason !== null && (await this.analyses.fail(analysis.id, reason, now));
+    const lastSign = analysis.heartbeatAt ?? analysis.startedAt;
+    const silentSince = new Date(now.getTime() - SILENT_AFTER_MS);
+    if (!repaired && analysis.status === 'running' && lastSign && lastSign < silentSince) {
+      reason = `the process running it stopped: no sign of it since ${lastSign.toISOString()}; run analyze_codebase again`;
+      repaired = await this.analyses.failIfSilent(analysis.id, silentSince, reason, now);
+    }
+    if (repaired) {
+      this.logger.warn({ sessionKey: analysis.sessionKey, analysisId: analysis.id, reason }, 'unfinished codebase analysis marked failed');
+      await this.announce(namespace, analysis);
+    }
+    return repaired;
+  }
+
   private async run(namespace: string, analysis: AnalysisRecord, boundary: string, tokenBudget: number, hooks: AnalysisHooks): Promise<AnalysisRecord> {
+    const heartbeat = setInterval(() => {
+      this.analyses.beat(analysis.id, this.clock.now()).catch((error: Error) => this.logger.warn({ analysisId: analysis.id, err: error.message }, 'analysis heartbeat not recorded'));
+    }, HEARTBEAT_MS);
+    heartbeat.unref();
     try {
       const previous = await this.previous(namespace, analysis.root);
       const outcome = await this.analyzer.analyze(analysis, previous, { maxFileBytes: this.config.codebase.maxFileBytes, boundary, signal: hooks.signal, onProgress: hooks.onProgress });
@@ -199,9 +253,22 @@ export class CodebaseService {
         this.logger.error({ analysisId: analysis.id, err: (error as Error).message, stack: (error as Error).stack }, 'codebase analysis failed');
         await this.analyses.fail(analysis.id, message, this.clock.now());
       }
+    } finally {
+      clearInterval(heartbeat);
     }
+    await this.prune(analysis);
     await this.announce(namespace, analysis);
     return this.find(namespace, analysis.sessionKey, analysis.id);
+  }
+
+  private async prune(analysis: AnalysisRecord): Promise<void> {
+    try {
+      const deleted = await this.analyses.pruneFinished(analysis.sessionId, analysis.root, this.config.codebase.keepPerRoot);
+      if (deleted > 0) this.logger.log({ sessionKey: analysis.sessionKey, root: analysis.root, deleted }, 'older codebase analyses pruned');
+    } catch (error) {
+      // The next finished analysis prunes again; this one stands.
+      this.logger.warn({ analysisId: analysis.id, err: (error as Error).message }, 'could not prune older codebase analyses');
+    }
   }
 
   // The ledger entry: a short summary and where the whole analysis is.
@@ -242,19 +309,25 @@ export class CodebaseService {
         : UUID.test(analysisId)
           ? await this.analyses.findById(namespace, sessionKey, analysisId)
           : null;
+    if (analysis && (await this.repair(namespace, analysis))) return (await this.analyses.findById(namespace, sessionKey, analysis.id)) ?? analysis;
     if (analysis) return analysis;
     await this.sessions.get(namespace, sessionKey);
     throw CodebaseError.notFound(sessionKey, analysisId);
   }
 
   private async view(analysis: AnalysisRecord): Promise<AnalysisView> {
-    const files = analysis.status === 'completed' && analysis.summary && analysis.summary.problems > 0 ? await this.analyses.findFiles(analysis.id) : [];
-    return this.viewOf(analysis, files);
+    const files = analysis.status === 'completed' && analysis.summary && analysis.summary.problems > 0 ? await this.analyses.findProblems(analysis.id, PROBLEMS_SHOWN) : [];
+    const problems = files.map((f) => ({ path: f.path, status: f.status, problem: f.problem }));
+    return { analysis, problems, map: analysis.map, mapTokens: analysis.map ? countTextTokens(analysis.map) : 0 };
   }
 
-  private viewOf(analysis: AnalysisRecord, files: FileRecord[]): AnalysisView {
-    const problems = files.filter((f) => f.status !== 'analyzed').slice(0, PROBLEMS_SHOWN).map((f) => ({ path: f.path, status: f.status, problem: f.problem }));
-    return { analysis, problems, map: analysis.map, mapTokens: analysis.map ? countTextTokens(analysis.map) : 0 };
+  private pageSize(requested: number | undefined): number {
+    const { defaultPageSize, maxPageSize } = this.config.limits;
+    if (requested === undefined) return defaultPageSize;
+    if (!Number.isInteger(requested) || requested < 1 || requested > maxPageSize) {
+      throw new CodebaseError(CodebaseErrorCode.InvalidArgument, `limit ${requested} is out of range: ask for 1 to ${maxPageSize} files, or leave it out for ${defaultPageSize}.`);
+    }
+    return requested;
   }
 
   private async announce(namespace: string, analysis: AnalysisRecord): Promise<void> {
@@ -268,6 +341,37 @@ export class CodebaseService {
     }
     return requested;
   }
+}
+
+export interface FilesQuery {
+  file?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+export interface AnalysisDetail {
+  view: AnalysisView;
+  files: FileRecord[];
+  // Null on the last page.
+  nextCursor: string | null;
+}
+
+// An opaque position in the files of an analysis (rank, then path).
+function encodeFileCursor(file: FilePosition): string {
+  return Buffer.from(JSON.stringify([file.rank, file.path])).toString('base64url');
+}
+
+function decodeFileCursor(cursor: string): FilePosition {
+  let position: unknown;
+  try {
+    position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    position = null;
+  }
+  if (!Array.isArray(position) || position.length !== 2 || typeof position[0] !== 'number' || !Number.isFinite(position[0]) || typeof position[1] !== 'string') {
+    throw new CodebaseError(CodebaseErrorCode.InvalidArgument, 'cursor is not one Baton issued: follow the nextUri (or pass the nextCursor) of the previous page, or leave it out for the first page.');
+  }
+  return { rank: position[0], path: position[1] };
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -287,5 +391,5 @@ function chosenImports(file: FileRecord, touched: Set<string>): string {
 }
 
 function emptyFacts(): Parameters<typeof symbolsOf>[0] {
-  return { lines: 0, exports: [], classes: [], functions: [], interfaces: [], typeAliases: [], enums: [], constants: [], imports: [], syntaxErrors: [] };
+  return { lines: 0, exports: [], reExports: [], classes: [], functions: [], interfaces: [], typeAliases: [], enums: [], constants: [], imports: [], syntaxErrors: [] };
 }

@@ -60,7 +60,10 @@ export interface SyntaxProblem {
 // What one file declares and imports; depends on its content only.
 export interface FileFacts {
   lines: number;
+  // Names the file exports (`default` for a default export).
   exports: string[];
+  // Specifiers of `export * from "x"`: everything x exports, under its own names.
+  reExports: string[];
   classes: ClassFact[];
   functions: FunctionFact[];
   interfaces: DeclarationFact[];
@@ -107,6 +110,10 @@ export interface AnalysisGraph {
   // Strongly connected components of more than one file (or a file importing itself).
   cycles: string[][];
   edges: number;
+  // Edges between files of two workspace packages (or a package and files
+  // outside every package), and the workspace packages found.
+  crossPackageEdges?: number;
+  packages?: { name: string; path: string; files: number }[];
   externalPackages: { name: string; importers: number }[];
   topSymbols: RankedSymbol[];
 }
@@ -168,6 +175,7 @@ export interface AnalysisRecord {
   error: string | null;
   createdAt: Date;
   startedAt: Date | null;
+  heartbeatAt: Date | null;
   completedAt: Date | null;
 }
 

@@ -78,8 +78,9 @@ export class LifecycleCleanupRepository {
     return this.count(this.prisma.$queryRaw<{ count: bigint }[]>`
       WITH purged AS (SELECT id FROM sessions WHERE status = 'purged'),
       live AS (DELETE FROM context_entries WHERE session_id IN (SELECT id FROM purged) RETURNING 1),
-      cold AS (DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM purged) RETURNING 1)
-      SELECT (SELECT count(*) FROM live) + (SELECT count(*) FROM cold) AS count`);
+      cold AS (DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM purged) RETURNING 1),
+      analyses AS (DELETE FROM codebase_analyses WHERE session_id IN (SELECT id FROM purged) RETURNING 1)
+      SELECT (SELECT count(*) FROM live) + (SELECT count(*) FROM cold) + (SELECT count(*) FROM analyses) AS count`);
   }
 
   // Sessions that are not archived yet hold archive chunks: still readable,

@@ -40,7 +40,7 @@ interface TransitionSpec {
   reason: string;
   limit: number;
   alsoSet?: Prisma.Sql;
-  // Delete the session's live and archived entries (a purge).
+  // Delete the session's live and archived entries and its codebase analyses (a purge).
   alsoDelete?: boolean;
 }
 
@@ -159,7 +159,8 @@ export class LifecycleRepository {
       ), ${
         spec.alsoDelete
           ? Prisma.sql`live AS (DELETE FROM context_entries WHERE session_id IN (SELECT id FROM changed)),
-               cold AS (DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM changed)),`
+               cold AS (DELETE FROM context_entry_archives WHERE session_id IN (SELECT id FROM changed)),
+               analyses AS (DELETE FROM codebase_analyses WHERE session_id IN (SELECT id FROM changed)),`
           : Prisma.empty
       } recorded AS (
         INSERT INTO session_events (session_id, from_status, to_status, reason, at)

@@ -65,6 +65,9 @@ describe('CodebaseAnalyzer', () => {
     const index = file(outcome, 'src/index.ts').imports;
     expect(index?.internal.map((i) => i.path).sort()).toEqual(['src/cycle/a.ts', 'src/legacy/index.js', 'src/lib/greet.ts', 'src/models/index.ts']);
     expect(index?.internal.find((i) => i.path === 'src/lib/greet.ts')?.names).toEqual(['greet']);
+    // `export *` is a re-export of the target's names, not an export of its own.
+    expect(file(outcome, 'src/index.ts').facts?.reExports).toEqual(['./models/index.js']);
+    expect(file(outcome, 'src/index.ts').facts?.exports.sort()).toEqual(['VERSION', 'greet', 'main']);
     expect(file(outcome, 'src/models/index.ts').imports?.internal.map((i) => i.path).sort()).toEqual(['src/models/role.ts', 'src/models/user.ts']);
     expect(file(outcome, 'src/models/user.ts').imports?.external.sort()).toEqual(['node:events', 'zod']);
     expect(file(outcome, 'src/legacy/index.js').imports?.external).toEqual(['node:path']);

@@ -4,7 +4,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 
 import { pageRank, findCycles, type WeightedGraph } from 'src/features/codebase/analysis/dependency-graph.js';
 import { FileScanner, type ScannedFile, type ScanResult } from 'src/features/codebase/analysis/file-scanner.js';
-import { ModuleResolver, readProjectSettings, type ProjectSettings } from 'src/features/codebase/analysis/module-resolver.js';
+import { ModuleResolver } from 'src/features/codebase/analysis/module-resolver.js';
+import { ProjectLayout, rootOutDir } from 'src/features/codebase/analysis/project-layout.js';
 import { SourceExtractor } from 'src/features/codebase/analysis/source-extractor.js';
 import { exportedSymbols } from 'src/features/codebase/analysis/symbols.js';
 import type { AnalysisGraph, AnalysisOutcome, AnalysisRequest, AnalysisSummary, FileFacts, FileRecord, RankedSymbol, ResolvedImports } from 'src/features/codebase/codebase.types.js';
@@ -12,7 +13,12 @@ import { comparePaths } from 'src/features/codebase/analysis/paths.js';
 
 // Bumped when extraction changes, so stored facts of an older engine are
 // not reused.
-export const ENGINE_VERSION = 1;
+export const ENGINE_VERSION = 2;
+// A fingerprint is the facts part (engine and globs: what extraction depends
+// on) followed by the resolution part (every tsconfig and package.json that
+// resolution read): a changed manifest re-resolves imports but re-parses nothing.
+const FACTS_FINGERPRINT_LENGTH = 32;
+const NO_RESOLUTION = '0'.repeat(16);
 const BATCH = 64;
 const BINARY_PROBE_BYTES = 8000;
 const TOP_SYMBOLS = 50;
@@ -41,19 +47,18 @@ export class CodebaseAnalyzer {
 
   // How many files an analysis of the request would read: a scan only.
   async count(request: Omit<AnalysisRequest, 'analysisType'>, boundary: string): Promise<number> {
-    const settings = readProjectSettings(request.root);
-    return (await this.scan(request, settings, boundary)).files.length;
+    return (await this.scan(request, rootOutDir(request.root), boundary)).files.length;
   }
 
   async analyze(request: AnalysisRequest, previous: PreviousOutcome | null, options: AnalyzeOptions): Promise<AnalysisOutcome> {
     const started = performance.now();
-    const settings = readProjectSettings(request.root);
-    const fingerprint = createHash('sha256').update(JSON.stringify([ENGINE_VERSION, settings.fingerprint, request.include, request.exclude])).digest('hex').slice(0, 32);
-    const scan = await this.scan(request, settings, options.boundary);
+    const factsFingerprint = createHash('sha256').update(JSON.stringify([ENGINE_VERSION, request.include, request.exclude])).digest('hex').slice(0, FACTS_FINGERPRINT_LENGTH);
+    const scan = await this.scan(request, rootOutDir(request.root), options.boundary);
     options.signal?.throwIfAborted();
     const timings = { scanMs: performance.now() - started, readMs: 0, parseMs: 0, resolveMs: 0, graphMs: 0 };
 
-    const reusable = previous && previous.fingerprint === fingerprint ? new Map(previous.files.map((f) => [f.path, f])) : new Map<string, FileRecord>();
+    const sameFacts = previous !== null && previous.fingerprint.slice(0, FACTS_FINGERPRINT_LENGTH) === factsFingerprint;
+    const reusable = sameFacts ? new Map(previous.files.map((f) => [f.path, f])) : new Map<string, FileRecord>();
     const total = scan.files.length;
     const records: FileRecord[] = [];
     let reused = 0;
@@ -79,23 +84,28 @@ export class CodebaseAnalyzer {
     for (const entry of scan.unreadable) records.push(problemRecord(entry.path, 'unreadable', entry.reason));
 
     let graph: AnalysisGraph | null = null;
+    let fingerprint = factsFingerprint + NO_RESOLUTION;
     const resolveStarted = performance.now();
     if (request.analysisType !== 'structure') {
-      const samePaths = previous !== null && reusable.size === scan.files.length && scan.files.every((f) => reusable.has(f.path));
+      const paths = scan.files.map((f) => f.path);
+      const layout = new ProjectLayout(request.root, paths, scan.manifestDirectories);
+      fingerprint = factsFingerprint + layout.fingerprint;
+      // Resolution depends on the file set and the configs too: reuse it only
+      // when no file came or went and no tsconfig or package.json changed.
+      const sameResolution = previous?.fingerprint === fingerprint && reusable.size === scan.files.length && scan.files.every((f) => reusable.has(f.path));
       let resolver: ModuleResolver | undefined;
       for (const record of records) {
         if (!record.facts) continue;
-        // Resolution depends on the file set too: reuse it only when no file came or went.
         const earlier = reusable.get(record.path);
-        if (samePaths && earlier?.contentHash === record.contentHash && earlier.imports) {
+        if (sameResolution && earlier?.contentHash === record.contentHash && earlier.imports) {
           record.imports = earlier.imports;
         } else {
-          resolver ??= new ModuleResolver(request.root, settings, scan.files.map((f) => f.path));
+          resolver ??= new ModuleResolver(request.root, layout, paths);
           record.imports = resolveImports(resolver, record.path, record.facts);
         }
       }
       timings.resolveMs = performance.now() - resolveStarted;
-      graph = rankGraph(records);
+      graph = rankGraph(records, layout);
     } else {
       rankByStructure(records);
     }
@@ -103,8 +113,8 @@ export class CodebaseAnalyzer {
     return { files: records, scanned: total, graph, fingerprint, timings, summary: summarise(records, graph, reused, performance.now() - started) };
   }
 
-  private scan(request: Omit<AnalysisRequest, 'analysisType'>, settings: ProjectSettings, boundary: string): Promise<ScanResult> {
-    return this.scanner.scan(request.root, request.include, request.exclude, settings.outDir ? [settings.outDir] : [], boundary);
+  private scan(request: Omit<AnalysisRequest, 'analysisType'>, outDir: string | null, boundary: string): Promise<ScanResult> {
+    return this.scanner.scan(request.root, request.include, request.exclude, outDir ? [outDir] : [], boundary);
   }
 
   private fileRecord(file: ScannedFile, read: SourceRead, reusable: Map<string, FileRecord>): { file: FileRecord; reused: boolean } {
@@ -147,7 +157,7 @@ function resolveImports(resolver: ModuleResolver, path: string, facts: FileFacts
   const external = new Set<string>();
   const unresolved = new Set<string>();
   for (const fact of facts.imports) {
-    const resolution = resolver.resolve(path, fact.specifier);
+    const resolution = resolver.resolve(path, fact.specifier, fact.kind);
     if (resolution.kind === 'internal') {
       const existing = internal.get(resolution.path);
       if (existing) {
@@ -173,11 +183,15 @@ function resolveImports(resolver: ModuleResolver, path: string, facts: FileFacts
 // to its file through imports naming it (a namespace, default or `export *`
 // import spreads over all of the file's symbols), plus a small share of its
 // file's own rank so unreferenced symbols still order by their file.
-function rankGraph(records: FileRecord[]): AnalysisGraph {
+function rankGraph(records: FileRecord[], layout: ProjectLayout): AnalysisGraph {
   const parsed = records.filter((r) => r.facts);
   const indexOf = new Map(parsed.map((r, i) => [r.path, i]));
   const graph: WeightedGraph = { nodes: parsed.map((r) => r.path), out: parsed.map(() => []) };
+  const packageOf = parsed.map((r) => layout.packageOfFile(r.path)?.name ?? null);
+  const filesOfPackage = new Map<string, number>();
+  for (const name of packageOf) if (name !== null) filesOfPackage.set(name, (filesOfPackage.get(name) ?? 0) + 1);
   let edges = 0;
+  let crossPackageEdges = 0;
   const externalImporters = new Map<string, number>();
   parsed.forEach((record, i) => {
     for (const target of record.imports?.internal ?? []) {
@@ -185,6 +199,7 @@ function rankGraph(records: FileRecord[]): AnalysisGraph {
       if (j === undefined) continue;
       graph.out[i]?.push({ target: j, weight: edgeWeight(target.names) });
       edges++;
+      if (packageOf[i] !== packageOf[j]) crossPackageEdges++;
     }
     for (const name of record.imports?.external ?? []) externalImporters.set(name, (externalImporters.get(name) ?? 0) + 1);
   });
@@ -215,6 +230,8 @@ function rankGraph(records: FileRecord[]): AnalysisGraph {
   return {
     cycles: findCycles(graph),
     edges,
+    crossPackageEdges,
+    packages: layout.packages.map((p) => ({ ...p, files: filesOfPackage.get(p.name) ?? 0 })),
     externalPackages: [...externalImporters].map(([name, importers]) => ({ name, importers })).sort((a, b) => b.importers - a.importers || comparePaths(a.name, b.name)),
     topSymbols: [...symbolRank.values()].sort((a, b) => b.rank - a.rank || comparePaths(a.path, b.path)).slice(0, TOP_SYMBOLS),
   };

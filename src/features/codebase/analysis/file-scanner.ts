@@ -31,6 +31,9 @@ export interface ScanResult {
   // Symlinks leaving the root and unreadable directories.
   outsideRoot: SkippedEntry[];
   unreadable: SkippedEntry[];
+  // Directories holding a package.json, relative to the root ('' for the
+  // root): the candidates for workspace packages.
+  manifestDirectories: string[];
 }
 
 interface IgnoreScope {
@@ -50,7 +53,7 @@ const DIRECTORIES_PER_TURN = 200;
 // the event loop every few hundred so other requests keep flowing.
 export class FileScanner {
   async scan(root: string, include: string[], exclude: string[], extraIgnoredDirectories: string[] = [], boundary: string = root): Promise<ScanResult> {
-    const result: ScanResult = { files: [], outsideRoot: [], unreadable: [] };
+    const result: ScanResult = { files: [], outsideRoot: [], unreadable: [], manifestDirectories: [] };
     const included = picomatch(include.length > 0 ? include : DEFAULT_INCLUDE, { dot: true });
     const excluded = exclude.length > 0 ? picomatch(exclude, { dot: true }) : () => false;
     const ignoredDirectories = new Set(extraIgnoredDirectories);
@@ -68,6 +71,7 @@ export class FileScanner {
         return;
       }
       const local = entries.some((e) => e.name === '.gitignore' && e.isFile()) ? await readIgnore(join(directory, '.gitignore'), relativeDirectory) : null;
+      if (entries.some((e) => e.name === 'package.json' && e.isFile())) result.manifestDirectories.push(relativeDirectory);
       const active = local ? [...inherited, local] : inherited;
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       for (const entry of entries) {

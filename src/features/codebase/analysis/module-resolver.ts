@@ -1,11 +1,11 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, posix, relative } from 'node:path';
+import { join, posix } from 'node:path';
 
 import { ts } from 'ts-morph';
 
-import { isInside, toPosix } from 'src/features/codebase/analysis/paths.js';
+import { toPosix } from 'src/features/codebase/analysis/paths.js';
+import type { PackageScope, ProjectConfig, ProjectLayout } from 'src/features/codebase/analysis/project-layout.js';
+import type { ImportKind } from 'src/features/codebase/codebase.types.js';
 
 // asset: a relative import of something that is not code (JSON, CSS, ...).
 export type Resolution = { kind: 'internal'; path: string } | { kind: 'external'; name: string } | { kind: 'asset' } | { kind: 'unresolved' };
@@ -16,135 +16,114 @@ const ASSET_EXTENSION = /\.(json|css|scss|sass|less|svg|png|jpe?g|gif|webp|html|
 const EXTENSION_TRIES = ['.ts', '.tsx', '.d.ts', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 const JS_TO_TS: Record<string, string[]> = { '.js': ['.ts', '.tsx', '.d.ts'], '.jsx': ['.tsx'], '.mjs': ['.mts', '.d.mts'], '.cjs': ['.cts', '.d.cts'] };
 
-export interface ProjectSettings {
-  options: ts.CompilerOptions;
-  // The tsconfig that supplied them, relative to the root, or null.
-  configFile: string | null;
-  // tsconfig outDir below the root: build output to skip.
-  outDir: string | null;
-  fingerprint: string;
-}
-
 const BUILTINS = new Set(builtinModules);
 
-// Reads the root's tsconfig.json (or jsconfig.json) for module resolution
-// only: compiler options with `extends` applied, never the file list, so no
-// directory is enumerated.
-export function readProjectSettings(root: string): ProjectSettings {
-  const parseHost: ts.ParseConfigHost = {
-    useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
-    readDirectory: () => [],
-    fileExists: (path) => isInside(root, path) && ts.sys.fileExists(path),
-    readFile: (path) => (isInside(root, path) ? ts.sys.readFile(path) : undefined),
-  };
-  for (const name of ['tsconfig.json', 'jsconfig.json']) {
-    const path = join(root, name);
-    if (!parseHost.fileExists(path)) continue;
-    const read = ts.readConfigFile(path, parseHost.readFile);
-    if (read.error) continue;
-    const parsed = ts.parseJsonConfigFileContent(read.config, parseHost, root, undefined, path);
-    const options = normalise(parsed.options);
-    const outDir = parsed.options.outDir && isInside(root, parsed.options.outDir) && parsed.options.outDir !== root ? toPosix(relative(root, parsed.options.outDir)) : null;
-    return { options, configFile: name, outDir, fingerprint: fingerprintOf(name, options) };
-  }
-  const options = normalise({});
-  return { options, configFile: null, outDir: null, fingerprint: fingerprintOf(null, options) };
-}
-
-// Module resolution kinds without a sound answer for modern code (classic,
-// or none given) fall back to bundler resolution, which understands
-// extensionless, index and .js-for-.ts specifiers alike.
-function normalise(options: ts.CompilerOptions): ts.CompilerOptions {
-  const kind = options.moduleResolution;
-  const usable = kind === ts.ModuleResolutionKind.Node10 || kind === ts.ModuleResolutionKind.Node16 || kind === ts.ModuleResolutionKind.NodeNext || kind === ts.ModuleResolutionKind.Bundler;
-  return {
-    ...options,
-    allowJs: true,
-    resolveJsonModule: true,
-    ...(usable ? {} : { moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext }),
-  };
-}
-
-function fingerprintOf(configFile: string | null, options: ts.CompilerOptions): string {
-  const relevant = [configFile, options.baseUrl, options.paths, options.rootDirs, options.moduleResolution, options.module, options.customConditions, options.moduleSuffixes];
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
-}
-
 // Resolves import specifiers to files of the analysed set with the
-// compiler's own algorithm (tsconfig paths and baseUrl, index files, `.js`
-// specifiers that name `.ts` sources), answering file-system questions from
-// the set instead of the disk, with one shared resolution cache.
+// compiler's own algorithm, under the tsconfig governing the importing file:
+// paths and baseUrl, index files, `.js` specifiers naming `.ts` sources, and
+// package.json `exports` (with conditions and customConditions), `imports`
+// (`#internal`), `typesVersions`, `main` and `types` of workspace packages
+// and of the importing file's own package. The layout answers the file-system
+// questions from the analysed set.
 export class ModuleResolver {
-  private readonly files: Set<string>;
   private readonly relativeFiles: Set<string>;
-  private readonly directories = new Set<string>();
-  private readonly host: ts.ModuleResolutionHost;
-  private readonly cache: ts.ModuleResolutionCache;
-  private readonly pathPatterns: RegExp[];
+  private readonly rootPrefix: string;
+  private readonly formats = new Map<string, ts.ResolutionMode>();
+  // The last importing file's config, absolute path and package scope: a
+  // file's imports are resolved together.
+  private current: { fromPath: string; config: ProjectConfig; containing: string; scope: PackageScope | null } | null = null;
+  // Answers for bare specifiers, which do not depend on the importing
+  // directory beyond its resolution options, package scope (for a
+  // self-import) and mode (every directory sees the same workspace links):
+  // by far most imports of a monorepo.
+  private readonly bare = new Map<string, string | null>();
 
   constructor(
     private readonly root: string,
-    private readonly settings: ProjectSettings,
+    private readonly layout: ProjectLayout,
     relativePaths: Iterable<string>,
   ) {
     this.relativeFiles = new Set(relativePaths);
-    this.files = new Set([...this.relativeFiles].map((p) => join(root, p)));
-    for (const file of this.files) {
-      for (let directory = dirname(file); isInside(root, directory) && !this.directories.has(directory); directory = dirname(directory)) {
-        this.directories.add(directory);
-        if (directory === root) break;
-      }
-    }
-    const packageJsons = new Map<string, string | undefined>();
-    this.host = {
-      fileExists: (path) => this.files.has(path) || (path.endsWith('/package.json') && this.host.readFile(path) !== undefined),
-      directoryExists: (path) => this.directories.has(path),
-      // Only package.json files inside the root are read (for "imports" and "exports").
-      readFile: (path) => {
-        if (!path.endsWith('package.json') || !isInside(root, path) || path.includes('/node_modules/')) return undefined;
-        if (!packageJsons.has(path)) packageJsons.set(path, safeRead(path));
-        return packageJsons.get(path);
-      },
-      getCurrentDirectory: () => root,
-      useCaseSensitiveFileNames: ts.sys.useCaseSensitiveFileNames,
-    };
-    this.cache = ts.createModuleResolutionCache(root, (name) => name, settings.options);
-    this.pathPatterns = Object.keys(settings.options.paths ?? {}).map((key) => new RegExp(`^${key.split('*').map(escapeRegExp).join('.*')}$`));
+    this.rootPrefix = `${toPosix(root)}/`;
   }
 
-  resolve(fromPath: string, specifier: string): Resolution {
+  resolve(fromPath: string, specifier: string, kind: ImportKind = 'import'): Resolution {
     if (specifier.startsWith('node:') || BUILTINS.has(specifier)) return { kind: 'external', name: specifier.startsWith('node:') ? specifier : `node:${specifier}` };
-    const direct = this.resolveRelative(fromPath, specifier);
+    if (this.current?.fromPath !== fromPath) this.current = { fromPath, config: this.layout.configOf(fromPath), containing: join(this.root, fromPath), scope: this.layout.packageScope(fromPath) };
+    const { config, containing, scope } = this.current;
+    const direct = this.resolveRelative(config, fromPath, containing, specifier, kind);
     if (direct) return { kind: 'internal', path: direct };
     if (isPathLike(specifier) && ASSET_EXTENSION.test(specifier)) return { kind: 'asset' };
-    const mapped = this.pathPatterns.some((p) => p.test(specifier));
-    // A bare specifier that no paths pattern maps and no baseUrl could name
-    // can only be a package: skip the compiler's node_modules search.
-    if (!isPathLike(specifier) && !mapped && !this.settings.options.baseUrl) return { kind: 'external', name: packageName(specifier) };
-    const containing = join(this.root, fromPath);
-    const resolved = ts.resolveModuleName(specifier, containing, this.settings.options, this.host, this.cache).resolvedModule;
-    if (resolved && !resolved.isExternalLibraryImport && this.files.has(resolved.resolvedFileName)) {
-      return { kind: 'internal', path: toPosix(relative(this.root, resolved.resolvedFileName)) };
+    const mapped = config.pathPatterns.some((p) => p.test(specifier));
+    const name = packageName(specifier);
+    // A bare specifier that no paths pattern maps, no baseUrl could name, and
+    // that names neither a workspace package nor the file's own package, can
+    // only be a dependency: skip the compiler's node_modules search.
+    if (!isPathLike(specifier) && !mapped && !config.options.baseUrl && !this.layout.isWorkspacePackage(name) && scope?.name !== name) {
+      return { kind: 'external', name };
     }
+    const mode = this.modeOf(config, containing, kind);
+    // The package scope matters only for a self-import.
+    const key = isPathLike(specifier) ? null : `${config.resolutionKey}\0${scope?.name === name ? scope.directory : ''}\0${mode ?? ''}\0${specifier}`;
+    let path = key === null ? undefined : this.bare.get(key);
+    if (path === undefined) {
+      const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;
+      // The compiler's paths are normalised, with forward slashes.
+      path = resolved?.resolvedFileName.startsWith(this.rootPrefix) ? resolved.resolvedFileName.slice(this.rootPrefix.length) : null;
+      if (key !== null) this.bare.set(key, path);
+    }
+    if (path !== null && this.relativeFiles.has(path)) return { kind: 'internal', path };
     if (isPathLike(specifier) || mapped) return { kind: 'unresolved' };
-    return { kind: 'external', name: packageName(specifier) };
+    return { kind: 'external', name };
   }
 
   // The common case without the compiler: a relative specifier naming an
   // analysed file exactly, by a .js name for a .ts source, without its
-  // extension, or as a directory's index. Anything else (and projects using
-  // rootDirs or moduleSuffixes) goes to the compiler's resolver.
-  private resolveRelative(fromPath: string, specifier: string): string | null {
+  // extension, or as a directory's index (not for an ESM import under
+  // node16/nodenext, which needs the extension). Anything else (and projects
+  // using moduleSuffixes) goes to the compiler's resolver; with rootDirs the
+  // compiler too tries the specifier's own location first.
+  private resolveRelative(config: ProjectConfig, fromPath: string, containing: string, specifier: string, kind: ImportKind): string | null {
     if (!specifier.startsWith('./') && !specifier.startsWith('../')) return null;
-    if (this.settings.options.rootDirs || this.settings.options.moduleSuffixes) return null;
+    if (config.options.moduleSuffixes) return null;
     const base = posix.normalize(posix.join(posix.dirname(fromPath), specifier));
     if (base.startsWith('../')) return null;
     const extension = CODE_EXTENSION.exec(base)?.[0];
+    if (!extension && isNodeResolution(config) && this.modeOf(config, containing, kind) === ts.ModuleKind.ESNext) return null;
     const candidates = extension
       ? [...(JS_TO_TS[extension] ?? []).map((ts) => base.slice(0, -extension.length) + ts), base]
       : [...EXTENSION_TRIES.map((e) => base + e), ...EXTENSION_TRIES.map((e) => `${base}/index${e}`)];
     return candidates.find((candidate) => this.relativeFiles.has(candidate)) ?? null;
   }
+
+  // The resolution mode the compiler gives an import (its conditions:
+  // `import` or `require`), by the rules of getModeForUsageLocation: under
+  // node16/nodenext a static import takes the file's format (extension, or
+  // the nearest package.json `type`), under bundler it is an import;
+  // `require()` and `import x = require()` are CommonJS, `import()` is ESM.
+  private modeOf(config: ProjectConfig, containing: string, kind: ImportKind): ts.ResolutionMode {
+    const { moduleResolution, module } = config.options;
+    if (!isNodeResolution(config) && !(moduleResolution === ts.ModuleResolutionKind.Bundler && config.options.resolvePackageJsonExports !== false)) return undefined;
+    if (kind === 'require') return ts.ModuleKind.CommonJS;
+    const format = this.formatOf(config, containing) ?? module;
+    if (kind === 'dynamic') {
+      const keepsImport = module === ts.ModuleKind.Preserve || (module !== undefined && module >= ts.ModuleKind.Node16 && module <= ts.ModuleKind.NodeNext);
+      return keepsImport || (format !== undefined && format >= ts.ModuleKind.ES2015) ? ts.ModuleKind.ESNext : ts.ModuleKind.CommonJS;
+    }
+    if (format === ts.ModuleKind.CommonJS) return ts.ModuleKind.CommonJS;
+    return format === ts.ModuleKind.Preserve || (format !== undefined && format >= ts.ModuleKind.ES2015 && format <= ts.ModuleKind.ESNext) ? ts.ModuleKind.ESNext : undefined;
+  }
+
+  private formatOf(config: ProjectConfig, containing: string): ts.ResolutionMode {
+    const key = `${config.configFile ?? ''}\0${containing}`;
+    if (!this.formats.has(key)) this.formats.set(key, ts.getImpliedNodeFormatForFile(containing, config.cache.getPackageJsonInfoCache(), this.layout, config.options));
+    return this.formats.get(key);
+  }
+}
+
+function isNodeResolution(config: ProjectConfig): boolean {
+  const kind = config.options.moduleResolution;
+  return kind === ts.ModuleResolutionKind.Node16 || kind === ts.ModuleResolutionKind.NodeNext;
 }
 
 function isPathLike(specifier: string): boolean {
@@ -154,16 +133,4 @@ function isPathLike(specifier: string): boolean {
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') && parts.length > 1 ? `${parts[0]}/${parts[1]}` : (parts[0] as string);
-}
-
-function safeRead(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

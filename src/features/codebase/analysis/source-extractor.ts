@@ -16,6 +16,7 @@ export class SourceExtractor {
     const facts: FileFacts = {
       lines: source.getLineStarts().length,
       exports: [],
+      reExports: [],
       classes: [],
       functions: [],
       interfaces: [],
@@ -50,7 +51,7 @@ export class SourceExtractor {
       if (node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
         const taken = node.exportClause && ts.isNamedExports(node.exportClause) ? node.exportClause.elements.map((e) => (e.propertyName ?? e.name).text) : ['*'];
         facts.imports.push({ specifier: node.moduleSpecifier.text, names: taken, typeOnly: node.isTypeOnly, kind: 're-export' });
-        if (!node.exportClause) exports.add(`* from ${node.moduleSpecifier.text}`);
+        if (!node.exportClause && !facts.reExports.includes(node.moduleSpecifier.text)) facts.reExports.push(node.moduleSpecifier.text);
       }
     } else if (ts.isExportAssignment(node)) {
       exports.add(node.isExportEquals ? 'export=' : 'default');

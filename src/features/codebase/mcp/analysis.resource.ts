@@ -4,20 +4,22 @@ import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpResource, type ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
 import { toAnalysisResult, toFileView } from 'src/features/codebase/mcp/analysis.schemas.js';
+import { CodebaseError, CodebaseErrorCode } from 'src/features/codebase/codebase.errors.js';
 import { analysisUri, CODEBASE_EVENTS, CodebaseService } from 'src/features/codebase/codebase.service.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 
 // handoff://sessions/{sessionKey}/analyses/{analysisId}: one analysis with
-// every file (rank, imports, problems); ?file=<path> gives that file with
-// all its extracted facts. Subscribers hear of progress and completion.
+// a page of its files by rank (rank, imports, problems; ?cursor=&limit=);
+// ?file=<path> gives that file with all its extracted facts. Subscribers
+// hear of progress and completion.
 @Injectable()
 @McpResource()
 export class AnalysisResource implements ResourceDefinition {
   readonly name: string = 'session-analysis';
   readonly title: string = 'Codebase analysis';
-  readonly description: string = 'One codebase analysis of a session: status and progress, summary, cycles, the ranked map, and every file ranked with its imports. ?file=<path> returns one file with all its declarations, signatures and complexity.';
+  readonly description: string = 'One codebase analysis of a session: status and progress, summary, cycles, the ranked map, and its files by rank with their imports, a page at a time (follow nextUri; ?limit= sets the page size). ?file=<path> returns one file with all its declarations, signatures and complexity.';
   readonly uriTemplate: string = 'handoff://sessions/{sessionKey}/analyses/{analysisId}';
-  readonly queryParameters = ['file'] as const;
+  readonly queryParameters = ['file', 'cursor', 'limit'] as const;
 
   constructor(
     private readonly codebase: CodebaseService,
@@ -41,8 +43,13 @@ export class AnalysisResource implements ResourceDefinition {
 
 async function readAnalysis(codebase: CodebaseService, caller: McpCaller, sessionKey: string, analysisId: string, query: URLSearchParams): Promise<unknown> {
   const file = query.get('file') ?? undefined;
-  const detail = await codebase.detail(caller.namespace, sessionKey, analysisId, file);
-  return { ...toAnalysisResult(detail.view), files: detail.files.map((f) => toFileView(f, file !== undefined)) };
+  const limit = query.get('limit');
+  if (limit !== null && !/^\d+$/.test(limit)) throw new CodebaseError(CodebaseErrorCode.InvalidArgument, `limit=${limit} is not a whole number.`);
+  const detail = await codebase.detail(caller.namespace, sessionKey, analysisId, { file, cursor: query.get('cursor') ?? undefined, limit: limit === null ? undefined : Number(limit) });
+  const result = toAnalysisResult(detail.view);
+  // The next page names the analysis itself, so reading on from `latest` stays on one analysis.
+  const nextUri = detail.nextCursor === null ? null : `${analysisUri(sessionKey, result.analysisId)}?cursor=${detail.nextCursor}${limit === null ? '' : `&limit=${limit}`}`;
+  return { ...result, files: detail.files.map((f) => toFileView(f, file !== undefined)), nextCursor: detail.nextCursor, ...(nextUri ? { nextUri } : {}) };
 }
 
 // handoff://sessions/{sessionKey}/analyses/latest: the session's newest

@@ -97,6 +97,7 @@ export function toFileView(file: FileRecord, full: boolean): Record<string, unkn
     contentHash: file.contentHash,
     problem: file.problem,
     exports: facts?.exports ?? [],
+    reExports: facts?.reExports ?? [],
     imports: (file.imports?.internal ?? []).map((i) => i.path),
     externalPackages: file.imports?.external ?? [],
     unresolved: file.imports?.unresolved ?? [],

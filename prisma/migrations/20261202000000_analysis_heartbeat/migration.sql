@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "codebase_analyses" ADD COLUMN     "heartbeat_at" TIMESTAMPTZ(3);
