@@ -25,6 +25,13 @@ const common = {
   },
 };
 
+const e2e = {
+  ...common,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
+  setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
+};
+
 export default {
   // Measured when run with --coverage (npm test); scripts/coverage-report.mjs
   // merges it with the coverage of the Baton processes the e2e tests spawn.
@@ -34,13 +41,14 @@ export default {
   coverageReporters: ['json'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/deploy/**/*.spec.ts'] },
+    { ...e2e, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
+    // The behaviour every deployment shares, again without Redis (BullMQ's
+    // PostgreSQL backend, LISTEN/NOTIFY, in-process cache).
     {
-      ...common,
-      displayName: 'e2e',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      globalSetup: '<rootDir>/test/support/global-setup.mjs',
-      globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
-      setupFilesAfterEnv: ['<rootDir>/test/support/e2e-setup.ts'],
+      ...e2e,
+      displayName: 'e2e-postgres',
+      testMatch: ['tools', 'handoffs', 'handoff-expiry', 'resources', 'queue', 'lifecycle'].map((name) => `<rootDir>/test/e2e/${name}.e2e-spec.ts`),
+      setupFiles: ['<rootDir>/test/support/postgres-backend.mjs'],
     },
   ],
 };

@@ -10,6 +10,7 @@ import { httpAuthProblems } from 'src/http/auth/http-auth.policy.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
+import { embeddedStatus, openEmbeddedDatabase } from 'src/platform/embedded/embedded-database.js';
 import { createBootLogger } from 'src/platform/logging/logging.module.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 
@@ -19,7 +20,21 @@ const program = new Command('baton')
   .description('Session and agent-handoff service for coding agents, served over MCP')
   .version(BATON_VERSION)
   .showHelpAfterError()
-  .addHelpText('after', '\nSettings come from environment variables or a YAML/JSON file named by BATON_CONFIG; see .env.example.');
+  .addHelpText(
+    'after',
+    `
+Modes:
+  embedded (default)  no DATABASE_URL: Baton runs its own PostgreSQL in BATON_HOME
+                      (see BATON_HOME in .env.example), shared by every Baton
+                      process of this user and stopped when the last one exits.
+  service             DATABASE_URL names a PostgreSQL 13+ server (team deployments).
+  Redis is optional: with REDIS_URL set, jobs, notifications and the brief cache use it;
+  without it, jobs and notifications go through PostgreSQL and the cache is in-process
+  (BATON_QUEUE_BACKEND=postgres keeps jobs in PostgreSQL even with Redis).
+
+Settings come from environment variables or a YAML/JSON file named by BATON_CONFIG; see .env.example.
+\`baton status\` shows the mode in use.`,
+  );
 
 program
   .command('serve')
@@ -27,7 +42,7 @@ program
   .option('--host <host>', 'listen address (overrides BATON_HTTP_HOST)')
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
-    const config = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
+    const config = await withDatabase(boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port }), 'serve');
     const authProblems = httpAuthProblems(config);
     if (authProblems.length > 0) {
       process.stderr.write(`${authProblems.join('\n')}\n`);
@@ -46,7 +61,7 @@ program
   .command('stdio')
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
-    const config = withStdioDefaults(boot());
+    const config = withStdioDefaults(await withDatabase(boot(), 'stdio'));
     await checkSchema(config);
     const app = await createStandaloneApplication(config);
     stopOnSignals(app);
@@ -60,7 +75,7 @@ program
   .command('worker')
   .description('run the background workers (session lifecycle, long analyses) until SIGTERM or SIGINT')
   .action(async () => {
-    const config = boot();
+    const config = await withDatabase(boot(), 'worker');
     await checkSchema(config);
     const app = await createStandaloneApplication(config);
     stopOnSignals(app);
@@ -73,9 +88,59 @@ program
   .description('apply pending database migrations (safe to run again; concurrent runs wait for each other)')
   .action(async () => {
     const config = boot();
+    if (config.database.url === undefined) {
+      const embedded = await withDatabase(config, 'migrate');
+      await runMigrations(embedded.database.url as string, (line: string) => process.stderr.write(`${line}\n`));
+      process.stderr.write('The embedded database is up to date.\n');
+      process.exit(0);
+    }
     const applied = await runMigrations(config.database.url, (line: string) => process.stderr.write(`${line}\n`));
     process.stderr.write(applied.length > 0 ? `Applied ${applied.length} migration(s).\n` : 'Database is up to date.\n');
   });
+
+program
+  .command('status')
+  .description('show which mode Baton runs in, where its data lives, the processes sharing the embedded database and its size')
+  .action(async () => {
+    const config = boot();
+    process.stdout.write(`${await describeStatus(config)}\n`);
+  });
+
+// Without DATABASE_URL, the embedded PostgreSQL: joined or started.
+async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
+  if (config.database.url !== undefined) return config;
+  const embedded = await openEmbeddedDatabase({ home: batonHome(config), idleSeconds: config.database.embeddedIdleSeconds, role });
+  if (embedded.started === 'created') process.stderr.write(`Baton created its embedded PostgreSQL in ${embedded.home}\n`);
+  // The embedded database is always migrated at start (checkSchema does it).
+  return { ...config, database: { ...config.database, url: embedded.url, autoMigrate: true } };
+}
+
+async function describeStatus(config: BatonConfig): Promise<string> {
+  const services = [
+    `queues: ${config.queue.backend === 'redis' ? 'Redis (BullMQ)' : 'PostgreSQL (BullMQ PostgreSQL backend)'}`,
+    `notifications: ${config.redis.url !== undefined ? 'Redis pub/sub' : 'PostgreSQL LISTEN/NOTIFY'}`,
+    `brief cache: ${config.redis.url !== undefined ? 'Redis' : 'in-process'}`,
+  ];
+  if (config.database.url !== undefined) {
+    const url = new URL(config.database.url);
+    url.password = url.password ? '***' : '';
+    return [`mode: service (DATABASE_URL ${url.toString()})`, ...services].join('\n');
+  }
+  const status = await embeddedStatus(batonHome(config));
+  const lines = [
+    'mode: embedded PostgreSQL (DATABASE_URL is empty)',
+    `data: ${status.data}`,
+    status.running ? `server: running on 127.0.0.1:${status.port} (PostgreSQL ${status.postgresVersion}, since ${status.startedAt}); it stops ${config.database.embeddedIdleSeconds} s after the last Baton process exits` : 'server: not running (the next Baton process starts it)',
+    `processes: ${status.processes.length === 0 ? 'none' : status.processes.map((p) => `${p.pid} (${p.role}, since ${p.since.toISOString()})`).join(', ')}`,
+    `database size: ${status.databaseBytes === null ? 'unknown while the server is stopped' : `${(status.databaseBytes / (1024 * 1024)).toFixed(1)} MiB`}`,
+  ];
+  return [...lines, ...services].join('\n');
+}
+
+function batonHome(config: BatonConfig): string {
+  if (config.database.home === undefined) throw new Error('BATON_HOME could not be resolved; set it to an absolute directory');
+  return config.database.home;
+}
 
 // The loaded configuration, so that a failure's message can have its secrets redacted.
 let loaded: BatonConfig | undefined;
@@ -98,6 +163,7 @@ function boot(overrides: Record<string, string | undefined> = {}): BatonConfig {
 async function checkSchema(config: BatonConfig): Promise<void> {
   const logger = createBootLogger(config).child({ context: 'DatabaseSchema' });
   try {
+    if (config.database.url === undefined) throw new Error('No database URL: the embedded database was not opened');
     await ensureDatabaseSchema(config.database.url, { autoMigrate: config.database.autoMigrate, log: (line) => logger.info(line) });
   } catch (error) {
     if (!(error instanceof MigrationError)) throw error;

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
+import { ConfigError, defaultBatonHome, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 
 describe('loadConfig', () => {
   it('fills every setting with its default when nothing is set', () => {
@@ -141,5 +141,32 @@ describe('loadConfig', () => {
       expect(message).toContain('key [redacted] refused');
       expect(message).toContain('redis://:[redacted]@x:6379 down');
     });
+  });
+});
+
+describe('services and the embedded mode', () => {
+  it('needs neither DATABASE_URL nor REDIS_URL: embedded PostgreSQL, jobs in PostgreSQL', () => {
+    const config = loadConfig({ BATON_HOME: '/data/baton' }, {});
+    expect(config.database.url).toBeUndefined();
+    expect(config.database.home).toBe('/data/baton');
+    expect(config.redis.url).toBeUndefined();
+    expect(config.queue.backend).toBe('postgres');
+  });
+
+  it('keeps jobs on Redis when REDIS_URL is set, unless told to use PostgreSQL', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379' }, {}).queue.backend).toBe('redis');
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', BATON_QUEUE_BACKEND: 'postgres' }, {}).queue.backend).toBe('postgres');
+  });
+
+  it('refuses a Redis job backend without REDIS_URL, and a relative BATON_HOME', () => {
+    expect(() => loadConfig({ BATON_QUEUE_BACKEND: 'redis' }, {})).toThrow(/BATON_QUEUE_BACKEND = "redis" needs REDIS_URL/);
+    expect(() => loadConfig({ BATON_HOME: 'data' }, {})).toThrow(/BATON_HOME = "data": must be an absolute path/);
+  });
+
+  it('puts BATON_HOME where the platform keeps user data', () => {
+    expect(defaultBatonHome({ XDG_DATA_HOME: '/xdg' }, 'linux', 1000)).toBe('/xdg/baton');
+    expect(defaultBatonHome({ XDG_DATA_HOME: 'relative' }, 'linux', 1000)).toMatch(/\/\.local\/share\/baton$/);
+    expect(defaultBatonHome({}, 'darwin', 501)).toMatch(/\/Library\/Application Support\/baton$/);
+    expect(defaultBatonHome({}, 'linux', 0)).toBe('/var/lib/baton');
   });
 });

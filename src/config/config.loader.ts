@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { homedir } from 'node:os';
+import { extname, isAbsolute, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
 import { SETTINGS, type BatonConfig, type SettingSpec } from 'src/config/config.schema.js';
@@ -43,7 +44,22 @@ export function loadConfig(overrides: Env = {}, source: Env = process.env): Bato
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
-  return config as unknown as BatonConfig;
+  const resolved = config as unknown as BatonConfig;
+  if (resolved.queue.backend === 'redis' && resolved.redis.url === undefined) {
+    throw new ConfigError(['BATON_QUEUE_BACKEND = "redis" needs REDIS_URL; set REDIS_URL, or choose postgres (or auto) to keep jobs in PostgreSQL']);
+  }
+  resolved.queue.backend = resolved.queue.backend === 'auto' ? (resolved.redis.url !== undefined ? 'redis' : 'postgres') : resolved.queue.backend;
+  resolved.database.home ??= defaultBatonHome(env);
+  return resolved;
+}
+
+// Where a user's data lives by the platform's convention. Root runs the
+// embedded server as another user, which cannot reach root's home.
+export function defaultBatonHome(env: Env, platform = process.platform, uid = process.getuid?.() ?? -1): string {
+  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(homedir(), 'AppData', 'Local'), 'baton');
+  if (uid === 0) return '/var/lib/baton';
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'baton');
+  return join(env.XDG_DATA_HOME !== undefined && isAbsolute(env.XDG_DATA_HOME) ? env.XDG_DATA_HOME : join(homedir(), '.local', 'share'), 'baton');
 }
 
 // A setting's value from the environment: the variable itself or the file

@@ -45,6 +45,7 @@ const keyValues = z.preprocess((value, ctx) => {
 function exporterList<const T extends string>(allowed: readonly [T, ...T[]]) {
   return list.pipe(z.array(z.enum(allowed, `must be one or more of ${allowed.join(', ')}, separated by commas`)));
 }
+export const QUEUE_BACKENDS = ['auto', 'redis', 'postgres'] as const;
 
 export const TAG_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 
@@ -81,11 +82,13 @@ const policyRules = z.preprocess((value, ctx) => {
 }, z.array(LifecyclePolicyRuleSchema, 'must be a list of rules, e.g. [{"tag": "compliance", "retentionSeconds": "forever"}]'));
 
 export const SETTINGS = [
-  { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default('postgresql://postgres@127.0.0.1:5432/baton'), help: 'PostgreSQL connection URL (secret: may come from DATABASE_URL_FILE)', secret: true },
+  { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(), help: 'PostgreSQL connection URL; when empty, Baton runs its own embedded PostgreSQL in BATON_HOME (secret: may come from DATABASE_URL_FILE)', secret: true },
   { path: ['database', 'poolSize'], env: 'BATON_DB_POOL_SIZE', schema: positiveInt.max(500).default(20), help: 'maximum PostgreSQL connections per process' },
-  { path: ['database', 'autoMigrate'], env: 'BATON_AUTO_MIGRATE', schema: flag.default(true), help: '`baton serve`, `stdio` and `worker` apply pending migrations at start (true or false); when false they refuse to start on an unmigrated database and name `baton migrate`' },
-  { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'), help: 'Redis connection URL (events, cache, queues; secret: may come from REDIS_URL_FILE)', secret: true },
-  { path: ['redis', 'keyPrefix'], env: 'BATON_REDIS_PREFIX', schema: z.string().min(1).max(64).default('baton'), help: 'prefix of every Redis key and channel Baton uses' },
+  { path: ['database', 'home'], env: 'BATON_HOME', schema: z.string().refine((p) => isAbsolute(p), 'must be an absolute path').optional(), help: 'data directory of the embedded PostgreSQL (used when DATABASE_URL is empty); default $XDG_DATA_HOME/baton, ~/.local/share/baton, ~/Library/Application Support/baton or %LOCALAPPDATA%\\baton, and /var/lib/baton for root' },
+  { path: ['database', 'embeddedIdleSeconds'], env: 'BATON_EMBEDDED_IDLE_SECONDS', schema: positiveInt.max(24 * 60 * 60).default(30), help: 'the embedded PostgreSQL stops this long after the last Baton process using it has exited' },
+  { path: ['database', 'autoMigrate'], env: 'BATON_AUTO_MIGRATE', schema: flag.default(true), help: '`baton serve`, `stdio` and `worker` apply pending migrations at start (true or false; the embedded database always is); when false they refuse to start on an unmigrated database and name `baton migrate`' },
+  { path: ['redis', 'url'], env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(), help: 'Redis connection URL (events, cache, queues); when empty, Baton needs no Redis: PostgreSQL carries jobs and notifications and the cache is in-process (secret: may come from REDIS_URL_FILE)', secret: true },
+  { path: ['redis', 'keyPrefix'], env: 'BATON_REDIS_PREFIX', schema: z.string().min(1).max(64).default('baton'), help: 'prefix of every Redis key and channel Baton uses; without Redis, of its PostgreSQL notification channel and job schema' },
   { path: ['http', 'host'], env: 'BATON_HTTP_HOST', schema: z.string().min(1).default('127.0.0.1'), help: 'address `baton serve` listens on' },
   { path: ['http', 'port'], env: 'BATON_HTTP_PORT', schema: port.default(3000), help: 'port `baton serve` listens on' },
   { path: ['http', 'allowedHosts'], env: 'BATON_ALLOWED_HOSTS', schema: list.default([]), help: 'extra Host header values accepted on every HTTP route (localhost names are always accepted when bound to loopback)' },
@@ -129,6 +132,7 @@ export const SETTINGS = [
   { path: ['lifecycle', 'policies'], env: 'BATON_LIFECYCLE_POLICIES', schema: policyRules.default([]), help: 'per-namespace or per-tag overrides of the lifecycle timings: a list of rules (JSON in the environment), see the README' },
   { path: ['lifecycle', 'sweepIntervalSeconds'], env: 'BATON_SWEEP_INTERVAL_SECONDS', schema: positiveInt.default(60), help: 'how often the lifecycle sweeper catches up on transitions whose jobs were missed' },
   { path: ['lifecycle', 'sweepBatchSize'], env: 'BATON_SWEEP_BATCH_SIZE', schema: positiveInt.max(50_000).default(1000), help: 'sessions the sweeper transitions per statement' },
+  { path: ['queue', 'backend'], env: 'BATON_QUEUE_BACKEND', schema: z.enum(QUEUE_BACKENDS).default('auto'), help: 'where background jobs live: redis, postgres, or auto (redis when REDIS_URL is set, otherwise postgres)' },
   { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: flag.default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
   { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
   { path: ['queue', 'attempts'], env: 'BATON_JOB_ATTEMPTS', schema: positiveInt.max(100).default(5), help: 'tries of a failing job before it lands in the failed set' },

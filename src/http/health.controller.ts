@@ -7,8 +7,9 @@ import { RedisService } from 'src/platform/redis/redis.service.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 
 // /health/live: the process answers. /health/ready: PostgreSQL and Redis
-// answer too, so a load balancer only routes to instances that can work.
-// The same probes feed the baton.dependency.up gauge at each metrics scrape.
+// (where configured) answer too, so a load balancer only routes to instances
+// that can work. The same probes feed the baton.dependency.up gauge at each
+// metrics scrape.
 @Controller('health')
 export class HealthController implements OnModuleInit {
   constructor(
@@ -42,7 +43,7 @@ export class HealthController implements OnModuleInit {
   private dependencies(): [string, () => Promise<unknown>][] {
     return [
       ['database', () => this.prisma.$queryRaw`SELECT 1`],
-      ['redis', () => this.pingRedis()],
+      ...(this.redis.enabled ? [['redis', () => this.pingRedis()] as [string, () => Promise<unknown>]] : []),
     ];
   }
 

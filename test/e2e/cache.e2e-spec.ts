@@ -58,9 +58,10 @@ it('computes every value and never fails when Redis does not answer', async () =
   const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1', BATON_LOG_LEVEL: 'silent' });
   const connections: Redis[] = [];
   const redisService = {
+    enabled: true,
     key: (...parts: string[]) => ['dead', ...parts].join(':'),
     connect: (_role: string, options: RedisOptions) => {
-      const connection = new Redis(config.redis.url, { ...options, retryStrategy: () => null });
+      const connection = new Redis(config.redis.url as string, { ...options, retryStrategy: () => null });
       connection.on('error', () => undefined);
       connections.push(connection);
       return connection;

@@ -139,7 +139,8 @@ describe('session lifecycle', () => {
     }
   }, SLOW);
 
-  it('recovers from a Redis flush: the sweeper restores its schedule and applies the missed transitions once', async () => {
+  // Only Redis can be flushed under a running Baton; the e2e-postgres project has none.
+  (process.env.BATON_E2E_BACKEND === 'postgres' ? it.skip : it)('recovers from a Redis flush: the sweeper restores its schedule and applies the missed transitions once', async () => {
     const { client, clock, prefix, baton } = await start({ BATON_SWEEP_INTERVAL_SECONDS: '1' });
     const keys = await Promise.all(Array.from({ length: 5 }, () => registerSession(client)));
     await waitFor('the first sweep', async () => (await baton.app.get(QueueService).scheduleInfo('lifecycle', 'lifecycle-sweep')) !== null);

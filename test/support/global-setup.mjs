@@ -8,6 +8,8 @@ import { createDatabase, startServices, uniqueName } from './services.mjs';
 // workers through the environment. Migrations run through the built
 // `baton migrate` code, the same path operators use.
 export default async function globalSetup() {
+  // Both e2e projects (Redis and PostgreSQL backends) share one run's services.
+  if (globalThis.__batonServices) return;
   const migrator = resolve('dist/platform/database/migrator.js');
   if (!existsSync(migrator)) throw new Error('dist/ is missing: run `npm run build` first (npm test does it for you)');
   const { runMigrations } = await import(pathToFileURL(migrator).href);

@@ -6,10 +6,13 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 // Settings of the e2e run (set by global-setup), plus any overrides. Apart
 // from baton-app.ts so that tests booting a few platform modules do not
 // import every feature (and the jobs they declare).
+// The e2e-postgres project runs shared specs again without REDIS_URL: jobs on
+// BullMQ's PostgreSQL backend, notifications through LISTEN/NOTIFY, the cache
+// in-process.
 export function testSettings(overrides: Record<string, string> = {}): Record<string, string> {
   return {
     DATABASE_URL: required('BATON_E2E_DATABASE_URL'),
-    REDIS_URL: required('BATON_E2E_REDIS_URL'),
+    ...(process.env.BATON_E2E_BACKEND === 'postgres' ? {} : { REDIS_URL: required('BATON_E2E_REDIS_URL') }),
     BATON_REDIS_PREFIX: required('BATON_E2E_REDIS_PREFIX'),
     BATON_LOG_LEVEL: process.env.BATON_TEST_LOG_LEVEL ?? 'warn',
     BATON_HTTP_PORT: '1',

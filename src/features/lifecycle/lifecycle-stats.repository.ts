@@ -1,19 +1,19 @@
 import { Injectable } from '@nestjs/common';
 
-import { RedisService } from 'src/platform/redis/redis.service.js';
+import { PrismaService } from 'src/platform/database/prisma.service.js';
 import type { CleanupReport, SweepResult, TransitionCounts } from 'src/features/lifecycle/lifecycle.types.js';
 
 const COUNTERS: (keyof TransitionCounts)[] = ['dormant', 'expired', 'archived', 'purged'];
 
-// The lifecycle's own bookkeeping, in Redis next to the queue so every Baton
-// process reports the same figures: the last sweep, the last start-up check,
-// and running totals of transitions.
+// The lifecycle's own bookkeeping, in PostgreSQL so every Baton process
+// reports the same figures whether or not Redis is used: the last sweep, the
+// last start-up check, and running totals of transitions.
 @Injectable()
 export class LifecycleStatsRepository {
-  constructor(private readonly redis: RedisService) {}
+  constructor(private readonly prisma: PrismaService) {}
 
   async saveSweep(result: SweepResult): Promise<void> {
-    await this.redis.client.set(this.redis.key('lifecycle', 'last-sweep'), JSON.stringify(result));
+    await this.save('last-sweep', result);
   }
 
   async lastSweep(): Promise<SweepResult | null> {
@@ -21,26 +21,37 @@ export class LifecycleStatsRepository {
   }
 
   async saveCleanup(report: CleanupReport): Promise<void> {
-    await this.redis.client.set(this.redis.key('lifecycle', 'last-cleanup'), JSON.stringify(report));
+    await this.save('last-cleanup', report);
   }
 
   async lastCleanup(): Promise<CleanupReport | null> {
     return this.read<CleanupReport>('last-cleanup');
   }
 
+  // One statement adds to every counter, so concurrent sweeps never lose a count.
   async addTransitions(counts: Partial<TransitionCounts>): Promise<void> {
-    const pipeline = this.redis.client.pipeline();
-    for (const counter of COUNTERS) if (counts[counter]) pipeline.hincrby(this.redis.key('lifecycle', 'totals'), counter, counts[counter] as number);
-    if (pipeline.length > 0) await pipeline.exec();
+    const added = Object.fromEntries(COUNTERS.filter((counter) => counts[counter]).map((counter) => [counter, counts[counter] as number]));
+    if (Object.keys(added).length === 0) return;
+    await this.prisma.$executeRaw`
+      INSERT INTO lifecycle_stats (name, value, updated_at) VALUES ('totals', ${JSON.stringify(added)}::jsonb, now())
+      ON CONFLICT (name) DO UPDATE SET updated_at = now(), value = (
+        SELECT jsonb_object_agg(key, COALESCE((lifecycle_stats.value ->> key)::bigint, 0) + COALESCE((EXCLUDED.value ->> key)::bigint, 0))
+        FROM (SELECT jsonb_object_keys(lifecycle_stats.value || EXCLUDED.value) AS key) AS keys
+      )`;
   }
 
   async totals(): Promise<TransitionCounts> {
-    const raw = await this.redis.client.hgetall(this.redis.key('lifecycle', 'totals'));
+    const raw = (await this.read<Record<string, number>>('totals')) ?? {};
     return { dormant: Number(raw.dormant ?? 0), expired: Number(raw.expired ?? 0), archived: Number(raw.archived ?? 0), purged: Number(raw.purged ?? 0) };
   }
 
+  private async save(name: string, value: object): Promise<void> {
+    const json = JSON.parse(JSON.stringify(value)) as object;
+    await this.prisma.lifecycleStat.upsert({ where: { name }, create: { name, value: json, updatedAt: new Date() }, update: { value: json, updatedAt: new Date() } });
+  }
+
   private async read<T>(name: string): Promise<T | null> {
-    const raw = await this.redis.client.get(this.redis.key('lifecycle', name));
-    return raw === null ? null : (JSON.parse(raw) as T);
+    const row = await this.prisma.lifecycleStat.findUnique({ where: { name } });
+    return row === null ? null : (row.value as T);
   }
 }

@@ -107,7 +107,7 @@ export interface LifecycleStatus {
   sweepSchedule: { everyMs: number | null; nextRunAt: Date | null } | null;
   lastSweep: SweepResult | null;
   lastCleanup: CleanupReport | null;
-  // Since the counters were created (they live in Redis).
+  // Since the counters were created (they live in PostgreSQL).
   totals: TransitionCounts;
   failedJobs: FailedLifecycleJob[];
   sessionsByStatus: Record<SessionStatus, number>;

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -25,26 +25,65 @@ export interface Cached<T> {
   hit: boolean;
 }
 
-// A read-through cache of JSON values in Redis. The cache only ever saves
-// work: when Redis is down, slow or returns garbage, the value is computed
-// and the call succeeds. Keys should carry a version of what they were
-// computed from (e.g. a session's last sequence), so a change makes the old
-// value unreachable at once and the TTL only reclaims memory.
+// Where cached JSON text lives: Redis, shared by every Baton process, or
+// this process's memory when Baton runs without Redis.
+interface CacheStore {
+  readonly status: string;
+  // Called once with true when the store is up, false when its connection failed.
+  onceSettled(listener: (up: boolean) => void): void;
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlSeconds: number): Promise<unknown>;
+}
+
+// Bounded by the bytes of the values it holds, oldest-used evicted first.
+const MEMORY_CACHE_BYTES = 64 * 1024 * 1024;
+
+function memoryStore(): CacheStore {
+  const entries = new LRUCache<string, string>({ maxSize: MEMORY_CACHE_BYTES, sizeCalculation: (value, key) => value.length + key.length });
+  return {
+    status: 'ready',
+    onceSettled: (listener) => listener(true),
+    get: async (key) => entries.get(key) ?? null,
+    set: async (key, value, ttlSeconds) => entries.set(key, value, { ttl: ttlSeconds * 1000 }),
+  };
+}
+
+function redisStore(redis: RedisService, timeoutMs: number): CacheStore {
+  // Fail fast instead of queueing commands until Redis comes back.
+  const client = redis.connect('cache', { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: timeoutMs });
+  return {
+    get status() {
+      return client.status;
+    },
+    onceSettled: (listener) => {
+      client.once('ready', () => listener(true));
+      client.once('error', () => listener(false));
+    },
+    get: (key) => client.get(key),
+    set: (key, value, ttlSeconds) => client.set(key, value, 'EX', ttlSeconds),
+  };
+}
+
+// A read-through cache of JSON values, in Redis or (without Redis) in this
+// process. The cache only ever saves work: when Redis is down, slow or
+// returns garbage, the value is computed and the call succeeds. Keys should
+// carry a version of what they were computed from (e.g. a session's last
+// sequence), so a change makes the old value unreachable at once and the TTL
+// only reclaims memory.
 @Injectable()
 export class CacheService implements OnModuleInit {
   private readonly logger = new Logger(CacheService.name);
   private readonly metrics = batonMetrics();
   private readonly counts = new Map<string, CacheCounts>();
   private readonly since = new Date();
-  private readonly client: Redis;
+  private readonly client: CacheStore;
   private available = true;
 
   constructor(
     private readonly redis: RedisService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {
-    // Fail fast instead of queueing commands until Redis comes back.
-    this.client = redis.connect('cache', { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: config.cache.timeoutMs });
+    this.client = redis.enabled ? redisStore(redis, config.cache.timeoutMs) : memoryStore();
   }
 
   // Commands fail fast while the connection is down, so give it a moment to
@@ -52,10 +91,7 @@ export class CacheService implements OnModuleInit {
   async onModuleInit(): Promise<void> {
     if (this.client.status === 'ready') return;
     // A refused connection settles it at once; a silent one after the wait.
-    const settled = new Promise<boolean>((resolve) => {
-      this.client.once('ready', () => resolve(true));
-      this.client.once('error', () => resolve(false));
-    });
+    const settled = new Promise<boolean>((resolve) => this.client.onceSettled(resolve));
     const up = await withTimeout(settled, Math.max(1_000, this.config.cache.timeoutMs * 4)).catch(() => false);
     if (!up) {
       this.available = false;
@@ -83,7 +119,7 @@ export class CacheService implements OnModuleInit {
     }
     this.logger.debug({ cache, hit: false }, 'cache miss');
     const value = await compute();
-    if (stored.ok) await this.attempt(cache, () => this.client.set(redisKey, JSON.stringify(value), 'EX', Math.max(1, Math.round(ttlSeconds))));
+    if (stored.ok) await this.attempt(cache, () => this.client.set(redisKey, JSON.stringify(value), Math.max(1, Math.round(ttlSeconds))));
     return { value, hit: false };
   }
 

@@ -21,6 +21,8 @@ function preparedStatementName(sql: string): string {
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   constructor(@Inject(BATON_CONFIG) config: BatonConfig) {
+    // main.ts resolves the embedded database's URL before the application starts.
+    if (config.database.url === undefined) throw new Error('No database URL: set DATABASE_URL, or start Baton through its CLI, which runs the embedded PostgreSQL');
     super({
       // A connection that cannot be had within the timeout (PostgreSQL silent,
       // or every pooled connection busy that long) fails the call as

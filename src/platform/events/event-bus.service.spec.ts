@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 
+import type { BatonConfig } from 'src/config/config.schema.js';
 import { EventBusService, type DomainEvent } from 'src/platform/events/event-bus.service.js';
 import type { RedisService } from 'src/platform/redis/redis.service.js';
 
@@ -21,6 +22,7 @@ function fakeRedis(status = 'ready') {
     }),
   };
   const redis = {
+    enabled: true,
     client,
     key: (name: string) => `test:${name}`,
     connect: () => {
@@ -32,6 +34,7 @@ function fakeRedis(status = 'ready') {
   return { redis: redis as unknown as RedisService, published, deliver };
 }
 
+const CONFIG = { database: {}, redis: { keyPrefix: 'test' } } as unknown as BatonConfig;
 const EVENT: DomainEvent = { namespace: 'ns', type: 'context.appended', subject: { sessionKey: 'k', sequence: '1' } };
 const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
 
@@ -40,7 +43,7 @@ beforeAll(() => Logger.overrideLogger(false));
 describe('EventBusService', () => {
   it('tells its own listeners of its own events once, not again when Redis echoes them back', async () => {
     const { redis, published } = fakeRedis();
-    const bus = new EventBusService(redis);
+    const bus = new EventBusService(redis, CONFIG);
     const heard: DomainEvent[] = [];
     bus.listen((e) => heard.push(e));
     await bus.ready();
@@ -52,7 +55,7 @@ describe('EventBusService', () => {
 
   it('tells its listeners of other processes\' events, from Redis', async () => {
     const { redis, deliver } = fakeRedis();
-    const bus = new EventBusService(redis);
+    const bus = new EventBusService(redis, CONFIG);
     const heard: DomainEvent[] = [];
     bus.listen((e) => heard.push(e));
     await bus.ready();
@@ -63,7 +66,7 @@ describe('EventBusService', () => {
 
   it('still tells its own listeners while Redis is away', async () => {
     const { redis, published } = fakeRedis('reconnecting');
-    const bus = new EventBusService(redis);
+    const bus = new EventBusService(redis, CONFIG);
     const heard: DomainEvent[] = [];
     bus.listen((e) => heard.push(e));
     bus.publish(EVENT);

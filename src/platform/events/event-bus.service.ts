@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
 
-import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 
+import { BATON_CONFIG } from 'src/config/config.module.js';
+import type { BatonConfig } from 'src/config/config.schema.js';
+import { postgresIdentifier } from 'src/platform/database/postgres-identifier.js';
+import { PostgresEventTransport, RedisEventTransport, type EventTransport } from 'src/platform/events/event-transport.js';
 import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
@@ -18,74 +21,59 @@ type Listener = (event: DomainEvent) => void;
 
 const SUBSCRIBE_PATIENCE_MS = 2_000;
 
-// Fans domain events out to every Baton process through Redis pub/sub, so an
-// append handled by one replica (or by the worker) reaches subscribers held by
-// another. Listeners hear each event once: this process's own events at once
-// (not back through Redis, which they are marked to skip), other processes'
-// from Redis.
+// Fans domain events out to every Baton process, through Redis pub/sub or,
+// without Redis, PostgreSQL LISTEN/NOTIFY, so an append handled by one
+// replica (or by the worker) reaches subscribers held by another. Listeners
+// hear each event once: this process's own events at once (not back through
+// the transport, which they are marked to skip), other processes' from it.
 @Injectable()
 export class EventBusService implements OnModuleDestroy {
   private readonly logger = new Logger(EventBusService.name);
   private readonly listeners = new Set<Listener>();
+  private readonly transport: EventTransport;
   private readonly origin = randomUUID();
-  private subscriber?: Redis;
   private subscribed?: Promise<void>;
 
-  constructor(private readonly redis: RedisService) {}
-
-  private get channel(): string {
-    return this.redis.key('events');
+  constructor(redis: RedisService, @Inject(BATON_CONFIG) config: BatonConfig) {
+    this.transport = redis.enabled ? new RedisEventTransport(redis) : new PostgresEventTransport(requireUrl(config), postgresIdentifier(`${config.redis.keyPrefix}_events`));
   }
 
   // Fire and forget: a write never waits for, or fails because of, its
-  // notification. While Redis is away the event is dropped (and logged).
+  // notification. While the transport is away the event is dropped (and logged).
   publish(event: DomainEvent): void {
-    this.deliverLocally([event]);
-    if (this.redis.client.status !== 'ready') {
-      // The outage itself is logged once by RedisService.
-      this.logger.debug({ type: event.type, redis: this.redis.client.status }, 'Redis is not connected; a domain event was not published to other processes');
-      return;
-    }
-    this.redis.client.publish(this.channel, this.encode(event)).catch((error: Error) => {
-      this.logger.warn({ type: event.type, err: error.message }, 'could not publish a domain event');
-    });
+    void this.publishMany([event]);
   }
 
   // Many events in one round trip (a sweep that transitions thousands of
-  // sessions); like publish, it never throws and drops events while Redis is away.
+  // sessions); like publish, it never throws and drops events while the transport is away.
   async publishMany(events: readonly DomainEvent[]): Promise<void> {
     if (events.length === 0) return;
     this.deliverLocally(events);
-    if (this.redis.client.status !== 'ready') {
-      this.logger.debug({ count: events.length, redis: this.redis.client.status }, 'Redis is not connected; domain events were not published to other processes');
+    if (!this.transport.connected) {
+      // An outage is logged once by RedisService (or, for PostgreSQL, by the transport).
+      this.logger.debug({ count: events.length, transport: this.transport.name }, 'events are not connected; domain events were not published to other processes');
       return;
     }
     try {
-      const pipeline = this.redis.client.pipeline();
-      for (const event of events) pipeline.publish(this.channel, this.encode(event));
-      await pipeline.exec();
+      await this.transport.publish(events.map((event) => JSON.stringify({ ...event, origin: this.origin })));
     } catch (error) {
-      this.logger.warn({ count: events.length, err: (error as Error).message }, 'could not publish domain events');
+      this.logger.warn({ count: events.length, type: events[0]?.type, err: (error as Error).message }, 'could not publish domain events');
     }
   }
 
-  // Registers the listener at once and starts the Redis subscription in the
-  // background; a Redis outage never blocks the caller.
+  // Registers the listener at once and starts the subscription in the
+  // background; an outage never blocks the caller.
   listen(listener: Listener): () => void {
     this.listeners.add(listener);
     void this.ready();
     return () => this.listeners.delete(listener);
   }
 
-  // Settles when the Redis subscription is live, or after a short wait while
-  // Redis is unreachable (ioredis subscribes as soon as it is back). Events
+  // Settles when the subscription is live, or after a short wait while the
+  // transport is unreachable (it subscribes as soon as it is back). Events
   // published before the subscription is live are not heard.
   ready(): Promise<void> {
-    this.subscribed ??= (async () => {
-      this.subscriber = this.redis.connect('events');
-      this.subscriber.on('message', (_channel: string, message: string) => this.dispatch(message));
-      await this.subscriber.subscribe(this.channel);
-    })().catch((error: Error) => {
+    this.subscribed ??= this.transport.subscribe((message) => this.dispatch(message)).catch((error: Error) => {
       // Closed before Redis answered (an outage RedisService reports, or shutdown).
       if (isRedisOutage(error)) this.logger.debug({ err: error.message }, 'did not subscribe to domain events');
       else this.logger.warn({ err: error.message }, 'could not subscribe to domain events');
@@ -97,11 +85,7 @@ export class EventBusService implements OnModuleDestroy {
     return Promise.race([this.subscribed, patience]).finally(() => clearTimeout(timer));
   }
 
-  private encode(event: DomainEvent): string {
-    return JSON.stringify({ ...event, origin: this.origin });
-  }
-
-  // After the caller's current step, as a message from Redis would be.
+  // After the caller's current step, as a message from the transport would be.
   private deliverLocally(events: readonly DomainEvent[]): void {
     if (this.listeners.size === 0) return;
     queueMicrotask(() => {
@@ -133,7 +117,13 @@ export class EventBusService implements OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
+  async onModuleDestroy(): Promise<void> {
     this.listeners.clear();
+    await this.transport.close();
   }
+}
+
+function requireUrl(config: BatonConfig): string {
+  if (config.database.url === undefined) throw new Error('No database URL for PostgreSQL notifications');
+  return config.database.url;
 }

@@ -4,7 +4,7 @@ import { BullMQOtel } from 'bullmq-otel';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { RedisService } from 'src/platform/redis/redis.service.js';
+import { QueueBackendService } from 'src/platform/queue/queue-backend.service.js';
 import { declaredJobs, type JobDefinition } from 'src/platform/queue/job-definition.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
 import { telemetryRuntime } from 'src/platform/telemetry/telemetry.js';
@@ -53,13 +53,13 @@ export type JobStatus =
   | { state: 'failed'; reason: string; attempts: number }
   | { state: 'waiting' | 'active' | 'delayed' | 'prioritized' | 'waiting-children' | 'unknown' };
 
-// Producer side of BullMQ: one Queue per queue name, sharing one connection.
+// Producer side of BullMQ: one Queue per queue name, on Redis or PostgreSQL.
 @Injectable()
 export class QueueService implements OnModuleDestroy {
   private readonly queues = new Map<string, Queue>();
 
   constructor(
-    private readonly redis: RedisService,
+    private readonly backend: QueueBackendService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {
     const metrics = batonMetrics();
@@ -77,12 +77,13 @@ export class QueueService implements OnModuleDestroy {
   // The queue, once the shared connection is up: BullMQ would otherwise
   // wait for Redis without end, holding the caller.
   private async queue(name: string): Promise<Queue> {
-    await this.redis.connected();
+    await this.backend.connected();
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = new Queue(name, { connection: this.redis.client, prefix: this.redis.key('bull'), telemetry: queueTelemetry() });
-      // The shared connection's errors are RedisService's to report; without
-      // a listener BullMQ's re-emitted 'error' would crash the process.
+      queue = this.backend.createQueue(name, { telemetry: queueTelemetry() });
+      // Connection errors are RedisService's to report (on PostgreSQL they
+      // fail the call); without a listener BullMQ's re-emitted 'error' would
+      // crash the process.
       queue.on('error', () => undefined);
       this.queues.set(name, queue);
     }
@@ -183,13 +184,7 @@ export class QueueService implements OnModuleDestroy {
   // Active jobs whose lock has run out: their worker died mid-job. The
   // stalled check of any running worker returns them to waiting.
   async staleActiveJobs(queueName: string): Promise<string[]> {
-    const queue = await this.queue(queueName);
-    const active = await queue.getActive();
-    const stale: string[] = [];
-    for (const job of active) {
-      if (job.id !== undefined && (await this.redis.client.exists(`${queue.toKey(job.id)}:lock`)) === 0) stale.push(job.id);
-    }
-    return stale;
+    return this.backend.staleActiveJobs(await this.queue(queueName));
   }
 
   private queueNames(): string[] {

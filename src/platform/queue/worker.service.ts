@@ -1,11 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { declaredJobs, JOB_HANDLER, WORKER_START_HOOK, type JobDefinition, type JobHandler, type WorkerStartHook } from 'src/platform/queue/job-definition.js';
 import { QueueService, queueTelemetry } from 'src/platform/queue/queue.service.js';
+import { QueueBackendService } from 'src/platform/queue/queue-backend.service.js';
 import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
@@ -25,6 +26,7 @@ export class WorkerService implements OnModuleDestroy {
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly reflector: Reflector,
+    private readonly backend: QueueBackendService,
     private readonly redis: RedisService,
     private readonly queues: QueueService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
@@ -50,9 +52,7 @@ export class WorkerService implements OnModuleDestroy {
     const handlers = this.collectHandlers();
     const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string).filter((queue) => !only || only.includes(queue)));
     for (const queue of queues) {
-      const worker = new Worker(queue, (job) => this.dispatch(handlers, queue, job), {
-        connection: this.redis.connect(`worker-${queue}`),
-        prefix: this.redis.key('bull'),
+      const worker = this.backend.createWorker(queue, (job) => this.dispatch(handlers, queue, job), {
         concurrency: this.config.queue.concurrency,
         lockDuration: this.config.queue.lockDurationMs,
         stalledInterval: this.config.queue.stalledCheckMs,
@@ -168,9 +168,9 @@ export class WorkerService implements OnModuleDestroy {
     this.closing = true;
     for (const timer of this.scheduleTimers.splice(0)) clearInterval(timer);
     // close() lets active jobs finish; an interrupted one is retried by
-    // another worker once its lock expires. Without Redis there is nothing
+    // another worker once its lock expires. With Redis away there is nothing
     // to finish and nothing to wait for.
-    const force = !this.redis.available;
+    const force = this.backend.kind === 'redis' && !this.redis.available;
     await Promise.all(this.workers.map((w) => w.close(force)));
     this.workers.length = 0;
   }

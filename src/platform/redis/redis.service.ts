@@ -17,7 +17,8 @@ const CONNECT_PATIENCE_MS = 5_000;
 const COMMAND_TIMEOUT_MS = 2_000;
 
 // Owns Baton's Redis connections. Commands share one connection; each
-// subscriber gets its own, as Redis requires. Connection errors of every
+// subscriber gets its own, as Redis requires. Without REDIS_URL there are
+// none, and the callers use their PostgreSQL or in-process paths. Connection errors of every
 // connection are reported here, as one line per outage, a reminder a minute
 // and one line when Redis is back; the connections reconnect by themselves.
 @Injectable()
@@ -29,12 +30,21 @@ export class RedisService implements OnModuleDestroy {
   private outageStartedAt = 0;
   private lastReminderAt = 0;
   private failedAttempts = 0;
-  readonly client: Redis;
+  private readonly commands?: Redis;
 
   constructor(@Inject(BATON_CONFIG) private readonly config: BatonConfig) {
     // Commands fail fast while Redis is away, so a cache or notification
     // problem never stalls a database write that is waiting on it.
-    this.client = this.connect('commands', { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+    if (this.enabled) this.commands = this.connect('commands', { maxRetriesPerRequest: 1, commandTimeout: COMMAND_TIMEOUT_MS });
+  }
+
+  get enabled(): boolean {
+    return this.config.redis.url !== undefined;
+  }
+
+  get client(): Redis {
+    if (!this.commands) throw new Error('Redis is not configured (REDIS_URL is empty)');
+    return this.commands;
   }
 
   get prefix(): string {
@@ -72,6 +82,7 @@ export class RedisService implements OnModuleDestroy {
   // Blocking and subscriber connections (BullMQ workers, pub/sub) wait for
   // Redis to come back instead of failing their commands.
   connect(role: string, options: RedisOptions = { maxRetriesPerRequest: null }): Redis {
+    if (this.config.redis.url === undefined) throw new Error(`Redis is not configured (REDIS_URL is empty), yet the ${role} connection asked for it`);
     const connection = new Redis(this.config.redis.url, { connectTimeout: CONNECT_PATIENCE_MS, ...options, connectionName: `baton-${role}` });
     connection.on('error', (error: Error) => this.connectionFailed(role, error));
     connection.on('ready', () => this.connectionReady(role));
@@ -108,6 +119,7 @@ export class RedisService implements OnModuleDestroy {
 
   // Where Redis is, without credentials.
   private target(): string {
+    if (this.config.redis.url === undefined) return 'not configured';
     const url = new URL(this.config.redis.url);
     return `${url.hostname}:${url.port || '6379'}`;
   }

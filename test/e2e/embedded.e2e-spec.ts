@@ -1,0 +1,144 @@
+import { execFile } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+import { jest } from '@jest/globals';
+
+import { registerSession } from 'test/factories/session.factory.js';
+import { connectHttpClient } from 'test/support/baton-app.js';
+import { connectEmbeddedStdio, embeddedEnv, postmasterPid, processAlive, startEmbeddedServe } from 'test/support/embedded-baton.js';
+import { watchUpdates } from 'test/support/notifications.js';
+import { callOk } from 'test/support/tool-calls.js';
+import { waitFor } from 'test/support/wait-for.js';
+
+const run = promisify(execFile);
+
+// Several processes start, join and stop one PostgreSQL; the first start
+// creates it (initdb) and migrates it.
+jest.setTimeout(240_000);
+
+async function baton(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [resolve('dist/main.js'), ...args], { env: embeddedEnv(home) });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function appendAll(clients: { client: Parameters<typeof callOk>[0] }[], key: string, count: number, label: string): Promise<number[]> {
+  const results = await Promise.all(
+    Array.from({ length: count }, (_, i) => callOk<{ sequence: number }>((clients[i % clients.length] as { client: Parameters<typeof callOk>[0] }).client, 'update_context', { sessionKey: key, type: 'note', content: `${label} ${i}` })),
+  );
+  return results.map((r) => r.sequence).sort((a, b) => a - b);
+}
+
+describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
+  const home = mkdtempSync(join(tmpdir(), 'baton-home-'));
+
+  afterAll(() => {
+    const pid = postmasterPid(home);
+    if (pid !== null && processAlive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('is shared by two stdio servers and a serve, carries handoffs across them, survives the death of the process that started it, stops after the last one and keeps every entry', async () => {
+    const starter = await connectEmbeddedStdio(home, 'starter');
+    const server = postmasterPid(home);
+    expect(server).not.toBeNull();
+    const joiner = await connectEmbeddedStdio(home, 'joiner');
+    const serve = await startEmbeddedServe(home);
+    const http = await connectHttpClient(serve.url, 'embedded-http');
+    // One server for all of them.
+    expect(postmasterPid(home)).toBe(server);
+
+    const status = await baton(home, 'status');
+    expect(status.stdout).toContain('mode: embedded PostgreSQL');
+    expect(status.stdout).toContain(`data: ${join(home, 'pgdata')}`);
+    expect(status.stdout).toContain('queues: PostgreSQL');
+    for (const pid of [starter.pid, joiner.pid, serve.process.pid as number]) expect(status.stdout).toContain(`${pid} (`);
+    expect(status.stdout).toMatch(/database size: \d+\.\d MiB/);
+
+    // A handoff requested in one process is pushed to a subscriber in another
+    // and accepted in a third.
+    const key = await registerSession(starter.client, { agentId: 'agent-a' });
+    const inbox = 'handoff://agents/agent-b/handoffs';
+    const updates = watchUpdates(joiner.client);
+    await joiner.client.subscribeResource({ uri: inbox });
+    const arrived = updates.next(inbox, 15_000);
+    const requested = await callOk<{ handoffId: string }>(starter.client, 'request_handoff', { sessionKey: key, targetAgent: 'agent-b', type: 'context_transfer' });
+    await arrived;
+    const accepted = await callOk<{ status: string }>(http, 'accept_handoff', { handoffId: requested.handoffId, agentId: 'agent-b' });
+    expect(accepted.status).toBe('accepted');
+
+    // 100 concurrent appends through three processes: 1..100, no gap.
+    expect(await appendAll([starter, joiner, { client: http }], key, 100, 'first')).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+
+    // The process that started the server dies; the others go on.
+    process.kill(starter.pid, 'SIGKILL');
+    await waitFor('the starter to be gone', () => !processAlive(starter.pid));
+    expect(await appendAll([joiner, { client: http }], key, 10, 'after the kill')).toEqual(Array.from({ length: 10 }, (_, i) => i + 101));
+    expect(postmasterPid(home)).toBe(server);
+    const newcomer = await connectEmbeddedStdio(home, 'newcomer');
+    const context = await callOk<{ entries: unknown[] }>(newcomer.client, 'get_context', { sessionKey: key, limit: 1000 });
+    expect(context.entries).toHaveLength(110);
+
+    // Everyone leaves: the server stops after the idle period.
+    await Promise.all([joiner.client.close(), newcomer.client.close(), http.close()]);
+    serve.process.kill('SIGTERM');
+    await waitFor('the embedded server to stop', () => server !== null && !processAlive(server) && !existsSync(join(home, 'server.json')), 60_000);
+
+    // A restart finds every acknowledged entry.
+    const again = await connectEmbeddedStdio(home, 'restart');
+    const restarted = await callOk<{ entries: { sequence: number }[] }>(again.client, 'get_context', { sessionKey: key, limit: 1000 });
+    expect(restarted.entries.map((e) => e.sequence)).toEqual(Array.from({ length: 110 }, (_, i) => i + 1));
+
+    // The server and its last client killed outright: PostgreSQL's crash
+    // recovery and the stale postmaster.pid leave the data usable.
+    const crashed = postmasterPid(home) as number;
+    process.kill(again.pid, 'SIGKILL');
+    process.kill(crashed, 'SIGKILL');
+    await waitFor('the server to die', () => !processAlive(crashed));
+    const recovered = await connectEmbeddedStdio(home, 'recovered');
+    const after = await callOk<{ entries: unknown[] }>(recovered.client, 'get_context', { sessionKey: key, limit: 1000 });
+    expect(after.entries).toHaveLength(110);
+    await recovered.client.close();
+  });
+});
+
+describe('embedded PostgreSQL in bad situations', () => {
+  const scratch = mkdtempSync(join(tmpdir(), 'baton-bad-'));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it('says so when BATON_HOME cannot be created', async () => {
+    writeFileSync(join(scratch, 'a-file'), 'not a directory');
+    const result = await baton(join(scratch, 'a-file', 'home'), 'migrate');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Could not create ${join(scratch, 'a-file', 'home')}`);
+    expect(result.stderr).toContain('set BATON_HOME to a directory');
+  });
+
+  it('refuses a data directory made by a newer PostgreSQL and leaves it untouched', async () => {
+    const home = join(scratch, 'newer');
+    mkdirSync(join(home, 'pgdata'), { recursive: true, mode: 0o700 });
+    writeFileSync(join(home, 'pgdata', 'PG_VERSION'), '99\n');
+    const result = await baton(home, 'migrate');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('was made by PostgreSQL 99, newer than the PostgreSQL 18');
+    expect(existsSync(join(home, 'pgdata', 'PG_VERSION'))).toBe(true);
+  });
+
+  // Only root can give a directory away (CI runs as root).
+  (process.getuid?.() === 0 ? it : it.skip)('refuses a BATON_HOME that belongs to another user', async () => {
+    const home = join(scratch, 'theirs');
+    mkdirSync(home, { mode: 0o700 });
+    const other = 65534;
+    chownSync(home, other, other);
+    const result = await baton(home, 'migrate');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`belongs to user id ${other}`);
+  });
+});

@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+import { freeLoopbackPort } from 'src/platform/embedded/embedded-server.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
+
+// Baton as a user without services runs it: no DATABASE_URL, no REDIS_URL,
+// only BATON_HOME (and a short idle period before the server stops).
+export function embeddedEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? home, BATON_HOME: home, BATON_EMBEDDED_IDLE_SECONDS: '1', BATON_LOG_LEVEL: process.env.BATON_TEST_LOG_LEVEL ?? 'warn', ...extra };
+}
+
+export interface EmbeddedStdio {
+  client: Client;
+  pid: number;
+}
+
+export async function connectEmbeddedStdio(home: string, name = 'e2e-embedded'): Promise<EmbeddedStdio> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [resolve('dist/main.js'), 'stdio'], env: embeddedEnv(home), stderr: 'pipe' });
+  const client = await connectMcpClient(transport, name);
+  return { client, pid: transport.pid as number };
+}
+
+export interface EmbeddedServe {
+  process: ChildProcess;
+  url: URL;
+}
+
+// `baton serve` as its own process, on a free loopback port.
+export async function startEmbeddedServe(home: string): Promise<EmbeddedServe> {
+  const port = await freeLoopbackPort();
+  const child = spawn(process.execPath, [resolve('dist/main.js'), 'serve', '--port', String(port)], { env: embeddedEnv(home), stdio: ['ignore', 'ignore', 'pipe'] });
+  let output = '';
+  await new Promise<void>((done, fail) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (output.includes('listening on')) done();
+    });
+    child.once('exit', (code) => fail(new Error(`baton serve exited with ${code}: ${output}`)));
+  });
+  return { process: child, url: new URL(`http://127.0.0.1:${port}/mcp`) };
+}
+
+// The PostgreSQL postmaster of BATON_HOME, from its lock file.
+export function postmasterPid(home: string): number | null {
+  try {
+    return Number(readFileSync(join(home, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
