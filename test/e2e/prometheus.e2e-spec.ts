@@ -123,6 +123,9 @@ suite('dashboards and alerts against a real Prometheus', () => {
     await client.close();
     await waitFor('the worker to be scraped', async () => ((await query('up{job="baton-worker"} == 1')).data?.result.length ?? 0) > 0, 60_000);
     await waitFor('lifecycle transitions to be scraped', async () => ((await query('baton_lifecycle_transitions_total')).data?.result.length ?? 0) > 0, 30_000);
+    // A rate needs two samples of a series: the session duration is observed
+    // once, at the very end of the traffic.
+    await waitFor('the session duration to be scraped twice', async () => ((await query('count_over_time(mcp_server_session_duration_count[5m]) >= 2')).data?.result.length ?? 0) > 0, 60_000);
   }, 240_000);
 
   afterAll(async () => {

@@ -12,6 +12,8 @@ export interface SharedMcpSession {
 // session itself (so a replica that did not see the initialize can serve it)
 // and its resource subscriptions (so the replica holding the client's GET
 // stream knows what to notify). Entries live as long as the idle timeout.
+// Without Redis (one process on its own) nothing is shared: sessions live in
+// the process that opened them, so several replicas need Redis.
 @Injectable()
 export class McpSessionStore {
   private readonly logger = new Logger(McpSessionStore.name);
@@ -28,6 +30,7 @@ export class McpSessionStore {
   // Never fails the initialize: without Redis the session still works on
   // this replica, as it did before sessions were shared.
   async register(id: string, session: SharedMcpSession): Promise<void> {
+    if (!this.redis.enabled) return;
     try {
       await this.redis.client.set(this.key(id), JSON.stringify(session), 'EX', this.ttl);
     } catch (error) {
@@ -38,6 +41,7 @@ export class McpSessionStore {
   // The session, when some replica opened it and it is not idle or closed;
   // refreshes its lifetime. null also when Redis cannot be asked.
   async find(id: string): Promise<SharedMcpSession | null> {
+    if (!this.redis.enabled) return null;
     try {
       const [[, value]] = (await this.redis.client.multi().get(this.key(id)).expire(this.key(id), this.ttl).expire(this.subscriptionsKey(id), this.ttl).exec()) as [[Error | null, string | null]];
       return value === null ? null : (JSON.parse(value) as SharedMcpSession);
@@ -48,18 +52,22 @@ export class McpSessionStore {
   }
 
   async touch(id: string): Promise<void> {
+    if (!this.redis.enabled) return;
     await this.redis.client.multi().expire(this.key(id), this.ttl).expire(this.subscriptionsKey(id), this.ttl).exec().catch(() => undefined);
   }
 
   async remove(id: string): Promise<void> {
+    if (!this.redis.enabled) return;
     await this.redis.client.del(this.key(id), this.subscriptionsKey(id)).catch(() => undefined);
   }
 
   async subscriptions(id: string): Promise<string[]> {
+    if (!this.redis.enabled) return [];
     return this.redis.client.smembers(this.subscriptionsKey(id)).catch(() => []);
   }
 
   async subscribe(id: string, uri: string, subscribed: boolean): Promise<void> {
+    if (!this.redis.enabled) return;
     const key = this.subscriptionsKey(id);
     const change = subscribed ? this.redis.client.multi().sadd(key, uri) : this.redis.client.multi().srem(key, uri);
     await change.expire(key, this.ttl).exec();

@@ -143,6 +143,8 @@ async function openRawSession(url: URL): Promise<string> {
   return id;
 }
 
+const SWEEP_MAX_WAIT_MS = 60_000;
+
 interface Context {
   url: URL;
   rawSession: string;
@@ -157,7 +159,10 @@ async function execute(client: Client, call: FuzzCall, context: Context): Promis
   switch (call.kind) {
     case 'tool':
       return jsonRpc(['-32602'], async () => {
-        const result = await client.callTool({ name: call.name, arguments: call.args as Record<string, unknown> }, CallToolResultSchema, { timeout });
+        // run_lifecycle_sweep waits for its sweep by design (waitSeconds,
+        // 20 s when left out, at most 60): only past that is it a hang.
+        const allowed = call.name === 'run_lifecycle_sweep' ? timeout + SWEEP_MAX_WAIT_MS : timeout;
+        const result = await client.callTool({ name: call.name, arguments: call.args as Record<string, unknown> }, CallToolResultSchema, { timeout: allowed });
         return toolOutcome(call.name, result as { isError?: boolean; structuredContent?: Record<string, unknown> }, context.acks);
       });
     case 'resource':
