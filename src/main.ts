@@ -4,6 +4,13 @@
 import { ConfigError, loadConfig } from 'src/config/config.loader.js';
 import { startTelemetry, wouldExport, type TelemetryRole } from 'src/platform/telemetry/telemetry.js';
 
+// Node prints process warnings (libraries' deprecations included) as plain
+// text on stderr, which carries only JSON log lines: they become warn lines.
+process.removeAllListeners('warning');
+process.on('warning', (warning: Error & { code?: string }) => {
+  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), service: 'baton', context: 'process', warning: warning.name, code: warning.code, msg: warning.message })}\n`);
+});
+
 const ROLES: Record<string, TelemetryRole> = { serve: 'serve', worker: 'worker', stdio: 'stdio' };
 const role = ROLES[process.argv[2] ?? ''];
 if (role !== undefined) {
