@@ -2,6 +2,7 @@ import { Catch, HttpStatus, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 
+import { AccessErrorCode } from 'src/platform/access/access.errors.js';
 import { DomainError } from 'src/platform/errors/domain-error.js';
 import { asUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE } from 'src/platform/errors/unavailable.error.js';
 import { boundDetails, boundMessage } from 'src/platform/input/input-guard.js';
@@ -25,6 +26,8 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
     case 'HANDOFF_NOT_FOUND':
       return HttpStatus.NOT_FOUND;
     case 'HANDOFF_NOT_FOR_AGENT':
+    case 'AGENT_NOT_ALLOWED':
+    case 'INSUFFICIENT_SCOPE':
       return HttpStatus.FORBIDDEN;
     case 'SESSION_PURGED':
       return HttpStatus.GONE;
@@ -50,6 +53,7 @@ export class DomainExceptionFilter extends BaseExceptionFilter {
     if (!known) return super.catch(error, host);
     const res = host.switchToHttp().getResponse<Response>();
     if (known.code === UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (known.code === AccessErrorCode.InsufficientScope) res.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${String(known.details?.requiredScope)}"`);
     res.status(httpStatusOf(known.code as BatonErrorCode)).json({ error: { code: known.code, message: boundMessage(known.message), ...(known.details ? { details: boundDetails(known.details) } : {}) } });
   }
 }

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Query, UsePipes } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, UsePipes } from '@nestjs/common';
 import { z } from 'zod';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
@@ -11,6 +11,9 @@ import { toSessionDetailView, toSessionView } from 'src/features/sessions/mcp/se
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
 import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
 import { InputGuardPipe } from 'src/http/input-guard.pipe.js';
+import { AccessError } from 'src/platform/access/access.errors.js';
+import { hasScope } from 'src/platform/access/principal.js';
+import { principalOf, type AuthenticatedRequest } from 'src/platform/access/request-principal.js';
 import { QueryWholeNumberSchema } from 'src/platform/input/whole-number.js';
 
 const ListQuery = z.object({
@@ -37,24 +40,27 @@ export class SessionsController {
   ) {}
 
   @Get()
-  async list(@Query() query: unknown) {
-    const page = await this.sessions.list(this.namespace, parse(ListQuery, query));
+  async list(@Req() req: AuthenticatedRequest, @Query() query: unknown) {
+    const page = await this.sessions.list(this.namespaceOf(req), parse(ListQuery, query));
     return { sessions: page.sessions.map(toSessionView), nextCursor: page.nextCursor };
   }
 
   @Get(':sessionKey')
-  async get(@Param('sessionKey') sessionKey: string) {
-    return toSessionDetailView(await this.sessions.getDetail(this.namespace, sessionKey));
+  async get(@Req() req: AuthenticatedRequest, @Param('sessionKey') sessionKey: string) {
+    return toSessionDetailView(await this.sessions.getDetail(this.namespaceOf(req), sessionKey));
   }
 
   @Get(':sessionKey/context')
-  async entries(@Param('sessionKey') sessionKey: string, @Query() query: unknown) {
-    const page = await this.context.page(this.namespace, { sessionKey, ...parse(ContextQuery, query) });
+  async entries(@Req() req: AuthenticatedRequest, @Param('sessionKey') sessionKey: string, @Query() query: unknown) {
+    const page = await this.context.page(this.namespaceOf(req), { sessionKey, ...parse(ContextQuery, query) });
     return { sessionKey, entries: page.entries.map(toEntryView), nextAfterSequence: page.nextAfterSequence };
   }
 
-  private get namespace(): string {
-    return this.config.sessions.defaultNamespace;
+  // Every route reads sessions: the caller's namespace, once its scope is checked.
+  private namespaceOf(req: AuthenticatedRequest): string {
+    const principal = principalOf(req, this.config.sessions.defaultNamespace);
+    if (!hasScope(principal, 'sessions:read')) throw AccessError.insufficientScope('sessions:read', 'Reading sessions');
+    return principal.namespace;
   }
 }
 

@@ -75,6 +75,9 @@ export function toResourceReadError(error: DomainError): ProtocolError {
       return new ProtocolError(ErrorCode.InvalidParams, error.message, { code });
     case 'UNAVAILABLE':
       return new ProtocolError(ErrorCode.InternalError, error.message, { code, ...error.details });
+    case 'AGENT_NOT_ALLOWED':
+    case 'INSUFFICIENT_SCOPE':
+      return new ProtocolError(ErrorCode.InvalidRequest, error.message, { code, ...error.details });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':
     case 'SESSION_HANDED_OFF':

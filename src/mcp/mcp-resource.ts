@@ -1,6 +1,7 @@
 import { SetMetadata } from '@nestjs/common';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
+import type { Scope } from 'src/platform/access/scopes.js';
 import type { DomainEvent } from 'src/platform/events/event-bus.service.js';
 
 export const MCP_RESOURCE = Symbol('MCP_RESOURCE');
@@ -29,6 +30,8 @@ export interface ResourceDefinition {
   // plain resource. Query parameters are read from the URI's query string.
   readonly uriTemplate: string;
   readonly queryParameters?: readonly string[];
+  // What a caller needs to list, read, complete or subscribe to it.
+  readonly scope: Scope;
   // Concrete resources a template offers in resources/list (a plain
   // resource, without variables, is listed from its own definition).
   list?(caller: McpCaller, cursor: string | undefined): Promise<ResourceListPage>;

@@ -11,6 +11,7 @@ import type { ToolDefinition } from 'src/mcp/mcp-tool.js';
 import type { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { SessionError } from 'src/features/sessions/sessions.errors.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
+import { localPrincipal } from 'src/platform/access/principal.js';
 
 const input = z.object({ word: z.string().min(2).describe('a word') }).strict();
 const output = z.object({ echoed: z.string() });
@@ -23,6 +24,7 @@ function echoTool(execute: ToolDefinition<typeof input, typeof output>['execute'
     input,
     output,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    scope: 'sessions:read',
     execute,
     render: (o) => `echo: ${o.echoed}`,
   };
@@ -33,6 +35,7 @@ const thingResource: ResourceDefinition = {
   title: 'Thing',
   description: 'A thing',
   uriTemplate: 'test://things/{id}',
+  scope: 'sessions:read',
   complete: async (_variable, value) => {
     if (value === 'broken') throw new Error('Invalid `prisma.session.findMany()` invocation');
     return ['7'];
@@ -47,7 +50,7 @@ const thingResource: ResourceDefinition = {
 async function connect(tool: ToolDefinition<typeof input, typeof output>): Promise<Client> {
   const registry = { tools: new Map([[tool.name, tool as unknown as ToolDefinition]]), resources: [thingResource] } as unknown as McpRegistry;
   const hub = { attach: jest.fn(() => ({ uris: new Set<string>() })), detach: jest.fn(), ready: jest.fn(async () => undefined), subscribe: jest.fn(async () => undefined) } as unknown as SubscriptionHub;
-  const server = new McpServerFactory(registry, hub).create({ namespace: 'ns' });
+  const server = new McpServerFactory(registry, hub).create({ principal: localPrincipal('ns'), source: 'test' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   return connectMcpClient(clientSide, 'unit');

@@ -24,14 +24,21 @@ import { ErrorEnvelopeSchema, INTERNAL_ERROR_CODE, invalidArgumentsError, isDoma
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import { decodeUriPart, parseResourceUri, plainParamErrors } from 'src/mcp/mcp-request.js';
 import type { ListedResource, ResourceDefinition } from 'src/mcp/mcp-resource.js';
+import type { ToolDefinition } from 'src/mcp/mcp-tool.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
+import { AccessError } from 'src/platform/access/access.errors.js';
+import { runWithAccess } from 'src/platform/access/access-context.js';
+import { hasScope, type Principal } from 'src/platform/access/principal.js';
+import type { Scope } from 'src/platform/access/scopes.js';
 import { asUnavailable } from 'src/platform/errors/unavailable.error.js';
 import { echo, jsonProblem, textProblem } from 'src/platform/input/input-guard.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 export interface McpIdentity {
-  readonly namespace: string;
+  readonly principal: Principal;
+  // The client's address over HTTP, `stdio` otherwise (for the audit trail).
+  readonly source: string;
   // Set for a session another replica opened (see StreamableHttpController).
   readonly mcpSessionId?: string;
 }
@@ -50,7 +57,7 @@ const INSTRUCTIONS = [
 @Injectable()
 export class McpServerFactory {
   private readonly logger = new Logger(McpServerFactory.name);
-  private toolList?: Tool[];
+  private toolList?: { scope: Scope; tool: Tool }[];
 
   constructor(
     private readonly registry: McpRegistry,
@@ -62,23 +69,27 @@ export class McpServerFactory {
       { name: 'baton', title: 'Baton', version: BATON_VERSION },
       { capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: true }, completions: {} }, instructions: INSTRUCTIONS },
     );
-    const subscriber = this.hub.attach(server, identity.namespace, identity.mcpSessionId);
+    const { principal } = identity;
+    const subscriber = this.hub.attach(server, principal.namespace, identity.mcpSessionId);
     server.onclose = () => this.hub.detach(subscriber);
     const caller = (extra: Extra): McpCaller => this.caller(identity, extra);
+    // Every handler runs with the caller's identity in reach of the audit trail.
+    const access = { principal, source: identity.source };
+    const as = <R>(work: () => R): R => runWithAccess(access, work);
 
-    server.setRequestHandler(plainParamErrors(ListToolsRequestSchema), () => ({ tools: this.listTools() }));
-    server.setRequestHandler(plainParamErrors(CallToolRequestSchema), (request, extra) => this.callTool(request.params.name, request.params.arguments, caller(extra)));
-    server.setRequestHandler(plainParamErrors(ListResourcesRequestSchema), (request, extra) => this.listResources(request.params?.cursor, caller(extra)));
+    server.setRequestHandler(plainParamErrors(ListToolsRequestSchema), () => ({ tools: this.listTools(principal) }));
+    server.setRequestHandler(plainParamErrors(CallToolRequestSchema), (request, extra) => as(() => this.callTool(request.params.name, request.params.arguments, caller(extra))));
+    server.setRequestHandler(plainParamErrors(ListResourcesRequestSchema), (request, extra) => as(() => this.listResources(request.params?.cursor, caller(extra))));
     server.setRequestHandler(plainParamErrors(ListResourceTemplatesRequestSchema), () => ({
-      resourceTemplates: this.templates().map((r) => ({ uriTemplate: displayTemplate(r), name: r.name, title: r.title, description: r.description, mimeType: 'application/json' })),
+      resourceTemplates: this.templates(principal).map((r) => ({ uriTemplate: displayTemplate(r), name: r.name, title: r.title, description: r.description, mimeType: 'application/json' })),
     }));
     server.setRequestHandler(plainParamErrors(ReadResourceRequestSchema), async (request, extra) => {
-      const body = await this.readResource(request.params.uri, caller(extra));
+      const body = await as(() => this.readResource(request.params.uri, caller(extra)));
       return { contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
     });
     server.setRequestHandler(plainParamErrors(SubscribeRequestSchema), async (request, extra) => {
       // Subscribing to something that does not exist is an error, not a silent no-op.
-      await this.readResource(request.params.uri, caller(extra));
+      await as(() => this.readResource(request.params.uri, caller(extra)));
       await this.hub.subscribe(subscriber, request.params.uri, true);
       return {};
     });
@@ -89,12 +100,12 @@ export class McpServerFactory {
     server.setRequestHandler(plainParamErrors(CompleteRequestSchema), async (request, extra) => {
       const ref = request.params.ref;
       if (ref.type !== 'ref/resource') return { completion: { values: [], hasMore: false } };
-      const resource = this.templates().find((r) => r.uriTemplate === ref.uri || displayTemplate(r) === ref.uri);
+      const resource = this.templates(principal).find((r) => r.uriTemplate === ref.uri || displayTemplate(r) === ref.uri);
       if (!resource) throw new ProtocolError(ErrorCode.InvalidParams, `No Baton resource template is ${echo(ref.uri)}; see resources/templates/list.`);
       const { name, value } = request.params.argument;
       const problem = textProblem(name) ?? textProblem(value);
       if (problem) throw new ProtocolError(ErrorCode.InvalidParams, `The completion argument's name or value ${problem}.`);
-      const values = (await resource.complete?.(name, value, caller(extra)).catch((error: unknown) => Promise.reject(this.resourceError(error, `complete ${name}`, resource.name)))) ?? [];
+      const values = (await as(() => resource.complete?.(name, value, caller(extra)))?.catch((error: unknown) => Promise.reject(this.resourceError(error, `complete ${name}`, resource.name)))) ?? [];
       return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
     });
     return server;
@@ -103,7 +114,8 @@ export class McpServerFactory {
   private caller(identity: McpIdentity, extra: Extra): McpCaller {
     const progressToken = extra._meta?.progressToken;
     return {
-      namespace: identity.namespace,
+      namespace: identity.principal.namespace,
+      principal: identity.principal,
       signal: extra.signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
@@ -112,8 +124,24 @@ export class McpServerFactory {
     };
   }
 
-  private listTools(): Tool[] {
-    this.toolList ??= [...this.registry.tools.values()].map((tool) => ({
+  // The scope a request needs, when it names one tool or resource the
+  // caller may not use: the HTTP layer answers it with a 403 challenge
+  // before the request reaches a server.
+  missingScope(principal: Principal, method: string, params: unknown): Scope | undefined {
+    const named = typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {};
+    let scope: Scope | undefined;
+    if (method === 'tools/call' && typeof named.name === 'string') scope = this.registry.tools.get(named.name)?.scope;
+    if ((method === 'resources/read' || method === 'resources/subscribe') && typeof named.uri === 'string') scope = this.resourceFor(named.uri)?.scope;
+    return scope !== undefined && !hasScope(principal, scope) ? scope : undefined;
+  }
+
+  private listTools(principal: Principal): Tool[] {
+    this.toolList ??= [...this.registry.tools.values()].map((tool) => ({ scope: tool.scope, tool: this.describeTool(tool) }));
+    return this.toolList.filter((entry) => hasScope(principal, entry.scope)).map((entry) => entry.tool);
+  }
+
+  private describeTool(tool: ToolDefinition): Tool {
+    return {
       name: tool.name,
       title: tool.title,
       description: tool.description,
@@ -121,13 +149,19 @@ export class McpServerFactory {
       // Error results carry an error envelope, so it is part of the contract.
       outputSchema: { type: 'object', anyOf: [toJsonSchema(tool.output, 'output'), toJsonSchema(ErrorEnvelopeSchema, 'output')] } as Tool['outputSchema'],
       annotations: { title: tool.title, ...tool.annotations },
-    }));
-    return this.toolList;
+    };
   }
 
   private async callTool(name: string, args: unknown, caller: McpCaller) {
     const tool = this.registry.tools.get(name);
-    if (!tool) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool "${echo(name)}"; available tools: ${[...this.registry.tools.keys()].join(', ')}.`);
+    if (!tool || !hasScope(caller.principal, tool.scope)) {
+      const available = [...this.registry.tools.values()].filter((t) => hasScope(caller.principal, t.scope)).map((t) => t.name);
+      if (tool) {
+        const denied = AccessError.insufficientScope(tool.scope, `The tool ${name}`);
+        return toolError(denied.code, denied.message, denied.details);
+      }
+      throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool "${echo(name)}"; available tools: ${available.join(', ')}.`);
+    }
     // Before the schema: it would walk a deep value recursively, and nothing
     // that PostgreSQL or UTF-8 cannot hold may reach a service.
     const problem = jsonProblem(args ?? {});
@@ -153,11 +187,12 @@ export class McpServerFactory {
   // definition, on the first page; templates list what they offer through
   // list(), page by page.
   private async listResources(cursor: string | undefined, caller: McpCaller) {
-    const listable = this.registry.resources.filter((r) => r.list);
+    const visible = this.registry.resources.filter((r) => hasScope(caller.principal, r.scope));
+    const listable = visible.filter((r) => r.list);
     let position = cursor !== undefined ? decodeListCursor(cursor) : { index: 0, inner: undefined };
     const resources: ListedResource[] =
       cursor === undefined
-        ? this.registry.resources
+        ? visible
             .filter((r) => !r.uriTemplate.includes('{'))
             .map((r) => ({ uri: r.uriTemplate, name: r.name, title: r.title, description: r.description, mimeType: 'application/json' }))
         : [];
@@ -177,6 +212,7 @@ export class McpServerFactory {
     for (const resource of this.registry.resources) {
       const variables = new UriTemplate(resource.uriTemplate).match(path);
       if (!variables) continue;
+      if (!hasScope(caller.principal, resource.scope)) throw toResourceReadError(AccessError.insufficientScope(resource.scope, `The resource ${echo(uri)}`));
       const decoded = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, decodeUriPart(Array.isArray(v) ? v.join(',') : v, k)]));
       try {
         return await resource.read(decoded, query, caller);
@@ -204,8 +240,14 @@ export class McpServerFactory {
     return new ProtocolError(ErrorCode.InternalError, `Baton could not ${echo(action)} because of an internal error. Retry later; if it persists, tell the operator.`);
   }
 
-  private templates(): ResourceDefinition[] {
-    return this.registry.resources.filter((r) => r.uriTemplate.includes('{'));
+  private resourceFor(uri: string): ResourceDefinition | undefined {
+    const split = uri.indexOf('?');
+    const path = split === -1 ? uri : uri.slice(0, split);
+    return this.registry.resources.find((resource) => new UriTemplate(resource.uriTemplate).match(path) !== null);
+  }
+
+  private templates(principal: Principal): ResourceDefinition[] {
+    return this.registry.resources.filter((r) => r.uriTemplate.includes('{') && hasScope(principal, r.scope));
   }
 }
 

@@ -2,6 +2,7 @@ import { SetMetadata } from '@nestjs/common';
 import type { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
+import type { Scope } from 'src/platform/access/scopes.js';
 
 export const MCP_TOOL = Symbol('MCP_TOOL');
 
@@ -23,6 +24,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   readonly input: I;
   readonly output: O;
   readonly annotations: ToolAnnotations;
+  // What a caller needs to see and call the tool.
+  readonly scope: Scope;
   execute(input: z.output<I>, caller: McpCaller): Promise<z.input<O>>;
   // The text copy of the structured result, for clients that show text.
   render(output: z.output<O>): string;

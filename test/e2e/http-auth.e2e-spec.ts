@@ -11,7 +11,7 @@ import { connectMcpClient } from 'test/support/mcp-client.js';
 import { testConfig } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
 
-const SCOPE = 'baton:use';
+const SCOPE = 'agent';
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 

@@ -16,10 +16,10 @@ export class BearerAuthMiddleware implements NestMiddleware {
   private readonly check?: RequestHandler;
 
   constructor(@Inject(BATON_CONFIG) config: BatonConfig) {
-    const { issuer, resource, jwksUrl, requiredScopes } = config.auth;
+    const { issuer, resource, jwksUrl, requiredScopes, namespaceClaim, agentsClaim } = config.auth;
     if (issuer === undefined || resource === undefined) return;
     this.check = requireBearerAuth({
-      verifier: new JwtTokenVerifier({ issuer, resource, jwksUrl }),
+      verifier: new JwtTokenVerifier({ issuer, resource, jwksUrl, namespaceClaim, agentsClaim, defaultNamespace: config.sessions.defaultNamespace }),
       requiredScopes,
       expectedResource: new URL(resource),
       resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(resource)),

@@ -1,6 +1,8 @@
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Principal } from 'src/platform/access/principal.js';
+import { expandScopes } from 'src/platform/access/scopes.js';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 // Signature algorithms an authorization server signs access tokens with.
@@ -13,6 +15,10 @@ export interface JwtVerifierSettings {
   // The canonical URI of Baton's MCP endpoint: the audience every token must name.
   readonly resource: string;
   readonly jwksUrl?: string;
+  // Claims that map the token to Baton's namespace and agent ids.
+  readonly namespaceClaim: string;
+  readonly agentsClaim: string;
+  readonly defaultNamespace: string;
 }
 
 // Access tokens as JWTs signed by the configured issuer, its keys fetched
@@ -32,14 +38,20 @@ export class JwtTokenVerifier implements OAuthTokenVerifier {
       if (error instanceof errors.JWKSTimeout || !(error instanceof errors.JOSEError)) throw new ServerError('the authorization server\'s signing keys could not be fetched; try again later');
       throw new InvalidTokenError(describeRejection(error));
     }
-    return {
-      token,
-      clientId: stringClaim(payload, 'client_id') ?? stringClaim(payload, 'azp') ?? payload.sub ?? 'unknown',
-      scopes: scopesOf(payload),
-      expiresAt: payload.exp,
-      resource: new URL(this.settings.resource),
-      extra: { subject: payload.sub },
-    };
+    const clientId = stringClaim(payload, 'client_id') ?? stringClaim(payload, 'azp') ?? payload.sub ?? 'unknown';
+    const scopes = scopesOf(payload);
+    return { token, clientId, scopes, expiresAt: payload.exp, resource: new URL(this.settings.resource), extra: { subject: payload.sub, principal: this.principalOf(payload, clientId, scopes) } };
+  }
+
+  // The namespace and agents a token's claims name; a namespace claim that is
+  // not a valid namespace name is refused rather than mapped to the default.
+  private principalOf(payload: JWTPayload, clientId: string, scopes: string[]): Principal {
+    const { namespaceClaim, agentsClaim, defaultNamespace } = this.settings;
+    const namespace = payload[namespaceClaim] ?? defaultNamespace;
+    if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) throw new InvalidTokenError(`the access token's ${namespaceClaim} claim is not a namespace name (1-128 characters of A-Z a-z 0-9 . _ : -)`);
+    const claimed = payload[agentsClaim];
+    const agents = typeof claimed === 'string' ? [claimed] : Array.isArray(claimed) ? claimed.filter((a): a is string => typeof a === 'string') : payload.sub !== undefined ? [payload.sub] : [];
+    return { kind: 'oauth', credentialId: `oauth:${payload.sub ?? clientId}`, namespace, agents, scopes: expandScopes(scopes) };
   }
 
   private keySet(): Promise<JWTVerifyGetKey> {
@@ -80,6 +92,8 @@ function describeRejection(error: errors.JOSEError): string {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'the access token signature is invalid';
   return 'the access token is malformed';
 }
+
+const NAMESPACE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function stringClaim(payload: JWTPayload, name: string): string | undefined {
   const value = payload[name];

@@ -6,6 +6,8 @@ import { RedisService } from 'src/platform/redis/redis.service.js';
 
 export interface SharedMcpSession {
   readonly namespace: string;
+  // The credential that opened it: no other may use it.
+  readonly credentialId: string;
 }
 
 // MCP HTTP sessions shared by every `baton serve` replica through Redis: the

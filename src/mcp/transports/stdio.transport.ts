@@ -3,6 +3,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { localPrincipal } from 'src/platform/access/principal.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
 import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 
@@ -25,7 +26,7 @@ export class StdioTransport {
   // stdout cannot be written, the process that spawned Baton died (its pipe
   // may live on in another process), or the server closed.
   async serve(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout, parentPid = process.ppid): Promise<string> {
-    const server = this.factory.create({ namespace: this.config.sessions.defaultNamespace });
+    const server = this.factory.create({ principal: localPrincipal(this.config.sessions.defaultNamespace), source: 'stdio' });
     let finish: (reason: string) => void = () => undefined;
     const finished = new Promise<string>((resolve) => {
       finish = resolve;

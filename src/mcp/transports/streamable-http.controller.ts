@@ -2,19 +2,24 @@ import { randomUUID } from 'node:crypto';
 
 import { All, Controller, Inject, Logger, Req, Res, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import type { Request, Response } from 'express';
 
+import type { Principal } from 'src/platform/access/principal.js';
+import type { Scope } from 'src/platform/access/scopes.js';
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
 import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
-import { McpSessionStore, type SharedMcpSession } from 'src/mcp/transports/mcp-session.store.js';
+import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
+import { principalOf } from 'src/platform/access/request-principal.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 
 interface McpHttpSession {
+  readonly credentialId: string;
   readonly transport: StreamableHTTPServerTransport;
   readonly server: Server;
   lastSeen: number;
@@ -69,17 +74,24 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
   async handle(@Req() req: Request, @Res() res: Response): Promise<void> {
     // JSON-RPC 2.0: an empty batch is an invalid request, not zero requests.
     if (Array.isArray(req.body) && req.body.length === 0) return reject(res, 400, -32600, 'Invalid Request: the body is an empty batch ([]); send one JSON-RPC message or a batch of at least one.');
+    const principal = principalOf(req, this.config.sessions.defaultNamespace);
+    const denied = this.deniedScope(req, principal);
+    if (denied) return insufficientScope(res, denied, this.config);
     const sessionId = req.header('mcp-session-id');
     if (sessionId === undefined) {
-      if (req.method === 'POST' && isInitializeRequest(req.body)) return this.open(req, res);
+      if (req.method === 'POST' && isInitializeRequest(req.body)) return this.open(principal, req, res);
       return reject(res, 400, -32000, 'Bad request: send initialize first (POST without Mcp-Session-Id), then use the Mcp-Session-Id it returns.');
     }
+    // A session used with another credential than the one that opened it is
+    // answered as if it did not exist.
+    const unknown = (): void => reject(res, 404, -32001, `MCP session ${sessionId} is unknown or closed; initialize a new one.`);
     const session = this.sessions.get(sessionId);
     if (!session) {
       const shared = await this.store.find(sessionId);
-      if (!shared) return reject(res, 404, -32001, `MCP session ${sessionId} is unknown or closed; initialize a new one.`);
-      return this.serveShared(sessionId, shared, req, res);
+      if (!shared || shared.credentialId !== principal.credentialId) return unknown();
+      return this.serveShared(sessionId, principal, req, res);
     }
+    if (session.credentialId !== principal.credentialId) return unknown();
     session.lastSeen = Date.now();
     if (session.lastSeen - session.sharedAt > SHARE_REFRESH_MS) {
       session.sharedAt = session.lastSeen;
@@ -92,16 +104,30 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     await session.transport.handleRequest(req, res, req.body);
   }
 
-  private async open(req: Request, res: Response): Promise<void> {
-    const server = this.factory.create({ namespace: this.config.sessions.defaultNamespace });
+  // A request (or every request of a batch) that names a tool or resource
+  // outside the caller's scopes.
+  private deniedScope(req: Request, principal: Principal): Scope | undefined {
+    if (req.method !== 'POST') return undefined;
+    const messages: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
+    for (const message of messages) {
+      if (typeof message !== 'object' || message === null) continue;
+      const { method, params } = message as { method?: unknown; params?: unknown };
+      const scope = typeof method === 'string' ? this.factory.missingScope(principal, method, params) : undefined;
+      if (scope) return scope;
+    }
+    return undefined;
+  }
+
+  private async open(principal: Principal, req: Request, res: Response): Promise<void> {
+    const server = this.factory.create({ principal, source: sourceOf(req) });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: async (id) => {
-        this.sessions.set(id, { transport, server, lastSeen: Date.now(), sharedAt: Date.now(), openStreams: 0 });
+        this.sessions.set(id, { credentialId: principal.credentialId, transport, server, lastSeen: Date.now(), sharedAt: Date.now(), openStreams: 0 });
         this.hub.identify(server, id);
         // Shared before the initialize result goes out: the client's next
         // request may reach another replica.
-        await this.store.register(id, { namespace: this.config.sessions.defaultNamespace });
+        await this.store.register(id, { namespace: principal.namespace, credentialId: principal.credentialId });
         this.logger.debug({ mcpSessionId: id }, 'MCP session opened');
       },
       onsessionclosed: async (id) => {
@@ -121,14 +147,14 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
   // request gets a server and a stateless transport of its own, in the
   // session's identity, closed when the HTTP exchange ends (for a GET: when
   // the client leaves the notification stream).
-  private async serveShared(id: string, shared: SharedMcpSession, req: Request, res: Response): Promise<void> {
+  private async serveShared(id: string, principal: Principal, req: Request, res: Response): Promise<void> {
     if (req.method === 'DELETE') {
       await this.store.remove(id);
-      this.events.publish({ namespace: shared.namespace, type: MCP_SESSION_CLOSED, subject: { mcpSessionId: id } });
+      this.events.publish({ namespace: principal.namespace, type: MCP_SESSION_CLOSED, subject: { mcpSessionId: id } });
       res.status(200).end();
       return;
     }
-    const server = this.factory.create({ namespace: shared.namespace, mcpSessionId: id });
+    const server = this.factory.create({ principal, source: sourceOf(req), mcpSessionId: id });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);
     this.telemetry.instrument(transport, 'tcp', id);
@@ -153,6 +179,17 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     await Promise.all([...this.sessions.values()].map((s) => s.server.close().catch(() => undefined)));
     this.sessions.clear();
   }
+}
+
+function sourceOf(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+// RFC 6750 §3.1: the caller is known but its token lacks the scope.
+function insufficientScope(res: Response, scope: Scope, config: BatonConfig): void {
+  const metadata = config.auth.resource !== undefined ? `, resource_metadata="${getOAuthProtectedResourceMetadataUrl(new URL(config.auth.resource))}"` : '';
+  res.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${scope}", error_description="this request needs the ${scope} scope"${metadata}`);
+  reject(res, 403, -32001, `Forbidden: this request needs the ${scope} scope, which your credential does not carry. Ask for a token or API key with ${scope} (or a role that includes it).`);
 }
 
 function reject(res: Response, status: number, code: number, message: string): void {

@@ -16,6 +16,7 @@ import { SessionsService } from 'src/features/sessions/sessions.service.js';
 @McpResource()
 export class AnalysisResource implements ResourceDefinition {
   readonly name: string = 'session-analysis';
+  readonly scope = 'sessions:read' as const;
   readonly title: string = 'Codebase analysis';
   readonly description: string = 'One codebase analysis of a session: status and progress, summary, cycles, the ranked map, and its files by rank with their imports, a page at a time (follow nextUri; ?limit= sets the page size). ?file=<path> returns one file with all its declarations, signatures and complexity.';
   readonly uriTemplate: string = 'handoff://sessions/{sessionKey}/analyses/{analysisId}';

@@ -24,6 +24,7 @@ const input = z
 @McpTool()
 export class AnalyzeCodebaseTool implements ToolDefinition<typeof input, typeof AnalysisResultSchema> {
   readonly name = 'analyze_codebase';
+  readonly scope = 'codebase:analyze' as const;
   readonly title = 'Analyse a TypeScript/JavaScript codebase';
   readonly description =
     'Analyse the TypeScript/JavaScript code under root (on the machine Baton runs on) for a session: exports, classes, functions with signatures and complexity, ' +

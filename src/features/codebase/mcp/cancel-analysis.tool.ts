@@ -18,6 +18,7 @@ const input = z
 @McpTool()
 export class CancelAnalysisTool implements ToolDefinition<typeof input, typeof AnalysisResultSchema> {
   readonly name = 'cancel_analysis';
+  readonly scope = 'codebase:analyze' as const;
   readonly title = 'Cancel a background codebase analysis';
   readonly description =
     'Stop a queued or running background analysis (one that analyze_codebase answered with a jobId). It ends with status "cancelled" and stores nothing. ' +

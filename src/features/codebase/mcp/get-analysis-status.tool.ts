@@ -18,6 +18,7 @@ const input = z
 @McpTool()
 export class GetAnalysisStatusTool implements ToolDefinition<typeof input, typeof AnalysisResultSchema> {
   readonly name = 'get_analysis_status';
+  readonly scope = 'sessions:read' as const;
   readonly title = 'Check a codebase analysis';
   readonly description =
     'Report where a codebase analysis stands: queued or running with files processed so far, or its result (summary, cycles, problems, ranked map) once completed. ' +

@@ -28,6 +28,7 @@ const output = z.object({
 @McpTool()
 export class GetContextTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'get_context';
+  readonly scope = 'sessions:read' as const;
   readonly title = 'Read a session\'s context';
   readonly description =
     'Read a session\'s entries in order, a page at a time (afterSequence + limit), optionally only some types (e.g. ["decision", "todo"]). ' +

@@ -14,6 +14,7 @@ import { SESSION_EVENTS, SessionsService } from 'src/features/sessions/sessions.
 @McpResource()
 export class SessionContextResource implements ResourceDefinition {
   readonly name = 'session-context';
+  readonly scope = 'sessions:read' as const;
   readonly title = 'Session context';
   readonly description = 'A session\'s entries in order. Large sessions paginate: follow nextUri. Subscribe to hear of every new entry.';
   readonly uriTemplate = 'handoff://sessions/{sessionKey}/context';

@@ -41,6 +41,7 @@ const output = z.object({
 @McpTool()
 export class UpdateContextTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'update_context';
+  readonly scope = 'sessions:write' as const;
   readonly title = 'Append to a session\'s context';
   readonly description =
     'Record one typed entry in a session\'s ledger: a decision and its reason, a todo, a code change, a command run, an error and what was tried, a note. ' +

@@ -37,6 +37,7 @@ const output = z.object({
 @McpTool()
 export class AcceptHandoffTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'accept_handoff';
+  readonly scope = 'handoffs:write' as const;
   readonly title = 'Accept a handoff and receive its package';
   readonly description =
     'Accept a pending handoff addressed to you and receive its context package, exactly as it was offered, plus a staleness report. ' +

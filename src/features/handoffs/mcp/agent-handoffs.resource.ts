@@ -13,6 +13,7 @@ import { agentHandoffsUri, toHandoffView } from 'src/features/handoffs/mcp/hando
 @McpResource()
 export class AgentHandoffsResource implements ResourceDefinition {
   readonly name = 'agent-handoffs';
+  readonly scope = 'handoffs:read' as const;
   readonly title = 'Handoffs addressed to an agent';
   readonly description = 'Handoffs addressed to one agent, newest first (?status=pending for those waiting). Subscribe to be notified when a handoff for the agent arrives or changes state.';
   readonly uriTemplate = 'handoff://agents/{agentId}/handoffs';

@@ -11,6 +11,7 @@ export const CACHE_STATS_URI = 'handoff://cache';
 @McpResource()
 export class CacheStatsResource implements ResourceDefinition {
   readonly name = 'cache-stats';
+  readonly scope = 'lifecycle:operate' as const;
   readonly title = 'Brief cache statistics';
   readonly description = 'Hits, misses and errors of the brief and summary caches of this Baton process since it started, and whether Redis answers. Errors mean the value was computed instead.';
   readonly uriTemplate = CACHE_STATS_URI;

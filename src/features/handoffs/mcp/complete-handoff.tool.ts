@@ -20,6 +20,7 @@ const output = HandoffViewSchema;
 @McpTool()
 export class CompleteHandoffTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'complete_handoff';
+  readonly scope = 'handoffs:write' as const;
   readonly title = 'Mark a handoff completed';
   readonly description =
     'Mark an accepted handoff addressed to you as completed once the work it asked for is done, with an optional outcome. ' +

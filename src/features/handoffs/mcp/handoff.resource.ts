@@ -12,6 +12,7 @@ import { handoffUri, toHandoffEventView, toHandoffView } from 'src/features/hand
 @McpResource()
 export class HandoffResource implements ResourceDefinition {
   readonly name = 'handoff';
+  readonly scope = 'handoffs:read' as const;
   readonly title = 'Handoff';
   readonly description = 'One handoff: who offered which session to whom, its state and every transition, and the package exactly as offered. Subscribe to hear when it is accepted, rejected, completed or expires.';
   readonly uriTemplate = 'handoff://handoffs/{handoffId}';

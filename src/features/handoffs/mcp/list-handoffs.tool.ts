@@ -26,6 +26,7 @@ const output = z.object({
 @McpTool()
 export class ListHandoffsTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'list_handoffs';
+  readonly scope = 'handoffs:read' as const;
   readonly title = 'List handoffs addressed to an agent';
   readonly description =
     'List the handoffs addressed to an agent, newest first, optionally by state (pending, accepted, rejected, completed, expired). ' +

@@ -20,6 +20,7 @@ const output = HandoffViewSchema;
 @McpTool()
 export class RejectHandoffTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'reject_handoff';
+  readonly scope = 'handoffs:write' as const;
   readonly title = 'Decline a handoff';
   readonly description =
     'Decline a pending handoff addressed to you, with a reason the requester can act on. The session is unchanged. ' +

@@ -38,6 +38,7 @@ const output = z.object({
 @McpTool()
 export class RequestHandoffTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'request_handoff';
+  readonly scope = 'handoffs:write' as const;
   readonly title = 'Hand a session to another agent';
   readonly description =
     'Offer a session to another agent with a context package that fits its token budget: goal and state, open todos, decisions in force, recent changes and files, ' +

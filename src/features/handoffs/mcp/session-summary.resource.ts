@@ -18,6 +18,7 @@ const CHANGING = new Set<string>([CONTEXT_EVENTS.appended, SESSION_EVENTS.status
 @McpResource()
 export class SessionSummaryResource implements ResourceDefinition {
   readonly name = 'session-summary';
+  readonly scope = 'sessions:read' as const;
   readonly title = 'Session summary';
   readonly description = 'The session\'s current brief within a token budget (?tokenBudget=N, server default otherwise): goal and state, open todos, decisions in force, errors and what was tried, files, and pointers to the rest. Subscribe to hear when it changes.';
   readonly uriTemplate = 'handoff://sessions/{sessionKey}/summary';

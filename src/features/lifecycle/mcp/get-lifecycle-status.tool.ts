@@ -13,6 +13,7 @@ const output = LifecycleStatusSchema;
 @McpTool()
 export class GetLifecycleStatusTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'get_lifecycle_status';
+  readonly scope = 'lifecycle:operate' as const;
   readonly title = 'Show session lifecycle status';
   readonly description =
     'For operators: the state of Baton\'s session lifecycle (active -> dormant -> expired -> archived -> purged). ' +

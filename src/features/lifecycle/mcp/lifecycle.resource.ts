@@ -12,6 +12,7 @@ import { SESSION_EVENTS } from 'src/features/sessions/sessions.service.js';
 @McpResource()
 export class LifecycleResource implements ResourceDefinition {
   readonly name = 'lifecycle';
+  readonly scope = 'lifecycle:operate' as const;
   readonly title = 'Session lifecycle status';
   readonly description = 'Lifecycle queue counts, workers, sweep schedule, last sweep and start-up check, transition totals, failed jobs, and sessions per state. Subscribers hear of every transition.';
   readonly uriTemplate = LIFECYCLE_URI;

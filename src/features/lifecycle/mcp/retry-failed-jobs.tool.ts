@@ -16,6 +16,7 @@ const output = z.object({ retried: z.number().int().describe('Jobs moved from th
 @McpTool()
 export class RetryFailedJobsTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'retry_failed_jobs';
+  readonly scope = 'lifecycle:operate' as const;
   readonly title = 'Retry failed lifecycle jobs';
   readonly description =
     'For operators: move lifecycle jobs that used up their retries (see get_lifecycle_status.failedJobs) back to waiting with fresh attempts, ' +

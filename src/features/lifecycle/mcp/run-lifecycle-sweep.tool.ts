@@ -22,6 +22,7 @@ const output = z.object({
 @McpTool()
 export class RunLifecycleSweepTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'run_lifecycle_sweep';
+  readonly scope = 'lifecycle:operate' as const;
   readonly title = 'Run the lifecycle sweep now';
   readonly description =
     'For operators: run the session lifecycle sweep now instead of waiting for its schedule. It applies every transition that is due ' +

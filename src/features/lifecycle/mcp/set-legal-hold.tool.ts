@@ -25,6 +25,7 @@ const output = z.object({
 @McpTool()
 export class SetLegalHoldTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'set_legal_hold';
+  readonly scope = 'lifecycle:operate' as const;
   readonly title = 'Place or lift a legal hold';
   readonly description =
     'For operators: place a legal hold on a session so the retention policy never purges it (it still goes dormant, expires and is archived), ' +

@@ -26,6 +26,7 @@ const output = z.object({
 @McpTool()
 export class ListSessionsTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'list_sessions';
+  readonly scope = 'sessions:read' as const;
   readonly title = 'List sessions';
   readonly description =
     'List Baton sessions, most recently active first, to find one to continue or inspect. Filter by status or owning agent; ' +

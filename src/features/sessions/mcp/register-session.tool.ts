@@ -31,6 +31,7 @@ const output = z.object({
 @McpTool()
 export class RegisterSessionTool implements ToolDefinition<typeof input, typeof output> {
   readonly name = 'register_session';
+  readonly scope = 'sessions:write' as const;
   readonly title = 'Register a coding session';
   readonly description =
     'Open a Baton session for the work you are starting, before recording anything with update_context. ' +

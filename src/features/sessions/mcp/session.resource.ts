@@ -11,6 +11,7 @@ import { SessionsService } from 'src/features/sessions/sessions.service.js';
 @McpResource()
 export class SessionResource implements ResourceDefinition {
   readonly name = 'session';
+  readonly scope = 'sessions:read' as const;
   readonly title = 'Session';
   readonly description = 'One session: owner, goal, repository anchor, tags, status, every status transition with its reason, and (once archived) a summary of its ledger.';
   readonly uriTemplate = 'handoff://sessions/{sessionKey}';

@@ -11,6 +11,7 @@ import { SessionsService } from 'src/features/sessions/sessions.service.js';
 @McpResource()
 export class SessionsListResource implements ResourceDefinition {
   readonly name = 'sessions';
+  readonly scope = 'sessions:read' as const;
   readonly title = 'Active sessions';
   readonly description = 'Active Baton sessions, most recently active first (one page; use list_sessions or ?cursor= for more).';
   readonly uriTemplate = SESSIONS_URI;

@@ -1,0 +1,28 @@
+import { DomainError } from 'src/platform/errors/domain-error.js';
+import { describeAgents, mayActAs, type Principal } from 'src/platform/access/principal.js';
+import type { Scope } from 'src/platform/access/scopes.js';
+import { echo } from 'src/platform/input/input-guard.js';
+
+export enum AccessErrorCode {
+  AgentNotAllowed = 'AGENT_NOT_ALLOWED',
+  InsufficientScope = 'INSUFFICIENT_SCOPE',
+}
+
+export class AccessError extends DomainError<AccessErrorCode> {
+  static agentNotAllowed(principal: Principal, agentId: string, action: string): AccessError {
+    return new AccessError(
+      AccessErrorCode.AgentNotAllowed,
+      `This credential may not ${action} as agent "${echo(agentId)}": it acts only as ${describeAgents(principal)}. Use your own agent id, or a credential issued for "${echo(agentId)}".`,
+      { agentId, allowedAgents: principal.agents === 'any' ? 'any' : [...principal.agents] },
+    );
+  }
+
+  static insufficientScope(scope: Scope, what: string): AccessError {
+    return new AccessError(AccessErrorCode.InsufficientScope, `${what} needs the ${scope} scope, which this credential does not carry. Ask the operator for a credential with ${scope} (or a role that includes it).`, { requiredScope: scope });
+  }
+}
+
+// Throws unless the principal may act as the agent.
+export function assertMayActAs(principal: Principal, agentId: string, action: string): void {
+  if (!mayActAs(principal, agentId)) throw AccessError.agentNotAllowed(principal, agentId, action);
+}
