@@ -12,6 +12,7 @@ import { CacheModule } from 'src/platform/cache/cache.module.js';
 import { ClockModule } from 'src/platform/clock/clock.js';
 import { DatabaseModule } from 'src/platform/database/database.module.js';
 import { EventsModule } from 'src/platform/events/events.module.js';
+import { AuditModule } from 'src/platform/audit/audit.module.js';
 import { LlmModule } from 'src/platform/llm/llm.module.js';
 import { LoggingModule } from 'src/platform/logging/logging.module.js';
 import { QueueModule } from 'src/platform/queue/queue.module.js';
@@ -38,6 +39,7 @@ export class AppModule {
         LlmModule,
         CacheModule,
         SecretsModule,
+        AuditModule,
         SessionsModule,
         ContextModule,
         CodebaseModule,
