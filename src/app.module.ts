@@ -13,6 +13,7 @@ import { ClockModule } from 'src/platform/clock/clock.js';
 import { DatabaseModule } from 'src/platform/database/database.module.js';
 import { EventsModule } from 'src/platform/events/events.module.js';
 import { AuditModule } from 'src/platform/audit/audit.module.js';
+import { LimitsModule } from 'src/platform/limits/limits.module.js';
 import { LlmModule } from 'src/platform/llm/llm.module.js';
 import { LoggingModule } from 'src/platform/logging/logging.module.js';
 import { QueueModule } from 'src/platform/queue/queue.module.js';
@@ -40,6 +41,7 @@ export class AppModule {
         CacheModule,
         SecretsModule,
         AuditModule,
+        LimitsModule,
         SessionsModule,
         ContextModule,
         CodebaseModule,

@@ -81,6 +81,23 @@ const policyRules = z.preprocess((value, ctx) => {
   }
 }, z.array(LifecyclePolicyRuleSchema, 'must be a list of rules, e.g. [{"tag": "compliance", "retentionSeconds": "forever"}]'));
 
+// Rate limit rules: `name=points/seconds`, `name=points/seconds+burst` or
+// `name=off` (see rate-limit-policy.ts), comma-separated in the environment.
+export const RATE_LIMIT_RULE = /^([a-z][a-z0-9_]*)=(off|(\d+)\/(\d+)(?:\+(\d+))?)$/;
+export const RATE_LIMIT_ROLES = ['reader', 'agent', 'operator', 'admin', 'local'] as const;
+function rateLimitRules(names: 'roles' | 'tools') {
+  const ruleShape = names === 'roles' ? `${RATE_LIMIT_ROLES.join('|')}=points/seconds[+burst] or =off` : 'tool_name=points/seconds[+burst] or =off';
+  return list.pipe(
+    z.array(
+      z
+        .string()
+        .regex(RATE_LIMIT_RULE, `each rule must read ${ruleShape}, e.g. ${names === 'roles' ? 'agent=600/60+120' : 'analyze_codebase=10/60'}`)
+        .refine((rule) => names === 'tools' || (RATE_LIMIT_ROLES as readonly string[]).includes(rule.slice(0, rule.indexOf('='))), `a rule must name one of ${RATE_LIMIT_ROLES.join(', ')}`)
+        .refine((rule) => !/=(0+\/|\d+\/0+(\D|$))/.test(rule), 'points and seconds must be at least 1 (write =off for no limit)'),
+    ),
+  );
+}
+
 export const SETTINGS = [
   { path: ['database', 'url'], env: 'DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(), help: 'PostgreSQL connection URL; when empty, Baton runs its own embedded PostgreSQL in BATON_HOME (secret: may come from DATABASE_URL_FILE)', secret: true },
   { path: ['database', 'poolSize'], env: 'BATON_DB_POOL_SIZE', schema: positiveInt.max(500).default(20), help: 'maximum PostgreSQL connections per process' },
@@ -104,6 +121,11 @@ export const SETTINGS = [
   { path: ['limits', 'maxEntryBytes'], env: 'BATON_MAX_ENTRY_BYTES', schema: positiveInt.max(16 * 1024 * 1024).default(256 * 1024), help: 'largest context entry (content plus metadata, UTF-8 bytes)' },
   { path: ['limits', 'defaultPageSize'], env: 'BATON_PAGE_SIZE', schema: positiveInt.max(1000).default(100), help: 'page size of get_context and list_sessions when none is asked' },
   { path: ['limits', 'maxPageSize'], env: 'BATON_MAX_PAGE_SIZE', schema: positiveInt.max(10_000).default(1000), help: 'largest page a caller may ask for' },
+  { path: ['limits', 'rateLimits'], env: 'BATON_RATE_LIMITS', schema: rateLimitRules('roles').default(['reader=120/60+30', 'agent=600/60+120', 'operator=600/60+120', 'admin=1200/60+240']), help: 'tool calls per credential, by role: role=points/seconds+burst (the burst is extra calls once the rate is used up, renewed every ten intervals) or role=off; roles not named keep their default; `local` (stdio, and HTTP without authentication) is not limited unless named' },
+  { path: ['limits', 'toolRateLimits'], env: 'BATON_TOOL_RATE_LIMITS', schema: rateLimitRules('tools').default([]), help: 'per-tool overrides of BATON_RATE_LIMITS: tool_name=points/seconds+burst or tool_name=off; calls of such a tool count in a bucket of their own per credential, whatever the role' },
+  { path: ['limits', 'httpRateLimits'], env: 'BATON_HTTP_RATE_LIMITS', schema: rateLimitRules('roles').default(['reader=600/60+120', 'agent=2400/60+480', 'operator=2400/60+480', 'admin=4800/60+960']), help: 'HTTP requests to /mcp and /api per credential, by role, in the form of BATON_RATE_LIMITS; over it a request gets 429 with Retry-After' },
+  { path: ['limits', 'maxInFlightPerCredential'], env: 'BATON_MAX_IN_FLIGHT_PER_CREDENTIAL', schema: positiveInt.max(100_000).default(32), help: 'HTTP requests one credential may have in progress on one Baton process (open GET notification streams not counted); one more gets 503 with Retry-After at once; the local user is not capped' },
+  { path: ['limits', 'maxMcpSessionsPerCredential'], env: 'BATON_MAX_MCP_SESSIONS_PER_CREDENTIAL', schema: positiveInt.max(100_000).default(16), help: 'open MCP HTTP sessions one credential may hold on one Baton process; an initialize beyond it is refused until one is closed (DELETE /mcp) or idles out; the local user is not capped' },
   { path: ['sessions', 'defaultNamespace'], env: 'BATON_NAMESPACE', schema: namespaceName.default('default'), help: 'namespace of callers that are not mapped to another one' },
   { path: ['sessions', 'ttlSeconds'], env: 'BATON_SESSION_TTL_SECONDS', schema: positiveInt.default(24 * 60 * 60), help: 'default lifetime of a session before it expires' },
   { path: ['sessions', 'maxTtlSeconds'], env: 'BATON_SESSION_MAX_TTL_SECONDS', schema: positiveInt.default(30 * 24 * 60 * 60), help: 'largest lifetime a caller may ask for with ttlSeconds' },

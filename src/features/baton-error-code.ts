@@ -5,7 +5,8 @@ import type { LifecycleErrorCode } from 'src/features/lifecycle/lifecycle.errors
 import type { SessionErrorCode } from 'src/features/sessions/sessions.errors.js';
 import type { AccessErrorCode } from 'src/platform/access/access.errors.js';
 import type { UNAVAILABLE } from 'src/platform/errors/unavailable.error.js';
+import type { LimitErrorCode } from 'src/platform/limits/limits.errors.js';
 
 // Every code a feature can raise, plus UNAVAILABLE for a dependency outage;
 // the MCP and HTTP layers map each one.
-export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}` | `${CodebaseErrorCode}` | `${HandoffErrorCode}` | `${LifecycleErrorCode}` | `${AccessErrorCode}` | typeof UNAVAILABLE;
+export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}` | `${CodebaseErrorCode}` | `${HandoffErrorCode}` | `${LifecycleErrorCode}` | `${AccessErrorCode}` | `${LimitErrorCode}` | typeof UNAVAILABLE;

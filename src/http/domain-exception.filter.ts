@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import { AccessErrorCode } from 'src/platform/access/access.errors.js';
 import { DomainError } from 'src/platform/errors/domain-error.js';
 import { asUnavailable, RETRY_AFTER_SECONDS, UNAVAILABLE } from 'src/platform/errors/unavailable.error.js';
+import { LimitError } from 'src/platform/limits/limits.errors.js';
 import { boundDetails, boundMessage } from 'src/platform/input/input-guard.js';
 import type { BatonErrorCode } from 'src/features/baton-error-code.js';
 
@@ -36,7 +37,11 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
     case 'INVALID_ARGUMENT':
       return HttpStatus.BAD_REQUEST;
     case 'UNAVAILABLE':
+    case 'OVERLOADED':
       return HttpStatus.SERVICE_UNAVAILABLE;
+    case 'RATE_LIMITED':
+    case 'TOO_MANY_SESSIONS':
+      return HttpStatus.TOO_MANY_REQUESTS;
     default: {
       const unmapped: never = code;
       throw new Error(`unmapped error code ${String(unmapped)}`);
@@ -53,6 +58,7 @@ export class DomainExceptionFilter extends BaseExceptionFilter {
     if (!known) return super.catch(error, host);
     const res = host.switchToHttp().getResponse<Response>();
     if (known.code === UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (known instanceof LimitError && known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
     if (known.code === AccessErrorCode.InsufficientScope) res.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${String(known.details?.requiredScope)}"`);
     res.status(httpStatusOf(known.code as BatonErrorCode)).json({ error: { code: known.code, message: boundMessage(known.message), ...(known.details ? { details: boundDetails(known.details) } : {}) } });
   }

@@ -77,6 +77,9 @@ export function toResourceReadError(error: DomainError): ProtocolError {
       return new ProtocolError(ErrorCode.InternalError, error.message, { code, ...error.details });
     case 'AGENT_NOT_ALLOWED':
     case 'INSUFFICIENT_SCOPE':
+    case 'RATE_LIMITED':
+    case 'OVERLOADED':
+    case 'TOO_MANY_SESSIONS':
       return new ProtocolError(ErrorCode.InvalidRequest, error.message, { code, ...error.details });
     case 'SESSION_EXISTS':
     case 'SESSION_READ_ONLY':

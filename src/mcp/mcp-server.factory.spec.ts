@@ -12,6 +12,7 @@ import type { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { SessionError } from 'src/features/sessions/sessions.errors.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { localPrincipal } from 'src/platform/access/principal.js';
+import type { RateLimiterService } from 'src/platform/limits/rate-limiter.service.js';
 
 const input = z.object({ word: z.string().min(2).describe('a word') }).strict();
 const output = z.object({ echoed: z.string() });
@@ -50,7 +51,7 @@ const thingResource: ResourceDefinition = {
 async function connect(tool: ToolDefinition<typeof input, typeof output>): Promise<Client> {
   const registry = { tools: new Map([[tool.name, tool as unknown as ToolDefinition]]), resources: [thingResource] } as unknown as McpRegistry;
   const hub = { attach: jest.fn(() => ({ uris: new Set<string>() })), detach: jest.fn(), ready: jest.fn(async () => undefined), subscribe: jest.fn(async () => undefined) } as unknown as SubscriptionHub;
-  const server = new McpServerFactory(registry, hub).create({ principal: localPrincipal('ns'), source: 'test' });
+  const server = new McpServerFactory(registry, hub, { takeToolCall: () => Promise.resolve(undefined) } as unknown as RateLimiterService).create({ principal: localPrincipal('ns'), source: 'test' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   return connectMcpClient(clientSide, 'unit');

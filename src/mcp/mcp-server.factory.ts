@@ -30,6 +30,7 @@ import { AccessError } from 'src/platform/access/access.errors.js';
 import { runWithAccess } from 'src/platform/access/access-context.js';
 import { hasScope, type Principal } from 'src/platform/access/principal.js';
 import type { Scope } from 'src/platform/access/scopes.js';
+import { RateLimiterService } from 'src/platform/limits/rate-limiter.service.js';
 import { asUnavailable } from 'src/platform/errors/unavailable.error.js';
 import { echo, jsonProblem, textProblem } from 'src/platform/input/input-guard.js';
 
@@ -62,6 +63,7 @@ export class McpServerFactory {
   constructor(
     private readonly registry: McpRegistry,
     private readonly hub: SubscriptionHub,
+    private readonly limits: RateLimiterService,
   ) {}
 
   create(identity: McpIdentity): Server {
@@ -162,6 +164,8 @@ export class McpServerFactory {
       }
       throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool "${echo(name)}"; available tools: ${available.join(', ')}.`);
     }
+    const limited = await this.limits.takeToolCall(caller.principal, name);
+    if (limited) return toolError(limited.code, limited.message, limited.details);
     // Before the schema: it would walk a deep value recursively, and nothing
     // that PostgreSQL or UTF-8 cannot hold may reach a service.
     const problem = jsonProblem(args ?? {});

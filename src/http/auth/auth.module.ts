@@ -2,12 +2,14 @@ import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common
 
 import { BearerAuthMiddleware } from 'src/http/auth/bearer-auth.middleware.js';
 import { ProtectedResourceController } from 'src/http/auth/protected-resource.controller.js';
+import { RequestLimitsMiddleware } from 'src/http/request-limits.middleware.js';
 
 @Module({
   controllers: [ProtectedResourceController],
 })
 export class AuthModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(BearerAuthMiddleware).forRoutes('mcp', 'api/*path');
+    // Limits come after authentication: they count per credential.
+    consumer.apply(BearerAuthMiddleware, RequestLimitsMiddleware).forRoutes('mcp', 'api/*path');
   }
 }

@@ -17,6 +17,7 @@ import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
 import { principalOf } from 'src/platform/access/request-principal.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
+import { LimitError } from 'src/platform/limits/limits.errors.js';
 
 interface McpHttpSession {
   readonly credentialId: string;
@@ -119,6 +120,11 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
   }
 
   private async open(principal: Principal, req: Request, res: Response): Promise<void> {
+    const overCap = this.sessionCapReached(principal);
+    if (overCap) {
+      res.status(429).json({ jsonrpc: '2.0', error: { code: -32000, message: overCap.message, data: { code: overCap.code, ...overCap.details } }, id: null });
+      return;
+    }
     const server = this.factory.create({ principal, source: sourceOf(req) });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
@@ -141,6 +147,15 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     await server.connect(transport);
     this.telemetry.instrument(transport, 'tcp');
     await transport.handleRequest(req, res, req.body);
+  }
+
+  // Sessions are counted on this process; initializes in progress are not,
+  // but the in-flight cap bounds how many those can be.
+  private sessionCapReached(principal: Principal): LimitError | undefined {
+    if (principal.kind === 'local') return undefined;
+    let open = 0;
+    for (const session of this.sessions.values()) if (session.credentialId === principal.credentialId) open++;
+    return open >= this.config.limits.maxMcpSessionsPerCredential ? LimitError.tooManySessions(open) : undefined;
   }
 
   // A session another replica opened. DELETE ends it everywhere; any other
