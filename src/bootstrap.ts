@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 
 import { AppModule } from 'src/app.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { securityHeaders } from 'src/http/security-headers.js';
 import { jsonRpcBodyErrors } from 'src/mcp/transports/streamable-http.controller.js';
 
 const HTTP_KEEP_ALIVE_MS = 65_000;
@@ -18,6 +19,7 @@ export async function createHttpApplication(config: BatonConfig): Promise<NestEx
   const { HttpModule } = await import('./http/http.module.js');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [HttpModule]), { bufferLogs: true, forceCloseConnections: true });
   app.useLogger(app.get(Logger));
+  app.use(securityHeaders());
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
   // size check, not the body parser, must be what rejects them.
   app.useBodyParser('json', { limit: Math.max(1024 * 1024, config.limits.maxEntryBytes * 8) });

@@ -1,11 +1,17 @@
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import { hostHeaderValidation } from '@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js';
+import cors from 'cors';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
+// What a browser MCP client sends and must read (Streamable HTTP, OAuth).
+const CORS_REQUEST_HEADERS = ['Authorization', 'Content-Type', 'Mcp-Session-Id', 'Mcp-Protocol-Version', 'Last-Event-ID'];
+const CORS_EXPOSED_HEADERS = ['Mcp-Session-Id', 'WWW-Authenticate', 'Retry-After'];
+const CORS_MAX_AGE_SECONDS = 600;
 
 // DNS-rebinding and cross-site defence for every HTTP route (/mcp, /api,
 // /health): the Host header must name this server, and a browser Origin must
@@ -16,6 +22,8 @@ export class OriginGuardMiddleware implements NestMiddleware {
   private readonly logger = new Logger(OriginGuardMiddleware.name);
   private readonly checkHost?: RequestHandler;
   private readonly loopbackOnly: boolean;
+  // Only reached for origins allowed above, so it may echo the origin.
+  private readonly cors = cors({ origin: true, methods: ['GET', 'POST', 'DELETE'], allowedHeaders: CORS_REQUEST_HEADERS, exposedHeaders: CORS_EXPOSED_HEADERS, maxAge: CORS_MAX_AGE_SECONDS });
 
   constructor(@Inject(BATON_CONFIG) private readonly config: BatonConfig) {
     this.loopbackOnly = isLoopback(config.http.host);
@@ -30,8 +38,10 @@ export class OriginGuardMiddleware implements NestMiddleware {
       res.status(403).json({ jsonrpc: '2.0', error: { code: -32000, message: `Origin ${origin.slice(0, 200)} is not allowed; add it to BATON_ALLOWED_ORIGINS.` }, id: null });
       return;
     }
-    if (this.checkHost) this.checkHost(req, res, next);
-    else next();
+    // A browser page of an allowed origin gets CORS answers (preflights end here).
+    const then = origin === undefined ? next : () => this.cors(req, res, next);
+    if (this.checkHost) this.checkHost(req, res, then);
+    else then();
   }
 
   private originAllowed(origin: string): boolean {
