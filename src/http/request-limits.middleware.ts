@@ -6,6 +6,7 @@ import type { BatonConfig } from 'src/config/config.schema.js';
 import { principalOf, type AuthenticatedRequest } from 'src/platform/access/request-principal.js';
 import { LimitError } from 'src/platform/limits/limits.errors.js';
 import { RateLimiterService } from 'src/platform/limits/rate-limiter.service.js';
+import { RefusalAudit } from 'src/platform/limits/refusal-audit.js';
 import { boundDetails } from 'src/platform/input/input-guard.js';
 
 // A caller over its in-flight cap retries after this long.
@@ -22,6 +23,7 @@ export class RequestLimitsMiddleware implements NestMiddleware {
 
   constructor(
     private readonly limits: RateLimiterService,
+    private readonly refusals: RefusalAudit,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -30,7 +32,10 @@ export class RequestLimitsMiddleware implements NestMiddleware {
     // An open notification stream is an MCP session's, capped with sessions.
     if (principal.kind !== 'local' && !isNotificationStream(req)) {
       const overloaded = this.enter(principal.credentialId, res);
-      if (overloaded) return refuse(req, res, 503, overloaded);
+      if (overloaded) {
+        this.refusals.refused(principal, 'limit.overloaded', { ...overloaded.details }, req.ip);
+        return refuse(req, res, 503, overloaded);
+      }
     }
     this.limits.takeHttpRequest(principal).then((limited) => (limited ? refuse(req, res, 429, limited) : next()), next);
   }

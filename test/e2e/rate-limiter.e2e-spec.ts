@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { jest } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { Redis } from 'ioredis';
@@ -9,6 +10,8 @@ import { ConfigModule } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { localPrincipal, type Principal } from 'src/platform/access/principal.js';
 import { expandScopes } from 'src/platform/access/scopes.js';
+import { AuditModule } from 'src/platform/audit/audit.module.js';
+import { AuditTrail, type AuditRecord } from 'src/platform/audit/audit-trail.js';
 import { LimitsModule } from 'src/platform/limits/limits.module.js';
 import { RateLimiterService } from 'src/platform/limits/rate-limiter.service.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
@@ -26,7 +29,7 @@ type Backend = 'redis' | 'postgres';
 async function boot(backend: Backend, prefix: string): Promise<INestApplication> {
   const config = testConfig({ ...SETTINGS, BATON_REDIS_PREFIX: prefix });
   const settings: BatonConfig = backend === 'redis' ? config : { ...config, redis: { ...config.redis, url: undefined } };
-  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(settings), RedisModule, LimitsModule] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(settings), RedisModule, AuditModule, LimitsModule] }).compile();
   const app = moduleRef.createNestApplication();
   await app.init();
   // Until Redis answers, each process counts in memory.
@@ -74,6 +77,20 @@ describe.each<Backend>(['redis', 'postgres'])('RateLimiterService on %s', (backe
     expect(limited?.message).toContain(`Wait ${wait} s before the next call`);
     expect(limited?.message).toContain('calling tools is limited to 5 per 60 s');
     expect(await storedPoints(backend, `${prefix}:ratelimit:tools:${agent.credentialId}`)).toBeGreaterThanOrEqual(5);
+  });
+
+  it('records a credential\'s refusals in the audit trail once a minute, not once per refused call', async () => {
+    const record = jest.spyOn(app.get(AuditTrail), 'record');
+    try {
+      const agent = credential('agent');
+      const { passed } = await countUntilLimited(() => limits.takeToolCall(agent, 'update_context'), 8);
+      for (let i = 0; i < 3; i++) expect(await limits.takeToolCall(agent, 'update_context')).toBeDefined();
+      expect(passed).toBe(5);
+      const records = record.mock.calls.map(([r]) => r).filter((r: AuditRecord) => r.credentialId === agent.credentialId);
+      expect(records).toEqual([{ action: 'limit.rate_exceeded', outcome: 'denied', namespace: 'ns', credentialId: agent.credentialId, source: undefined, detail: expect.objectContaining({ bucket: 'tools', limit: '5 per 60 s', recordedOncePerSeconds: 60 }) }]);
+    } finally {
+      record.mockRestore();
+    }
   });
 
   it('gives two credentials separate buckets', async () => {
@@ -135,7 +152,7 @@ async function storedPoints(backend: Backend, key: string): Promise<number> {
 describe('RateLimiterService while Redis cannot be reached', () => {
   it('counts in this process instead of failing the call: still exactly 5 of an agent\'s calls pass', async () => {
     const config = testConfig({ ...SETTINGS, REDIS_URL: 'redis://127.0.0.1:1', BATON_LOG_LEVEL: 'silent' });
-    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), RedisModule, LimitsModule] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), RedisModule, AuditModule, LimitsModule] }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     try {

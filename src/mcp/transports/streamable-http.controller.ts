@@ -18,6 +18,7 @@ import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
 import { principalOf } from 'src/platform/access/request-principal.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { LimitError } from 'src/platform/limits/limits.errors.js';
+import { RefusalAudit } from 'src/platform/limits/refusal-audit.js';
 
 interface McpHttpSession {
   readonly credentialId: string;
@@ -56,6 +57,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     private readonly store: McpSessionStore,
     private readonly hub: SubscriptionHub,
     private readonly events: EventBusService,
+    private readonly refusals: RefusalAudit,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -122,6 +124,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
   private async open(principal: Principal, req: Request, res: Response): Promise<void> {
     const overCap = this.sessionCapReached(principal);
     if (overCap) {
+      this.refusals.refused(principal, 'limit.mcp_sessions', { ...overCap.details }, sourceOf(req));
       res.status(429).json({ jsonrpc: '2.0', error: { code: -32000, message: overCap.message, data: { code: overCap.code, ...overCap.details } }, id: null });
       return;
     }

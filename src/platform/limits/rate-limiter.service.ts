@@ -7,9 +7,11 @@ import { BurstyRateLimiter, RateLimiterMemory, RateLimiterPostgres, RateLimiterR
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BURST_WINDOWS, describeRateLimit, resolveRateLimitPolicy, type RateLimit, type RateLimitPolicy } from 'src/config/rate-limit-policy.js';
+import { currentAccess } from 'src/platform/access/access-context.js';
 import type { Principal } from 'src/platform/access/principal.js';
 import { roleOf } from 'src/platform/access/principal-role.js';
 import { LimitError } from 'src/platform/limits/limits.errors.js';
+import { RefusalAudit } from 'src/platform/limits/refusal-audit.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 type Limiter = Pick<RateLimiterAbstract, 'consume'>;
@@ -35,6 +37,7 @@ export class RateLimiterService implements OnModuleDestroy {
 
   constructor(
     private readonly redis: RedisService,
+    private readonly refusals: RefusalAudit,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {
     this.policy = resolveRateLimitPolicy(config);
@@ -64,7 +67,9 @@ export class RateLimiterService implements OnModuleDestroy {
       return undefined;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      return LimitError.rateLimited(what, describeRateLimit(limit), Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+      const refused = LimitError.rateLimited(what, describeRateLimit(limit), Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
+      this.refusals.refused(principal, 'limit.rate_exceeded', { bucket, ...refused.details }, currentAccess()?.source);
+      return refused;
     }
   }
 
