@@ -6,6 +6,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { JwtTokenVerifier } from 'src/http/auth/jwt-token.verifier.js';
+import { VerifiedTokenCache } from 'src/http/auth/verified-token.cache.js';
 
 // OAuth 2.1 resource server for /mcp and /api: a request without a valid
 // access token from the configured issuer, for this server's canonical URI,
@@ -19,7 +20,7 @@ export class BearerAuthMiddleware implements NestMiddleware {
     const { issuer, resource, jwksUrl, requiredScopes, namespaceClaim, agentsClaim } = config.auth;
     if (issuer === undefined || resource === undefined) return;
     this.check = requireBearerAuth({
-      verifier: new JwtTokenVerifier({ issuer, resource, jwksUrl, namespaceClaim, agentsClaim, defaultNamespace: config.sessions.defaultNamespace }),
+      verifier: new VerifiedTokenCache(new JwtTokenVerifier({ issuer, resource, jwksUrl, namespaceClaim, agentsClaim, defaultNamespace: config.sessions.defaultNamespace })),
       requiredScopes,
       expectedResource: new URL(resource),
       resourceMetadataUrl: getOAuthProtectedResourceMetadataUrl(new URL(resource)),
