@@ -7,7 +7,16 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { CpuMeter } from 'bench/support/cpu-meter.js';
+import { cpuMicrosPerCall } from 'bench/support/component-cost.js';
 import { closedLoop } from 'bench/support/load-generator.js';
+import { loadConfig } from 'src/config/config.loader.js';
+import { JwtTokenVerifier } from 'src/http/auth/jwt-token.verifier.js';
+import { VerifiedTokenCache } from 'src/http/auth/verified-token.cache.js';
+import type { Principal } from 'src/platform/access/principal.js';
+import { expandScopes } from 'src/platform/access/scopes.js';
+import type { RefusalAudit } from 'src/platform/limits/refusal-audit.js';
+import { RateLimiterService } from 'src/platform/limits/rate-limiter.service.js';
+import { RedisService } from 'src/platform/redis/redis.service.js';
 import { startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
@@ -18,7 +27,10 @@ import { connectMcpClient } from 'test/support/mcp-client.js';
 // but set high enough never to refuse one), in rounds of the same run whose
 // order alternates. Telemetry is off in both, so the difference is the
 // access checks alone. `--profile` writes V8 CPU profiles of each Baton
-// process to bench/.cache/auth-profiles. A CLI: output goes to stdout.
+// process to bench/.cache/auth-profiles. Then the CPU time of each added
+// step, measured in this process: a token's signature check, a remembered
+// token, a rate limit check on Redis and on PostgreSQL. A CLI: output goes
+// to stdout.
 const { values } = parseArgs({
   options: {
     duration: { type: 'string', default: '10' },
@@ -96,13 +108,48 @@ async function measure(mode: Mode, env: Record<string, string>, issuer: LocalIss
   }
 }
 
+interface ComponentCosts {
+  verifyMicros: number;
+  rememberedMicros: number;
+  redisLimitMicros: number;
+  postgresLimitMicros: number;
+}
+
+async function componentCosts(env: Record<string, string>, issuer: LocalIssuer): Promise<ComponentCosts> {
+  const settings = { namespaceClaim: 'baton_namespace', agentsClaim: 'baton_agents', defaultNamespace: 'default' };
+  const token = await issuer.token({ audience: RESOURCE, subject: 'bench-agent', scope: 'agent' });
+  const verifier = new JwtTokenVerifier({ issuer: issuer.url, resource: RESOURCE, ...settings });
+  const remembered = new VerifiedTokenCache(verifier);
+  const agent: Principal = { kind: 'oauth', credentialId: 'oauth:bench-agent', namespace: 'default', agents: ['bench-agent'], scopes: expandScopes(['agent']) };
+  const limitCost = async (withRedis: boolean): Promise<number> => {
+    const config = loadConfig({ ...env, ...(withRedis ? {} : { REDIS_URL: '' }), BATON_RATE_LIMITS: 'agent=100000000/60' }, {});
+    const redis = new RedisService(config);
+    const limits = new RateLimiterService(redis, { refused: () => undefined } as unknown as RefusalAudit, config);
+    try {
+      if (withRedis) await redis.connected();
+      return await cpuMicrosPerCall(() => limits.takeToolCall(agent, 'update_context'), withRedis ? 20_000 : 5_000);
+    } finally {
+      await limits.onModuleDestroy();
+      await redis.onModuleDestroy();
+    }
+  };
+  return {
+    verifyMicros: await cpuMicrosPerCall(() => verifier.verifyAccessToken(token), 5_000),
+    rememberedMicros: await cpuMicrosPerCall(() => remembered.verifyAccessToken(token), 50_000),
+    redisLimitMicros: await limitCost(true),
+    postgresLimitMicros: await limitCost(false),
+  };
+}
+
 const { name, url } = benchDatabaseUrl(ADMIN);
 const env = { DATABASE_URL: url, REDIS_URL: REDIS, BATON_REDIS_PREFIX: `bench-auth-${Date.now().toString(36)}`, BATON_LOG_LEVEL: 'warn', OTEL_SDK_DISABLED: 'true' };
 await migrate(env);
 const issuer = await startLocalIssuer();
 const rounds: Round[] = [];
+let costs: ComponentCosts;
 try {
   for (let r = 0; r < ROUNDS; r++) for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) rounds.push(await measure(mode, env, issuer));
+  costs = await componentCosts(env, issuer);
 } finally {
   await issuer.close();
   await dropDatabase(ADMIN, name);
@@ -119,3 +166,7 @@ rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / MODES.length) 
 const opsChange = (mean('on', (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
 const cpuChange = (mean('on', (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
 process.stdout.write(`on vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (target: at most +5% CPU per call).\n`);
+process.stdout.write(
+  `\nCPU per step, in this process: signature check of an access token ${fmt(costs.verifyMicros)} µs; a remembered token ${fmt(costs.rememberedMicros, 2)} µs; ` +
+    `one rate limit check ${fmt(costs.redisLimitMicros)} µs on Redis, ${fmt(costs.postgresLimitMicros)} µs on PostgreSQL (the Baton side only; a tool call makes one, HTTP requests are counted in memory).\n`,
+);

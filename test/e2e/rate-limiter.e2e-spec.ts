@@ -122,9 +122,10 @@ describe.each<Backend>(['redis', 'postgres'])('RateLimiterService on %s', (backe
     expect(await limits.takeHttpRequest(local)).toBeUndefined();
   });
 
-  it('counts HTTP requests apart from tool calls', async () => {
+  it('counts HTTP requests apart from tool calls, in this process and not in the store', async () => {
     const agent = credential('agent');
     expect((await countUntilLimited(() => limits.takeHttpRequest(agent), 6)).passed).toBe(4);
+    expect(await storedPoints(backend, `${prefix}:ratelimit:http:${agent.credentialId}`)).toBe(0);
     expect((await countUntilLimited(() => limits.takeToolCall(agent, 'update_context'), 8)).passed).toBe(5);
   });
 });

@@ -15,6 +15,8 @@ import { RefusalAudit } from 'src/platform/limits/refusal-audit.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
 type Limiter = Pick<RateLimiterAbstract, 'consume'>;
+// Where a bucket is kept: in the shared store, or in this process.
+type Counted = 'shared' | 'process';
 
 // The table of migration 20261202111700_rate_limit_buckets, in the shape
 // rate-limiter-flexible reads and writes.
@@ -23,11 +25,13 @@ const POSTGRES_POOL_SIZE = 2;
 // Keys stay far below the table's 255 characters.
 const LONGEST_PLAIN_CREDENTIAL = 100;
 
-// Rate limits per credential: tool calls (by role, or per tool where
-// overridden) and HTTP requests (by role). Buckets live in Redis when Baton
-// uses Redis, in PostgreSQL otherwise, so every replica counts against the
-// same bucket; while the store cannot be reached, each process counts in
-// memory instead of failing the call.
+// Rate limits per credential. Tool calls (by role, or per tool where
+// overridden) are the credential's budget: their buckets live in Redis when
+// Baton uses Redis, in PostgreSQL otherwise, so every replica counts against
+// the same bucket; while the store cannot be reached, each process counts in
+// memory instead of failing the call. HTTP requests (by role) are counted by
+// each process in memory: that limit protects the process, and costs a call
+// no trip to the store.
 @Injectable()
 export class RateLimiterService implements OnModuleDestroy {
   private readonly logger = new Logger(RateLimiterService.name);
@@ -52,18 +56,18 @@ export class RateLimiterService implements OnModuleDestroy {
     if (role === 'local' && !limit) return undefined;
     const override = this.policy.toolOverrides.get(tool);
     if (override === 'off') return undefined;
-    if (override) return this.take(`tool.${tool}`, override, principal, `calling ${tool}`);
-    return limit ? this.take('tools', limit, principal, 'calling tools') : undefined;
+    if (override) return this.take(`tool.${tool}`, override, principal, `calling ${tool}`, 'shared');
+    return limit ? this.take('tools', limit, principal, 'calling tools', 'shared') : undefined;
   }
 
   async takeHttpRequest(principal: Principal): Promise<LimitError | undefined> {
     const limit = this.policy.httpRequests.get(roleOf(principal));
-    return limit ? this.take('http', limit, principal, 'sending HTTP requests') : undefined;
+    return limit ? this.take('http', limit, principal, 'sending HTTP requests to this Baton process', 'process') : undefined;
   }
 
-  private async take(bucket: string, limit: RateLimit, principal: Principal, what: string): Promise<LimitError | undefined> {
+  private async take(bucket: string, limit: RateLimit, principal: Principal, what: string, where: Counted): Promise<LimitError | undefined> {
     try {
-      await this.limiter(bucket, limit).consume(keyOf(principal));
+      await this.limiter(bucket, limit, where).consume(keyOf(principal));
       return undefined;
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
@@ -73,12 +77,14 @@ export class RateLimiterService implements OnModuleDestroy {
     }
   }
 
-  private limiter(bucket: string, limit: RateLimit): Limiter {
+  private limiter(bucket: string, limit: RateLimit, where: Counted): Limiter {
     const id = `${bucket}:${limit.points}/${limit.seconds}+${limit.burst}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      const steady = this.store(bucket, limit.points, limit.seconds);
-      limiter = limit.burst > 0 ? new BurstyRateLimiter(steady, this.store(`${bucket}.burst`, limit.burst, limit.seconds * BURST_WINDOWS)) : steady;
+      const store = (name: string, points: number, duration: number): RateLimiterAbstract =>
+        where === 'shared' ? this.store(name, points, duration) : new RateLimiterMemory({ keyPrefix: name, points, duration });
+      const steady = store(bucket, limit.points, limit.seconds);
+      limiter = limit.burst > 0 ? new BurstyRateLimiter(steady, store(`${bucket}.burst`, limit.burst, limit.seconds * BURST_WINDOWS)) : steady;
       this.limiters.set(id, limiter);
     }
     return limiter;
