@@ -1,12 +1,13 @@
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 
 import { createHttpApplication } from 'src/bootstrap.js';
 import { spawnBaton } from 'test/support/baton-process.js';
+import { startIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { testConfig } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
@@ -14,34 +15,6 @@ import { callOk } from 'test/support/tool-calls.js';
 const SCOPE = 'agent';
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
-
-// An OAuth authorization server as far as a resource server sees one: its
-// RFC 8414 metadata and its JWKS, served on loopback.
-interface LocalIssuer {
-  url: string;
-  privateKey: CryptoKey;
-  server: Server;
-  // The published keys; a test rotates them by changing the list.
-  keys: JWK[];
-  jwksFetches(): number;
-}
-
-async function startIssuer(publicJwk: JWK, privateKey: CryptoKey): Promise<LocalIssuer> {
-  let jwksFetches = 0;
-  const keys = [publicJwk];
-  const server = createServer((req, res) => {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/oauth-authorization-server') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks`, response_types_supported: ['code'] }));
-    else if (req.url === '/jwks') {
-      jwksFetches++;
-      res.end(JSON.stringify({ keys }));
-    }
-    else res.writeHead(404).end('{}');
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, privateKey, server, keys, jwksFetches: () => jwksFetches };
-}
 
 async function freePort(): Promise<number> {
   const probe = createServer();
