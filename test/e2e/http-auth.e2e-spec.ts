@@ -1,13 +1,10 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 
 import { createHttpApplication } from 'src/bootstrap.js';
 import { spawnBaton } from 'test/support/baton-process.js';
-import { startIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
+import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { testConfig } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
@@ -16,14 +13,6 @@ const SCOPE = 'agent';
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  return port;
-}
-
 let issuer: LocalIssuer;
 let app: NestExpressApplication;
 let resource: string;
@@ -31,8 +20,7 @@ let base: string;
 let strangerKey: CryptoKey;
 
 beforeAll(async () => {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  issuer = await startIssuer({ ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' }, privateKey);
+  issuer = await startLocalIssuer();
   strangerKey = (await generateKeyPair('RS256')).privateKey;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
