@@ -13,6 +13,8 @@ import { JwtTokenVerifier } from 'src/http/auth/jwt-token.verifier.js';
 import { looksLikeApiKey } from 'src/platform/access/api-key.js';
 import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 
+const KEYS_OFF = 'this server does not accept API keys (BATON_AUTH_API_KEYS is off); send an OAuth access token from its authorization server';
+
 type BearerOptions = Omit<Parameters<typeof requireBearerAuth>[0], 'verifier'>;
 
 interface Scheme {
@@ -48,6 +50,8 @@ export class BearerAuthMiddleware implements NestMiddleware {
       };
     }
     if (config.auth.apiKeys) this.apiKeys = { verifier: new ApiKeyTokenVerifier(keys), options: { resourceMetadataUrl }, credential: 'api_key' };
+    // OAuth alone: an API key is refused as such, not as a malformed access token.
+    else if (this.oauth) this.apiKeys = { verifier: { verifyAccessToken: () => Promise.reject(new InvalidTokenError(KEYS_OFF)) }, options: this.oauth.options, credential: 'api_key' };
   }
 
   use(req: Request, res: Response, next: NextFunction): void {
