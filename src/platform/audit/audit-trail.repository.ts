@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { v7 as uuidv7 } from 'uuid';
 
 import type { Prisma } from 'src/platform/database/generated/client.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
@@ -22,7 +23,9 @@ export interface AuditRow {
 export class AuditTrailRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  // Time-ordered ids (UUIDv7, monotonic in this process) break ties between
+  // events of one millisecond in the order they happened.
   async append(row: AuditRow): Promise<void> {
-    await this.prisma.auditEvent.create({ data: { ...row, detail: (row.detail ?? undefined) as Prisma.InputJsonValue | undefined }, select: { id: true } });
+    await this.prisma.auditEvent.create({ data: { id: uuidv7(), ...row, detail: (row.detail ?? undefined) as Prisma.InputJsonValue | undefined }, select: { id: true } });
   }
 }
