@@ -14,6 +14,8 @@ import type { AuditFilter, AuditPage, AuditQuery } from 'src/features/audit/audi
 const DAY_MS = 24 * 60 * 60 * 1000;
 const PURGE_BATCH = 5000;
 const ACTION = /^[a-z0-9][a-z0-9._:-]{0,63}$/;
+// Years 1 to 9999, as PostgreSQL and JavaScript both read them.
+const ISO_DATE = /^(?!0000)\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const ACTION_PREFIX = /^[a-z0-9][a-z0-9._:-]{0,62}\*$/;
 
 // Reads the audit trail for callers with audit:read (their own namespace;
@@ -79,7 +81,7 @@ function actionFilter(action: string): AuditFilter['action'] {
 
 function instant(since: string): Date {
   const at = new Date(since);
-  if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(since) || Number.isNaN(at.getTime())) {
+  if (!ISO_DATE.test(since) || Number.isNaN(at.getTime())) {
     throw invalid(`since "${echo(since)}" is not an ISO 8601 date or instant; write e.g. 2026-12-01 or 2026-12-01T09:30:00Z.`);
   }
   return at;

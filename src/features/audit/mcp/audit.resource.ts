@@ -7,10 +7,10 @@ import { AuditService } from 'src/features/audit/audit.service.js';
 import type { AuditQuery } from 'src/features/audit/audit.types.js';
 import { AUDIT_URI, toAuditPageView } from 'src/features/audit/mcp/audit.schemas.js';
 
-const PARAMETERS = ['cursor', 'action', 'since', 'limit', 'namespace'] as const;
+const PARAMETERS = ['cursor', 'action', 'since', 'limit'] as const;
 
 // handoff://audit: the audit trail of the caller's namespace (admins: every
-// namespace, or ?namespace=), newest first, a page at a time.
+// namespace; list_audit_events picks one), newest first, a page at a time.
 @Injectable()
 @McpResource()
 export class AuditResource implements ResourceDefinition {
@@ -20,7 +20,7 @@ export class AuditResource implements ResourceDefinition {
   readonly description =
     'Security-relevant events of your namespace, newest first: handoff transitions, legal-hold changes, sweeps, job retries, key changes, authentication failures and denials, ' +
     'each with who (credential, agent), what, when and from where. ?action= filters by action (handoff.* for a prefix), ?since= by time (ISO 8601), ?limit= sets the page size; follow nextUri for older events. ' +
-    'Admins read every namespace, or one with ?namespace=.';
+    'Admins read every namespace here; list_audit_events reads one.';
   readonly uriTemplate = AUDIT_URI;
   readonly queryParameters = PARAMETERS;
 
@@ -39,7 +39,6 @@ function auditQuery(query: URLSearchParams): AuditQuery {
   const limit = query.get('limit');
   if (limit !== null && !/^\d{1,9}$/.test(limit)) throw new AuditError(AuditErrorCode.InvalidArgument, `limit=${limit.slice(0, 32)} is not a whole number.`);
   return {
-    namespace: query.get('namespace') ?? undefined,
     action: query.get('action') ?? undefined,
     since: query.get('since') ?? undefined,
     cursor: query.get('cursor') ?? undefined,
