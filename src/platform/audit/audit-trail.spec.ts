@@ -42,6 +42,20 @@ describe('AuditTrail.record', () => {
     expect(error).toHaveBeenCalledWith(expect.objectContaining({ audit: 'legal_hold.set', target: 'k1', err: 'connection refused' }), expect.stringContaining('AUDIT EVENT NOT STORED'));
   });
 
+  it('gives up waiting for a database that does not answer', async () => {
+    jest.useFakeTimers();
+    try {
+      const { trail, rows, error } = setup();
+      rows.append.mockReturnValue(new Promise(() => undefined));
+      const recorded = trail.record({ action: 'auth.failed', outcome: 'failed' });
+      await jest.advanceTimersByTimeAsync(2_000);
+      await expect(recorded).resolves.toBeUndefined();
+      expect(error).toHaveBeenCalledWith(expect.objectContaining({ err: 'no answer within 2000 ms' }), expect.stringContaining('AUDIT EVENT NOT STORED'));
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('cuts values to their column widths and replaces an oversized detail with a note', async () => {
     const { trail, rows } = setup();
     await trail.record({ action: 'a'.repeat(100), outcome: 'failed', target: 't'.repeat(600), detail: { blob: 'x'.repeat(5000) } });

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 
 import { currentAccess } from 'src/platform/access/access-context.js';
+import { withTimeout } from 'src/platform/async/with-timeout.js';
 import { AuditTrailRepository, type AuditRow } from 'src/platform/audit/audit-trail.repository.js';
 import { Clock } from 'src/platform/clock/clock.js';
 
@@ -32,6 +33,9 @@ const WIDTH = { action: 64, namespace: 128, credentialId: 256, agentId: 256, tar
 // A detail larger than this (as JSON) is replaced by a note saying so: the
 // trail holds short facts, not payloads.
 const MAX_DETAIL_CHARS = 4096;
+// A database that does not answer must not hold up the audited action (or a
+// 401) for the pool's whole connection timeout.
+const STORE_TIMEOUT_MS = 2_000;
 
 // Records security-relevant events: one JSON log line with its who, what and
 // where, and one row of audit_events (read through the audit feature).
@@ -71,11 +75,11 @@ export class AuditTrail {
       'audit',
     );
     try {
-      await this.rows.append(row);
+      await withTimeout(this.rows.append(row), STORE_TIMEOUT_MS);
     } catch (error) {
       // The audited action stands; the log line above keeps the event, and
-      // this one says the table lacks it.
-      this.logger.error({ audit: row.action, target: row.target ?? undefined, err: (error as Error).message }, 'AUDIT EVENT NOT STORED: the audit_events table lacks this event; the log line before this one holds it');
+      // this one says the table may lack it.
+      this.logger.error({ audit: row.action, target: row.target ?? undefined, err: (error as Error).message }, 'AUDIT EVENT NOT STORED: audit_events may lack this event; the log line before this one holds it');
     }
   }
 }
