@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 
 import { createHttpApplication } from 'src/bootstrap.js';
+import { issueApiKey } from 'src/platform/access/api-key.js';
 import { spawnBaton } from 'test/support/baton-process.js';
 import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
@@ -118,6 +119,7 @@ describe('OAuth 2.1 resource server over HTTP', () => {
     ['a token signed with an unknown key id', async () => `Bearer ${await token({ key: strangerKey, kid: 'key-unknown' })}`, 'a key the authorization server does not publish'],
     ['an unsigned token (alg none)', () => Promise.resolve(`Bearer ${new UnsecuredJWT({ scope: SCOPE }).setIssuer(issuer.url).setAudience(resource).setExpirationTime('5m').encode()}`), 'a signature algorithm that is not accepted'],
     ['a token that is not a JWT', () => Promise.resolve('Bearer not-a-jwt'), 'the access token is malformed'],
+    ['an API key while API keys are off', () => Promise.resolve(`Bearer ${issueApiKey().key}`), 'this server does not accept API keys'],
   ])('answers %s with 401 and the challenge', async (_case, authorization, description) => {
     expectChallenge(await initialize(await authorization()), description);
   });

@@ -12,6 +12,8 @@ import { localPrincipal, type Principal } from 'src/platform/access/principal.js
 import { expandScopes } from 'src/platform/access/scopes.js';
 import { AuditModule } from 'src/platform/audit/audit.module.js';
 import { AuditTrail, type AuditRecord } from 'src/platform/audit/audit-trail.js';
+import { ClockModule } from 'src/platform/clock/clock.js';
+import { DatabaseModule } from 'src/platform/database/database.module.js';
 import { LimitsModule } from 'src/platform/limits/limits.module.js';
 import { RateLimiterService } from 'src/platform/limits/rate-limiter.service.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
@@ -29,7 +31,7 @@ type Backend = 'redis' | 'postgres';
 async function boot(backend: Backend, prefix: string): Promise<INestApplication> {
   const config = testConfig({ ...SETTINGS, BATON_REDIS_PREFIX: prefix });
   const settings: BatonConfig = backend === 'redis' ? config : { ...config, redis: { ...config.redis, url: undefined } };
-  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(settings), RedisModule, AuditModule, LimitsModule] }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(settings), ClockModule, DatabaseModule, RedisModule, AuditModule, LimitsModule] }).compile();
   const app = moduleRef.createNestApplication();
   await app.init();
   // Until Redis answers, each process counts in memory.
@@ -153,7 +155,7 @@ async function storedPoints(backend: Backend, key: string): Promise<number> {
 describe('RateLimiterService while Redis cannot be reached', () => {
   it('counts in this process instead of failing the call: still exactly 5 of an agent\'s calls pass', async () => {
     const config = testConfig({ ...SETTINGS, REDIS_URL: 'redis://127.0.0.1:1', BATON_LOG_LEVEL: 'silent' });
-    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), RedisModule, AuditModule, LimitsModule] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [ConfigModule.forRoot(config), ClockModule, DatabaseModule, RedisModule, AuditModule, LimitsModule] }).compile();
     const app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     try {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 
 // An OAuth authorization server as far as a resource server sees one: its
-// RFC 8414 metadata and its JWKS (one RS256 key, `key-1`), served on loopback.
+// RFC 8414 metadata and its JWKS, served on loopback.
 export interface LocalIssuer {
   url: string;
   privateKey: CryptoKey;
@@ -12,23 +12,23 @@ export interface LocalIssuer {
   // The published keys; a test rotates them by changing the list.
   keys: JWK[];
   jwksFetches(): number;
-  // An access token for `audience`, signed with key-1.
+  // An access token for `audience`, signed with the first published key.
   token(options: { audience: string; subject: string; scope: string; claims?: Record<string, unknown> }): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startLocalIssuer(): Promise<LocalIssuer> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
+export async function startIssuer(publicJwk: JWK, privateKey: CryptoKey): Promise<LocalIssuer> {
   let jwksFetches = 0;
-  const keys: JWK[] = [{ ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' }];
+  const keys = [publicJwk];
   const server = createServer((req, res) => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/oauth-authorization-server') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks`, response_types_supported: ['code'] }));
+    if (req.url === '/.well-known/oauth-authorization-server') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks`, authorization_endpoint: `${url}/authorize`, token_endpoint: `${url}/token`, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'] }));
     else if (req.url === '/jwks') {
       jwksFetches++;
       res.end(JSON.stringify({ keys }));
-    } else res.writeHead(404).end('{}');
+    }
+    else res.writeHead(404).end('{}');
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -39,11 +39,18 @@ export async function startLocalIssuer(): Promise<LocalIssuer> {
     keys,
     jwksFetches: () => jwksFetches,
     token: ({ audience, subject, scope, claims }) =>
-      new SignJWT({ scope, ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'key-1' }).setIssuer(url).setAudience(audience).setSubject(subject).setIssuedAt().setExpirationTime('15m').sign(privateKey),
+      new SignJWT({ scope, ...claims }).setProtectedHeader({ alg: String(publicJwk.alg ?? 'RS256'), kid: publicJwk.kid }).setIssuer(url).setAudience(audience).setSubject(subject).setIssuedAt().setExpirationTime('15m').sign(privateKey),
     close: () => new Promise((done) => server.close(() => done())),
   };
 }
 
+// An issuer publishing one RS256 signing key, with key id `key-1`.
+export async function startLocalIssuer(): Promise<LocalIssuer> {
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  return startIssuer({ ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' }, privateKey);
+}
+
+// A loopback port free now: Baton's canonical URI must be known before it listens.
 export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));

@@ -18,7 +18,7 @@ type Limiter = Pick<RateLimiterAbstract, 'consume'>;
 // Where a bucket is kept: in the shared store, or in this process.
 type Counted = 'shared' | 'process';
 
-// The table of migration 20261202111700_rate_limit_buckets, in the shape
+// The table of migration 20261202141700_rate_limit_buckets, in the shape
 // rate-limiter-flexible reads and writes.
 const POSTGRES_TABLE = 'rate_limit_buckets';
 const POSTGRES_POOL_SIZE = 2;
