@@ -1,5 +1,5 @@
 import { DomainError } from 'src/platform/errors/domain-error.js';
-import { describeAgents, mayActAs, type Principal } from 'src/platform/access/principal.js';
+import { actsAcrossNamespaces, describeAgents, mayActAs, type Principal } from 'src/platform/access/principal.js';
 import type { Scope } from 'src/platform/access/scopes.js';
 import { echo } from 'src/platform/input/input-guard.js';
 
@@ -44,4 +44,17 @@ export function actingAgent(principal: Principal, agentId: string | undefined, a
   if (principal.agents === 'any' || principal.scopes.has('admin')) return undefined;
   if (principal.agents.length === 1) return principal.agents[0];
   throw AccessError.agentRequired(principal, action);
+}
+
+// How an admin names every namespace where a tool takes one.
+export const ALL_NAMESPACES = '*';
+
+// The namespace an operator action covers: the caller's own, unless it names
+// another one or all of them (`*`, returned as null), which only admins may.
+export function operatorNamespace(principal: Principal, requested: string | undefined): string | null {
+  if (requested === undefined || requested === principal.namespace) return principal.namespace;
+  if (!actsAcrossNamespaces(principal)) {
+    throw AccessError.insufficientScope('admin', requested === ALL_NAMESPACES ? 'Acting on every namespace' : `Acting on namespace "${echo(requested)}"`);
+  }
+  return requested === ALL_NAMESPACES ? null : requested;
 }

@@ -10,6 +10,8 @@ import { LIFECYCLE_QUEUE, type SweepResult } from 'src/features/lifecycle/lifecy
 export interface LifecycleSweepData {
   // Who asked: the periodic schedule or an operator.
   trigger: 'schedule' | 'operator';
+  // The namespace an operator swept; every namespace when null or absent.
+  namespace?: string | null;
 }
 
 // The periodic catch-up (a BullMQ job scheduler adds it every
@@ -28,7 +30,7 @@ export class LifecycleSweepHandler implements JobHandler<LifecycleSweepData, Swe
   ) {}
 
   async handle(data: LifecycleSweepData): Promise<SweepResult> {
-    const { result, checks } = await this.lifecycle.sweep(data.trigger);
+    const { result, checks } = await this.lifecycle.sweep(data.trigger, data.namespace ?? null);
     await scheduleChecks(this.queues, checks, this.clock.now());
     return result;
   }
