@@ -12,7 +12,7 @@ import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
 
 const input = z
   .object({
-    namespace: OperatorNamespaceSchema,
+    namespace: OperatorNamespaceSchema.describe('Admins only: the namespace of the session; your own when left out'),
     sessionKey: SessionKeySchema.describe('The session to hold or release'),
     hold: z.boolean().describe('true places a legal hold (the session is never purged); false lifts it'),
     reason: z.string().trim().min(1).max(400).describe('Why, for the session\'s lifecycle history, e.g. "litigation hold, case 2026-114"'),
