@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { jest } from '@jest/globals';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -8,6 +9,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createHttpApplication } from 'src/bootstrap.js';
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import { displayTemplate } from 'src/mcp/mcp-server.factory.js';
+import { AuditTrail, type AuditRecord } from 'src/platform/audit/audit-trail.js';
 import { freePort, startIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { watchUpdates } from 'test/support/notifications.js';
@@ -259,7 +261,19 @@ describe('subscriptions', () => {
   });
 });
 
+// The refusals recorded in the audit trail since the last call.
+function auditedSince(): () => AuditRecord[] {
+  const record = jest.spyOn(app.get(AuditTrail), 'record');
+  const before = record.mock.calls.length;
+  return () => record.mock.calls.slice(before).map(([entry]) => entry).filter((entry) => entry.action === 'access.denied');
+}
+
 describe('agent identity: amir cannot act as alice', () => {
+  let refusals: () => AuditRecord[];
+  beforeAll(() => {
+    refusals = auditedSince();
+  });
+
   const attempts: [string, () => Promise<{ code: string }>][] = [
     ['append as alice', () => callError(amir, 'update_context', { sessionKey: a.mainKey, type: 'note', content: 'as alice', agentId: ALICE })],
     ['register a session as alice', () => callError(amir, 'register_session', { sessionKey: `${RUN}-a-forged`, agentId: ALICE })],
@@ -273,6 +287,12 @@ describe('agent identity: amir cannot act as alice', () => {
 
   it.each(attempts)('refuses to %s with AGENT_NOT_ALLOWED', async (_what, attempt) => {
     expect((await attempt()).code).toBe('AGENT_NOT_ALLOWED');
+  });
+
+  it('recorded each refusal in the audit trail as access.denied, naming the agent', () => {
+    const denied = refusals();
+    expect(denied).toHaveLength(attempts.length);
+    expect(denied.every((entry) => entry.credentialId === `oauth:${AMIR}` && entry.agentId === ALICE && entry.namespace === NS_A && entry.detail?.code === 'AGENT_NOT_ALLOWED')).toBe(true);
   });
 
   it('left alice\'s handoff pending, her session hers, and added nothing to it', async () => {
@@ -314,6 +334,7 @@ describe('agent identity: amir cannot act as alice', () => {
 describe('scopes', () => {
   it('shows a reader only read-only tools, and answers a write tool over HTTP with 403 insufficient_scope', async () => {
     const reader = await connectAs(tokens.reader, 'reader');
+    const refusals = auditedSince();
     const { tools } = await reader.listTools();
     expect(tools.length).toBeGreaterThan(0);
     expect(tools.filter((tool) => tool.annotations?.readOnlyHint !== true).map((tool) => tool.name)).toEqual([]);
@@ -326,6 +347,16 @@ describe('scopes', () => {
     });
     expect(response.status).toBe(403);
     expect(response.headers.get('www-authenticate')).toContain('error="insufficient_scope", scope="sessions:write"');
+    expect(refusals()).toEqual([expect.objectContaining({ target: 'update_context', outcome: 'denied', namespace: NS_A, detail: { code: 'INSUFFICIENT_SCOPE', requiredScope: 'sessions:write' } })]);
+  });
+
+  it('answers REST without sessions:read with 403, recorded as access.denied', async () => {
+    const auditor = await sign(NS_A, [ALICE], 'audit:read');
+    const refusals = auditedSince();
+    const response = await fetch(`${base}/api/sessions`, { headers: { authorization: `Bearer ${auditor}` } });
+    expect(response.status).toBe(403);
+    expectNothingOfA(await response.text(), '');
+    expect(refusals()).toEqual([expect.objectContaining({ target: 'GET /api/sessions', namespace: NS_A, detail: { code: 'INSUFFICIENT_SCOPE', requiredScope: 'sessions:read' } })]);
   });
 });
 
