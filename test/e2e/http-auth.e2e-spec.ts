@@ -1,10 +1,11 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { exportJWK, generateKeyPair, UnsecuredJWT, type CryptoKey } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 
 import { createHttpApplication } from 'src/bootstrap.js';
+import { issueApiKey } from 'src/platform/access/api-key.js';
 import { spawnBaton } from 'test/support/baton-process.js';
-import { freePort, startIssuer, type LocalIssuer, type TokenOptions } from 'test/support/local-issuer.js';
+import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { testConfig } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
@@ -20,7 +21,7 @@ let base: string;
 let strangerKey: CryptoKey;
 
 beforeAll(async () => {
-  issuer = await startIssuer();
+  issuer = await startLocalIssuer();
   strangerKey = (await generateKeyPair('RS256')).privateKey;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
@@ -31,11 +32,30 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await issuer?.close();
+  await new Promise((done) => issuer?.server.close(done));
 });
 
-function token(options: Partial<TokenOptions> = {}): Promise<string> {
-  return issuer.sign({ audience: resource, ...options, claims: { scope: SCOPE, client_id: 'e2e-agent', ...options.claims } });
+interface TokenOptions {
+  claims?: Record<string, unknown>;
+  issuer?: string;
+  audience?: string;
+  expiresIn?: string | number;
+  notBefore?: string | number;
+  key?: CryptoKey;
+  kid?: string;
+  alg?: string;
+}
+
+function token(options: TokenOptions = {}): Promise<string> {
+  const jwt = new SignJWT({ scope: SCOPE, client_id: 'e2e-agent', ...options.claims })
+    .setProtectedHeader({ alg: options.alg ?? 'RS256', kid: options.kid ?? 'key-1' })
+    .setIssuer(options.issuer ?? issuer.url)
+    .setAudience(options.audience ?? resource)
+    .setSubject('agent-1')
+    .setIssuedAt()
+    .setExpirationTime(options.expiresIn ?? '5m');
+  if (options.notBefore !== undefined) jwt.setNotBefore(options.notBefore);
+  return jwt.sign(options.key ?? issuer.privateKey);
 }
 
 function initialize(authorization?: string): Promise<Response> {
@@ -99,6 +119,7 @@ describe('OAuth 2.1 resource server over HTTP', () => {
     ['a token signed with an unknown key id', async () => `Bearer ${await token({ key: strangerKey, kid: 'key-unknown' })}`, 'a key the authorization server does not publish'],
     ['an unsigned token (alg none)', () => Promise.resolve(`Bearer ${new UnsecuredJWT({ scope: SCOPE }).setIssuer(issuer.url).setAudience(resource).setExpirationTime('5m').encode()}`), 'a signature algorithm that is not accepted'],
     ['a token that is not a JWT', () => Promise.resolve('Bearer not-a-jwt'), 'the access token is malformed'],
+    ['an API key while API keys are off', () => Promise.resolve(`Bearer ${issueApiKey().key}`), 'this server does not accept API keys'],
   ])('answers %s with 401 and the challenge', async (_case, authorization, description) => {
     expectChallenge(await initialize(await authorization()), description);
   });

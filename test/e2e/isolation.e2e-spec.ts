@@ -5,12 +5,13 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SignJWT } from 'jose';
 
 import { createHttpApplication } from 'src/bootstrap.js';
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import { displayTemplate } from 'src/mcp/mcp-server.factory.js';
 import { AuditTrail, type AuditRecord } from 'src/platform/audit/audit-trail.js';
-import { freePort, startIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
+import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { watchUpdates } from 'test/support/notifications.js';
 import { testConfig } from 'test/support/test-config.js';
@@ -65,7 +66,14 @@ let bob: Client;
 let admin: Client;
 
 function sign(namespace: string, agents: string[], scope: string): Promise<string> {
-  return issuer.sign({ audience: resource, subject: agents[0] ?? 'nobody', claims: { scope, baton_namespace: namespace, baton_agents: agents } });
+  return new SignJWT({ scope, baton_namespace: namespace, baton_agents: agents })
+    .setProtectedHeader({ alg: 'RS256', kid: 'key-1' })
+    .setIssuer(issuer.url)
+    .setAudience(resource)
+    .setSubject(agents[0] ?? 'nobody')
+    .setIssuedAt()
+    .setExpirationTime('10m')
+    .sign(issuer.privateKey);
 }
 
 async function connectAs(token: string, name: string): Promise<Client> {
@@ -99,7 +107,7 @@ async function readAs(client: Client, uri: string): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  issuer = await startIssuer();
+  issuer = await startLocalIssuer();
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   resource = `${base}/mcp`;
@@ -130,7 +138,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
   await app?.close();
-  await issuer?.close();
+  await new Promise((done) => issuer?.server.close(done));
 });
 
 // What B tries with A's keys and ids, per tool. A tool without a row fails

@@ -15,6 +15,9 @@ import { callOk } from 'test/support/tool-calls.js';
 const run = promisify(execFile);
 const inspector = resolve('node_modules/.bin/mcp-inspector');
 const conformanceDir = resolve('tools/conformance');
+// The Inspector gives up on a server that has not answered initialize within
+// 15 s by default; a stdio Baton starting beside others on a loaded machine may need longer.
+const CONNECT_TIMEOUT_MS = '120000';
 
 let baton: RunningHttpBaton;
 let project: CodebaseCopy;
@@ -31,11 +34,11 @@ afterAll(async () => {
 
 function stdioServerArgs(): string[] {
   const env = Object.entries(testSettings({ BATON_ALLOWED_ROOTS: project.root })).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-  return ['--cli', ...env, process.execPath, resolve('dist/main.js'), 'stdio'];
+  return ['--cli', '--connect-timeout', CONNECT_TIMEOUT_MS, ...env, process.execPath, resolve('dist/main.js'), 'stdio'];
 }
 
 function httpServerArgs(): string[] {
-  return ['--cli', baton.url.toString(), '--transport', 'http'];
+  return ['--cli', '--connect-timeout', CONNECT_TIMEOUT_MS, baton.url.toString(), '--transport', 'http'];
 }
 
 interface Inspected {
