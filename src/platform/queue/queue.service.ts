@@ -168,7 +168,8 @@ export class QueueService implements OnModuleDestroy {
       return 1;
     }
     if (accepts) {
-      const chosen = (await queue.getFailed(0, -1)).filter((job) => accepts(job.data));
+      const failed = await queue.getFailedCount();
+      const chosen = failed === 0 ? [] : (await queue.getFailed(0, failed - 1)).filter((job) => accepts(job.data));
       for (const job of chosen) await job.retry('failed');
       return chosen.length;
     }
