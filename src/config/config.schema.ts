@@ -137,6 +137,7 @@ export const SETTINGS = [
   { path: ['lifecycle', 'policies'], env: 'BATON_LIFECYCLE_POLICIES', schema: policyRules.default([]), help: 'per-namespace or per-tag overrides of the lifecycle timings: a list of rules (JSON in the environment), see the README' },
   { path: ['lifecycle', 'sweepIntervalSeconds'], env: 'BATON_SWEEP_INTERVAL_SECONDS', schema: positiveInt.default(60), help: 'how often the lifecycle sweeper catches up on transitions whose jobs were missed' },
   { path: ['lifecycle', 'sweepBatchSize'], env: 'BATON_SWEEP_BATCH_SIZE', schema: positiveInt.max(50_000).default(1000), help: 'sessions the sweeper transitions per statement' },
+  { path: ['audit', 'retentionDays'], env: 'BATON_AUDIT_RETENTION_DAYS', schema: positiveInt.max(36_500).default(365), help: 'days an audit trail event is kept; older events are deleted by the lifecycle sweep' },
   { path: ['queue', 'backend'], env: 'BATON_QUEUE_BACKEND', schema: z.enum(QUEUE_BACKENDS).default('auto'), help: 'where background jobs live: redis, postgres, or auto (redis when REDIS_URL is set, otherwise postgres)' },
   { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: flag.default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
   { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
@@ -176,6 +177,7 @@ export interface BatonConfig {
   handoffs: Section<'handoffs'>;
   cache: Section<'cache'>;
   lifecycle: Section<'lifecycle'>;
+  audit: Section<'audit'>;
   queue: Section<'queue'>;
   llm: Section<'llm'>;
   codebase: Section<'codebase'>;

@@ -160,6 +160,7 @@ const CROSS_NAMESPACE_CALLS: Record<string, () => Record<string, unknown>> = {
   run_lifecycle_sweep: () => ({ waitSeconds: 0 }),
   retry_failed_jobs: () => ({}),
   set_legal_hold: () => ({ sessionKey: a.mainKey, hold: true, reason: 'B holds' }),
+  list_audit_events: () => ({}),
 };
 
 // What B reads with A's keys and ids, per resource (plain or template).
@@ -174,6 +175,7 @@ const CROSS_NAMESPACE_READS: Record<string, () => string> = {
   'handoff://handoffs/{handoffId}': () => `handoff://handoffs/${a.toAmir}`,
   'handoff://lifecycle{?namespace}': () => 'handoff://lifecycle',
   'handoff://cache{?namespace}': () => 'handoff://cache',
+  'handoff://audit{?cursor,action,since,limit}': () => 'handoff://audit',
 };
 
 const REST_READS: Record<string, () => string> = {
@@ -387,6 +389,7 @@ describe('lifecycle across namespaces', () => {
     ['retry_failed_jobs of A', () => callError(bob, 'retry_failed_jobs', { namespace: NS_A })],
     ['handoff://lifecycle of A', () => bob.readResource({ uri: `handoff://lifecycle?namespace=${NS_A}` })],
     ['handoff://cache of A', () => bob.readResource({ uri: `handoff://cache?namespace=${NS_A}` })],
+    ['list_audit_events of A', () => callError(bob, 'list_audit_events', { namespace: NS_A })],
   ])('refuses an operator of B %s, naming the admin scope', async (_what, attempt) => {
     expect(await refusalOf(attempt())).toMatchObject({ code: 'INSUFFICIENT_SCOPE', requiredScope: 'admin' });
   });

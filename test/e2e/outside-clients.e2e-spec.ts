@@ -60,6 +60,7 @@ async function inspect(args: string[]): Promise<Inspected> {
 const TOOL_NAMES = [
   'register_session', 'update_context', 'get_context', 'list_sessions', 'analyze_codebase', 'get_analysis_status', 'cancel_analysis', 'request_handoff',
   'list_handoffs', 'accept_handoff', 'reject_handoff', 'complete_handoff', 'get_lifecycle_status', 'run_lifecycle_sweep', 'retry_failed_jobs', 'set_legal_hold',
+  'list_audit_events',
 ];
 
 interface ToolDrive {
@@ -103,6 +104,7 @@ async function everyToolOnce(client: Client, label: string): Promise<ToolDrive[]
     { tool: 'run_lifecycle_sweep', args: { waitSeconds: '0' }, expected: { jobId: expect.any(String) } },
     { tool: 'retry_failed_jobs', args: {}, expected: { retried: expect.any(Number) } },
     { tool: 'set_legal_hold', args: { sessionKey: work, hold: 'true', reason: 'Audit 2026-Q4' }, expected: { sessionKey: work, legalHold: true } },
+    { tool: 'list_audit_events', args: { action: 'handoff.requested', limit: '3' }, expected: { events: expect.arrayContaining([expect.objectContaining({ action: 'handoff.requested' })]) } },
   ];
 }
 

@@ -6,6 +6,7 @@ import { AccessErrorCode } from 'src/platform/access/access.errors.js';
 import { actorOf } from 'src/platform/access/actor.js';
 import { expandScopes } from 'src/platform/access/scopes.js';
 import { localPrincipal, type Principal } from 'src/platform/access/principal.js';
+import type { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import type { Clock } from 'src/platform/clock/clock.js';
 import type { EventBusService } from 'src/platform/events/event-bus.service.js';
 import type { QueueService } from 'src/platform/queue/queue.service.js';
@@ -72,6 +73,7 @@ function setup() {
   const briefs = { brief: resolved({ package: pkg, touchedFiles: ['src/auth/session.ts'] }) };
   const queue = { enqueue: resolved('job'), remove: resolved(undefined) };
   const events = { publish: resolved(undefined) };
+  const audit = { record: resolved(undefined) };
   const clock = { now: () => NOW };
   const config = { handoffs: { defaultTokenBudget: 4000, maxTokenBudget: 64000, pendingTtlSeconds: 3600 } } as BatonConfig;
   const service = new HandoffsService(
@@ -82,8 +84,9 @@ function setup() {
     events as unknown as EventBusService,
     clock as Clock,
     config,
+    audit as unknown as AuditTrail,
   );
-  return { service, repository, sessions, briefs, queue, events };
+  return { service, repository, sessions, briefs, queue, events, audit };
 }
 
 // The services log through Nest's logger; a unit run stays quiet.
@@ -138,19 +141,23 @@ describe('HandoffsService transitions', () => {
   });
 
   it('accepts with ownership transfer, cancels the expiry job and reports staleness against the anchor', async () => {
-    const { service, repository, queue } = setup();
+    const { service, repository, queue, audit } = setup();
     repository.findById.mockResolvedValueOnce(handoff()).mockResolvedValueOnce(handoff({ status: 'accepted' }));
     const accepted = await service.accept(local, { handoffId: ID, agentId: 'codex@ci', repository: { commit: 'a1b2c3d4e5f6', branch: 'main' } });
+    expect(audit.record.mock.calls).toEqual([
+      [{ action: 'handoff.accepted', outcome: 'success', namespace: 'default', target: ID, agentId: 'codex@ci', detail: { sessionKey: 'fix-login', type: 'full_handoff', fromAgent: 'claude@laptop', targetAgent: 'codex@ci' } }],
+    ]);
     expect(repository.transition).toHaveBeenCalledWith({ handoffId: ID, agentId: 'codex@ci', from: 'pending', to: 'accepted', note: 'accepted', at: NOW }, true);
     expect(queue.remove).toHaveBeenCalledWith('handoffs', `expire-handoff-${ID}`);
     expect(accepted.staleness).toMatchObject({ checked: true, stale: false, commitMatches: true, branchMatches: true });
   });
 
   it('answers a repeated accept as the first one did, without a second transition', async () => {
-    const { service, repository } = setup();
+    const { service, repository, audit } = setup();
     repository.findById.mockResolvedValue(handoff({ status: 'accepted' }));
     await expect(service.accept(local, { handoffId: ID, agentId: 'codex@ci' })).resolves.toMatchObject({ handoff: { status: 'accepted' } });
     expect(repository.transition).not.toHaveBeenCalled();
+    expect(audit.record).not.toHaveBeenCalled();
   });
 
   it('says the handoff expired when it ran out of time before the accept', async () => {
@@ -170,13 +177,15 @@ describe('HandoffsService transitions', () => {
   });
 
   it('shows an overdue pending handoff as expired, recording the expiry', async () => {
-    const { service, repository, events } = setup();
+    const { service, repository, events, audit } = setup();
     repository.findById.mockResolvedValueOnce(handoff({ expiresAt: new Date('2026-11-20T09:59:59Z') })).mockResolvedValueOnce(handoff({ status: 'expired' }));
     repository.expireDue.mockResolvedValue([{ id: ID, targetAgentId: 'codex@ci', sessionKey: 'fix-login' }]);
     const detail = await service.get(local, ID);
     expect(detail.handoff.status).toBe('expired');
     expect(repository.expireDue).toHaveBeenCalledWith({ namespace: 'default', handoffId: ID }, NOW, expect.any(String));
     expect(events.publish).toHaveBeenCalledWith(expect.objectContaining({ type: HANDOFF_EVENTS.expired }));
+    // Nobody chose it: the trail names the system credential, not the reader.
+    expect(audit.record.mock.calls).toEqual([[{ action: 'handoff.expired', outcome: 'success', namespace: 'default', target: ID, credentialId: 'system', source: undefined, detail: { sessionKey: 'fix-login', targetAgent: 'codex@ci' } }]]);
   });
 
   it('reads a malformed id as a caller mistake, an unknown one as not found', async () => {

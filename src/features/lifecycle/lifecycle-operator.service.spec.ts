@@ -1,5 +1,6 @@
 import { jest } from '@jest/globals';
 
+import type { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import type { Clock } from 'src/platform/clock/clock.js';
 import type { EventBusService } from 'src/platform/events/event-bus.service.js';
 import type { QueueService } from 'src/platform/queue/queue.service.js';
@@ -55,6 +56,7 @@ function setup() {
     totals: jest.fn<LifecycleStatsRepository['totals']>().mockResolvedValue({ dormant: 1, expired: 0, archived: 0, purged: 0 }),
   };
   const events = { publish: jest.fn<EventBusService['publish']>() };
+  const audit = { record: jest.fn<AuditTrail['record']>().mockResolvedValue() };
   const service = new LifecycleOperatorService(
     lifecycle as unknown as LifecycleService,
     repo as unknown as LifecycleRepository,
@@ -62,38 +64,42 @@ function setup() {
     queues as unknown as QueueService,
     events as unknown as EventBusService,
     { now: () => now } as Clock,
+    audit as unknown as AuditTrail,
   );
-  return { service, repo, lifecycle, queues, events, stats };
+  return { service, repo, lifecycle, queues, events, stats, audit };
 }
 
 describe('LifecycleOperatorService.setLegalHold', () => {
   it('places a hold, records it and tells subscribers of the session', async () => {
-    const { service, repo, events, queues } = setup();
+    const { service, repo, events, queues, audit } = setup();
     repo.findStateByKey.mockResolvedValue(archived());
     repo.setLegalHold.mockResolvedValue(archived({ legalHold: true }));
     expect((await service.setLegalHold('default', 'k1', true, 'case 114')).legalHold).toBe(true);
+    expect(audit.record.mock.calls).toEqual([[{ action: 'legal_hold.set', outcome: 'success', namespace: 'default', target: 'k1', detail: { reason: 'case 114' } }]]);
     expect(repo.setLegalHold).toHaveBeenCalledWith('default', 'k1', true, 'case 114', now);
     expect(events.publish).toHaveBeenCalledWith({ namespace: 'default', type: 'session.legal_hold_changed', subject: { sessionKey: 'k1' } });
     expect(queues.enqueueMany).not.toHaveBeenCalled();
   });
 
   it('schedules the purge check again when a hold is lifted', async () => {
-    const { service, repo, lifecycle, queues } = setup();
+    const { service, repo, lifecycle, queues, audit } = setup();
     repo.findStateByKey.mockResolvedValue(archived({ legalHold: true }));
     repo.setLegalHold.mockResolvedValue(archived());
     lifecycle.nextCheckOf.mockReturnValue({ sessionId: 'id-1', namespace: 'default', at: new Date(now.getTime() - 1000) });
     await service.setLegalHold('default', 'k1', false, 'case closed');
+    expect(audit.record.mock.calls).toEqual([[{ action: 'legal_hold.lifted', outcome: 'success', namespace: 'default', target: 'k1', detail: { reason: 'case closed' } }]]);
     expect(queues.enqueueMany).toHaveBeenCalledWith(expect.objectContaining({ name: 'advance-session' }), [
       { data: { sessionId: 'id-1', namespace: 'default' }, options: { jobId: `advance-id-1-${now.getTime() - 1000}`, delayMs: -1000, forgetOnSuccess: true } },
     ]);
   });
 
   it('changes nothing when the hold is already as asked', async () => {
-    const { service, repo, events } = setup();
+    const { service, repo, events, audit } = setup();
     repo.findStateByKey.mockResolvedValue(archived({ legalHold: true }));
     await service.setLegalHold('default', 'k1', true, 'again');
     expect(repo.setLegalHold).not.toHaveBeenCalled();
     expect(events.publish).not.toHaveBeenCalled();
+    expect(audit.record).not.toHaveBeenCalled();
   });
 
   it('refuses unknown and purged sessions, including one purged between the read and the update', async () => {
@@ -110,16 +116,21 @@ describe('LifecycleOperatorService.setLegalHold', () => {
 
 describe('LifecycleOperatorService.retryFailed', () => {
   it('says so when the named job is not in the failed set', async () => {
-    const { service, queues } = setup();
+    const { service, queues, audit } = setup();
     queues.retryFailed.mockResolvedValueOnce(0).mockResolvedValueOnce(3);
     await expect(service.retryFailed(ALL, 'nope')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('get_lifecycle_status') });
     expect(await service.retryFailed(ALL, undefined)).toBe(3);
+    expect(audit.record.mock.calls).toEqual([
+      [{ action: 'jobs.retried', outcome: 'failed', target: 'nope', detail: { queue: 'lifecycle', retried: 0 } }],
+      [{ action: 'jobs.retried', outcome: 'success', target: 'lifecycle:all-failed', detail: { queue: 'lifecycle', retried: 3 } }],
+    ]);
   });
 
   it('retries only the jobs of the caller\'s namespace unless it acts on all', async () => {
-    const { service, queues } = setup();
+    const { service, queues, audit } = setup();
     queues.retryFailed.mockResolvedValue(1);
     await service.retryFailed(operatorOf('team-b'), 'job-7');
+    expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ action: 'jobs.retried', namespace: 'team-b', target: 'job-7' }));
     const accepts = queues.retryFailed.mock.calls[0]?.[2];
     expect([accepts?.({ sessionId: 's', namespace: 'team-b' }), accepts?.({ sessionId: 's', namespace: 'team-a' }), accepts?.({ sessionId: 's' }), accepts?.({ trigger: 'schedule' })]).toEqual([true, false, false, false]);
     await service.retryFailed(ALL, undefined);

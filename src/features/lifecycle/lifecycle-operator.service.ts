@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
+import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
@@ -17,6 +18,8 @@ const FAILED_JOBS_SHOWN = 20;
 // A namespace's failed jobs are found among this many of the newest.
 const FAILED_JOBS_SCANNED = 1_000;
 const POLL_MS = 100;
+// An operator's reason goes to the audit trail as written, up to this length.
+const AUDIT_REASON_CHARS = 200;
 
 // What operators see and do: queue and job state, a sweep on demand, retries
 // of failed jobs, legal holds.
@@ -29,6 +32,7 @@ export class LifecycleOperatorService {
     private readonly queues: QueueService,
     private readonly events: EventBusService,
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   // The lifecycle as seen from one namespace, or from all of them (null,
@@ -73,6 +77,12 @@ export class LifecycleOperatorService {
   // waitSeconds for a worker to finish it.
   async runSweep(namespace: string | null, waitSeconds: number): Promise<SweepRun> {
     const jobId = await this.queues.enqueue(LifecycleSweepJob, { trigger: 'operator', namespace }, { attempts: 1 });
+    const run = await this.awaitSweep(namespace, jobId, waitSeconds);
+    await this.audit.record({ action: 'lifecycle.sweep_run', outcome: run.state === 'failed' ? 'failed' : 'success', ...concerning(namespace), target: jobId, detail: { state: run.state, ...(run.result ? { transitioned: run.result.transitioned } : {}) } });
+    return run;
+  }
+
+  private async awaitSweep(namespace: string | null, jobId: string, waitSeconds: number): Promise<SweepRun> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
       const status = await this.queues.status(LIFECYCLE_QUEUE, jobId);
@@ -87,6 +97,7 @@ export class LifecycleOperatorService {
   // namespace is answered as if it were not in the failed set.
   async retryFailed({ namespace, installation }: OperatorReach, jobId: string | undefined): Promise<number> {
     const retried = await this.queues.retryFailed(LIFECYCLE_QUEUE, jobId, installation ? undefined : (data) => namespaceOfJob(data) === namespace);
+    await this.audit.record({ action: 'jobs.retried', outcome: jobId !== undefined && retried === 0 ? 'failed' : 'success', ...concerning(namespace), target: jobId ?? `${LIFECYCLE_QUEUE}:all-failed`, detail: { queue: LIFECYCLE_QUEUE, retried } });
     if (jobId !== undefined && retried === 0) {
       throw new LifecycleError(LifecycleErrorCode.InvalidArgument, `Job "${jobId}" is not in the lifecycle failed set; get_lifecycle_status lists the failed jobs and their ids.`, { jobId });
     }
@@ -111,10 +122,17 @@ export class LifecycleOperatorService {
     // A purge that committed between the read and the update.
     if (updated.status === 'purged') throw SessionError.purged(sessionKey, updated.archivedAt);
     await this.events.publish({ namespace, type: SESSION_EVENTS.legalHoldChanged, subject: { sessionKey } });
+    await this.audit.record({ action: hold ? 'legal_hold.set' : 'legal_hold.lifted', outcome: 'success', namespace, target: sessionKey, detail: { reason: reason.slice(0, AUDIT_REASON_CHARS) } });
     const check = hold ? null : this.lifecycle.nextCheckOf(updated);
     if (check) await scheduleChecks(this.queues, [check], this.clock.now());
     return updated;
   }
+}
+
+// The namespace an audit record concerns: the one acted on, or (for all of
+// them) the caller's.
+function concerning(namespace: string | null): { namespace?: string } {
+  return namespace === null ? {} : { namespace };
 }
 
 // Every lifecycle job's payload names the namespace of its session, or of
