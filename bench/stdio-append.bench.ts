@@ -4,9 +4,12 @@
 // most 1.6x the reference. Results replace the stdio section of
 // docs/benchmarks.md.
 //   npm run bench:stdio-append   (BENCH_CALLS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL)
+//   npm run bench:stdio-append -- --skip-docs   a trial run: the docs are left as they are
+//   npm run bench:stdio-append -- --profile     also V8 CPU profiles of both servers in bench/.cache/profiles
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -15,9 +18,11 @@ import pg from 'pg';
 import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
 import { migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
-import { REFERENCE_TABLE_SQL } from 'bench/reference/minimal-server.js';
+import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
+const { values } = parseArgs({ options: { profile: { type: 'boolean', default: false }, 'skip-docs': { type: 'boolean', default: false } } });
+const PROFILE_ARGS = values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.cache/profiles'] : [];
 const CALLS = Number(process.env.BENCH_CALLS ?? 2_000);
 const WARMUP = 200;
 const TARGET = 1.6;
@@ -61,13 +66,14 @@ async function main(): Promise<void> {
   await db.end();
   const loadBefore = loadavg()[0] as number;
   try {
-    const baton = await measure([resolve('dist/main.js'), 'stdio'], env, async (client) => {
+    const baton = await measure([...PROFILE_ARGS, resolve('dist/main.js'), 'stdio'], env, async (client) => {
       const result = await client.callTool({ name: 'register_session', arguments: { agentId: 'bench-agent', title: 'stdio append benchmark' } });
       return (result.structuredContent as { sessionKey: string }).sessionKey;
     });
-    const reference = await measure([resolve('bench/.cache/stdio-append/bench/reference/minimal-server.js')], { DATABASE_URL: url }, async () => 'bench-session');
+    const reference = await measure([...PROFILE_ARGS, resolve('bench/.cache/stdio-append/bench/reference/minimal-server.js')], { DATABASE_URL: url }, async () => 'bench-session');
     const ratio = baton.cpuPerCall / reference.cpuPerCall;
     process.stderr.write(`${JSON.stringify({ baton, reference, ratio })}\n`);
+    if (values.profile || values['skip-docs']) return;
     const f = (n: number) => n.toFixed(2);
     writeDocSection(
       resolve('docs/benchmarks.md'),
