@@ -90,8 +90,10 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     // Worker processes hear every event and usually serve nobody.
     if (this.subscribers.size === 0) return;
     if (event.type === SUBSCRIPTION_CHANGED) return this.follow(event.subject);
-    const changed = new Set(this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []).map(canonicalUri));
     const listChanging = LIST_CHANGING_EVENTS.has(event.type);
+    // Most events (every append) reach no subscription at all.
+    if (!listChanging && !this.anySubscription(event.namespace)) return;
+    const changed = new Set(this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []).map(canonicalUri));
     if (changed.size === 0 && !listChanging) return;
     for (const subscriber of this.subscribers) {
       if (subscriber.namespace !== event.namespace) continue;
@@ -101,6 +103,11 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
       if (listChanging) pending.listChanged = true;
       if ((pending.uris.size > 0 || pending.listChanged) && !pending.timer) pending.timer = setTimeout(() => this.flush(subscriber), COALESCE_MS);
     }
+  }
+
+  private anySubscription(namespace: string): boolean {
+    for (const subscriber of this.subscribers) if (subscriber.namespace === namespace && subscriber.uris.size > 0) return true;
+    return false;
   }
 
   private follow(change: Readonly<Record<string, string>>): void {

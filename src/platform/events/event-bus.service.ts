@@ -32,6 +32,9 @@ export class EventBusService implements OnModuleDestroy {
   private readonly listeners = new Set<Listener>();
   private readonly transport: EventTransport;
   private readonly origin = randomUUID();
+  // How this process's own messages begin (origin is written first), so the
+  // echo of each of its events is dropped without parsing it.
+  private readonly ownPrefix = `{"origin":${JSON.stringify(this.origin)},`;
   private subscribed?: Promise<void>;
 
   constructor(redis: RedisService, @Inject(BATON_CONFIG) config: BatonConfig) {
@@ -55,7 +58,7 @@ export class EventBusService implements OnModuleDestroy {
       return;
     }
     try {
-      await this.transport.publish(events.map((event) => JSON.stringify({ ...event, origin: this.origin })));
+      await this.transport.publish(events.map((event) => JSON.stringify({ origin: this.origin, ...event })));
     } catch (error) {
       this.logger.warn({ count: events.length, type: events[0]?.type, err: (error as Error).message }, 'could not publish domain events');
     }
@@ -94,6 +97,8 @@ export class EventBusService implements OnModuleDestroy {
   }
 
   private dispatch(message: string): void {
+    // Heard already, when it was published.
+    if (message.startsWith(this.ownPrefix)) return;
     let received: DomainEvent & { origin?: string };
     try {
       received = JSON.parse(message) as DomainEvent & { origin?: string };
@@ -101,8 +106,6 @@ export class EventBusService implements OnModuleDestroy {
       this.logger.warn('ignored a malformed domain event');
       return;
     }
-    // Heard already, when it was published.
-    if (received.origin === this.origin) return;
     const { origin: _origin, ...event } = received;
     this.deliver(event);
   }
