@@ -59,6 +59,7 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     for (const subscriber of this.subscribers) {
       if (subscriber.server !== server || subscriber.sessionId === undefined) continue;
       for (const uri of await this.sessions.subscriptions(subscriber.sessionId)) subscriber.uris.add(uri);
+      if (subscriber.uris.size > 0) await this.events.hearSubscriptionEvents();
     }
   }
 
@@ -73,6 +74,8 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   async subscribe(subscriber: Subscriber, uri: string, subscribed: boolean): Promise<void> {
     if (subscribed) subscriber.uris.add(uri);
     else subscriber.uris.delete(uri);
+    // Appends made by other processes reach this one only while it has subscriptions.
+    if (subscribed) await this.events.hearSubscriptionEvents();
     const sessionId = subscriber.sessionId;
     if (sessionId !== undefined) {
       this.events.publish({ namespace: subscriber.namespace, type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: sessionId, uri, subscribed: String(subscribed) } });
@@ -115,8 +118,10 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     if (mcpSessionId === undefined || uri === undefined) return;
     for (const subscriber of this.subscribers) {
       if (subscriber.sessionId !== mcpSessionId) continue;
-      if (subscribed === 'true') subscriber.uris.add(uri);
-      else subscriber.uris.delete(uri);
+      if (subscribed === 'true') {
+        subscriber.uris.add(uri);
+        void this.events.hearSubscriptionEvents();
+      } else subscriber.uris.delete(uri);
     }
   }
 

@@ -68,7 +68,8 @@ export class ContextRepository {
     const rows = await this.prisma.prepared<{ id: string; sequence: number; previous_status: string; session_id: string }>('append_entry', APPEND_ENTRY_SQL, [
       entry.namespace,
       entry.sessionKey,
-      entry.at,
+      // pg would format a Date in the local zone, field by field; the ISO form is one native call.
+      entry.at.toISOString(),
       entry.highestRef,
       entry.agentId,
       entry.type,
