@@ -64,7 +64,8 @@ export class EventBusService implements OnModuleDestroy {
     }
     try {
       const all = events.filter((event) => event.audience === undefined);
-      const forSubscriptions = events.filter((event) => event.audience === 'subscriptions');
+      const forSubscriptions = this.transport.wants('subscriptions') ? events.filter((event) => event.audience === 'subscriptions') : [];
+      if (all.length === 0 && forSubscriptions.length === 0) return;
       // Outside the request's trace: a span for the fire-and-forget PUBLISH of
       // every append cost more than it told (Redis and pg spans need a parent).
       await context.with(ROOT_CONTEXT, () => Promise.all([this.send(all, 'all'), this.send(forSubscriptions, 'subscriptions')]));

@@ -13,6 +13,9 @@ export interface EventTransport {
   // Whether publishing can work right now; when not, events are dropped (and logged).
   readonly connected: boolean;
   readonly name: string;
+  // Whether publishing to the topic can reach anyone now; when not, events
+  // of it are not even serialized.
+  wants(topic: EventTopic): boolean;
   publish(messages: readonly string[], topic: EventTopic): Promise<void>;
   // Resolves once messages of the `all` topic published from now on are heard.
   subscribe(onMessage: (message: string) => void): Promise<void>;
@@ -44,8 +47,12 @@ export class RedisEventTransport implements EventTransport {
     return this.redis.client.status === 'ready';
   }
 
+  wants(topic: EventTopic): boolean {
+    return topic === 'all' || this.othersFollow;
+  }
+
   async publish(messages: readonly string[], topic: EventTopic): Promise<void> {
-    if (topic === 'subscriptions' && !this.othersFollow) return;
+    if (!this.wants(topic)) return;
     const channel = this.channel(topic);
     let receivers: number;
     if (messages.length === 1) {
@@ -117,6 +124,10 @@ export class PostgresEventTransport implements EventTransport {
   }
 
   // One channel: every process hears every topic.
+  wants(): boolean {
+    return true;
+  }
+
   async publish(messages: readonly string[]): Promise<void> {
     await this.pool.query('SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message', [this.channel, messages]);
   }
