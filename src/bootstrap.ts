@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 
 import { AppModule } from 'src/app.module.js';
+import { KeysCliModule } from 'src/cli/keys-cli.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { jsonRpcBodyErrors } from 'src/mcp/transports/streamable-http.controller.js';
 
@@ -35,6 +36,13 @@ export async function createHttpApplication(config: BatonConfig): Promise<NestEx
 // The application without an HTTP listener, for `baton stdio` and `baton worker`.
 export async function createStandaloneApplication(config: BatonConfig): Promise<INestApplicationContext> {
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  return app;
+}
+
+// The few modules `baton keys` uses, without an HTTP listener.
+export async function createKeysApplication(config: BatonConfig): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(KeysCliModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   return app;
 }

@@ -2,14 +2,18 @@ import 'reflect-metadata';
 
 import { Command } from 'commander';
 
-import { createHttpApplication, createStandaloneApplication, stopOnSignals, stopProcess } from 'src/bootstrap.js';
+import { createHttpApplication, createKeysApplication, createStandaloneApplication, stopOnSignals, stopProcess } from 'src/bootstrap.js';
+import { keysCommand, type KeysSession } from 'src/cli/keys.command.js';
 import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
 import { httpAuthProblems } from 'src/http/auth/http-auth.policy.js';
+import { ApiKeysService } from 'src/features/api-keys/api-keys.service.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
+import { runWithAccess } from 'src/platform/access/access-context.js';
+import { localPrincipal } from 'src/platform/access/principal.js';
 import { embeddedStatus, openEmbeddedDatabase } from 'src/platform/embedded/embedded-database.js';
 import { createBootLogger } from 'src/platform/logging/logging.module.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
@@ -105,6 +109,39 @@ program
     const config = boot();
     process.stdout.write(`${await describeStatus(config)}\n`);
   });
+
+program.addCommand(
+  keysCommand(
+    openKeys,
+    {
+      out: (text) => process.stdout.write(`${text}\n`),
+      err: (text) => process.stderr.write(`${text}\n`),
+      fail: (message) => {
+        process.stderr.write(`baton keys: ${message}\n`);
+        process.exitCode = 2;
+      },
+    },
+  ),
+);
+
+// The key service on the database, its audit records made as the local user from `cli`.
+async function openKeys(): Promise<KeysSession> {
+  const config = await withDatabase(boot(), 'keys');
+  await checkSchema(config);
+  const app = await createKeysApplication(config);
+  const service = app.get(ApiKeysService);
+  const access = { principal: localPrincipal(config.sessions.defaultNamespace), source: 'cli' };
+  return {
+    defaultNamespace: config.sessions.defaultNamespace,
+    keys: {
+      create: (input) => runWithAccess(access, () => service.create(input)),
+      list: (namespace) => runWithAccess(access, () => service.list(namespace)),
+      rotate: (id, options) => runWithAccess(access, () => service.rotate(id, options)),
+      revoke: (id) => runWithAccess(access, () => service.revoke(id)),
+    },
+    close: () => app.close(),
+  };
+}
 
 // Without DATABASE_URL, the embedded PostgreSQL: joined or started.
 async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
