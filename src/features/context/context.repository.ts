@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { Prisma, type ContextEntry as EntryRow } from 'src/platform/database/generated/client.js';
 import { isUniqueViolation } from 'src/platform/database/pg-errors.js';
+import type { PreparedStatements } from 'src/platform/database/prepared-statements.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
 import { CHUNK_MAX_ENTRIES, unpackChunk } from 'src/features/context/entry-archive.codec.js';
 import type { AppendedEntry, ArchivableSession, ArchiveChunk, ArchiveOutcome, ArchivePlan, EntryOutline, EntryRecord, EntryType, NewEntry } from 'src/features/context/context.types.js';
@@ -53,7 +54,11 @@ const APPEND_ENTRY_SQL = `/* prepared:append_entry */
 
 @Injectable()
 export class ContextRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  private readonly statements: PreparedStatements;
+
+  constructor(private readonly prisma: PrismaService) {
+    this.statements = prisma.prepared;
+  }
 
   // One statement, one round trip: lock the session row, take the next
   // sequence, reactivate a dormant session (recording the transition), push
@@ -63,9 +68,9 @@ export class ContextRepository {
   // Returns null when nothing was written: the session is missing, read-only
   // or past its expiresAt, handed off by the appending agent, or a ref points
   // at or past the new entry. It runs on every update_context, so it is a
-  // prepared statement (see PrismaService.prepared).
+  // prepared statement (see PreparedStatements).
   async append(entry: NewEntry): Promise<AppendedEntry | null> {
-    const rows = await this.prisma.prepared<{ id: string; sequence: number; previous_status: string; session_id: string }>('append_entry', APPEND_ENTRY_SQL, [
+    const rows = await this.statements.run<{ id: string; sequence: number; previous_status: string; session_id: string }>('append_entry', APPEND_ENTRY_SQL, [
       entry.namespace,
       entry.sessionKey,
       // pg would format a Date in the local zone, field by field; the ISO form is one native call.
