@@ -5,7 +5,6 @@ import { Logger } from 'nestjs-pino';
 
 import { AppModule } from 'src/app.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { jsonRpcBodyErrors } from 'src/mcp/transports/streamable-http.controller.js';
 
 const HTTP_KEEP_ALIVE_MS = 65_000;
 
@@ -13,10 +12,14 @@ const HTTP_KEEP_ALIVE_MS = 65_000;
 export async function createHttpApplication(config: BatonConfig): Promise<NestExpressApplication> {
   // MCP clients hold long-lived streams (SSE); without forcing them closed,
   // shutdown would wait for every client to hang up.
-  // REST and health (terminus) are for `baton serve` only: imported here, so
-  // `baton stdio` and `baton worker` never load them.
-  const { HttpModule } = await import('./http/http.module.js');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [HttpModule]), { bufferLogs: true, forceCloseConnections: true });
+  // MCP over HTTP, REST and health (terminus) are for `baton serve` only:
+  // imported here, so `baton stdio` and `baton worker` never load them.
+  const [{ McpHttpModule }, { jsonRpcBodyErrors }, { HttpModule }] = await Promise.all([
+    import('src/mcp/mcp-http.module.js'),
+    import('src/mcp/transports/streamable-http.controller.js'),
+    import('src/http/http.module.js'),
+  ]);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [McpHttpModule, HttpModule]), { bufferLogs: true, forceCloseConnections: true });
   app.useLogger(app.get(Logger));
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
   // size check, not the body parser, must be what rejects them.

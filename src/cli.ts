@@ -10,7 +10,6 @@ import { httpAuthProblems } from 'src/http/auth/http-auth.policy.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
-import { embeddedStatus, openEmbeddedDatabase } from 'src/platform/embedded/embedded-database.js';
 import { createBootLogger } from 'src/platform/logging/logging.module.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
 
@@ -61,13 +60,17 @@ program
   .command('stdio')
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
-    const config = withStdioDefaults(await withDatabase(boot(), 'stdio'));
+    const settings = boot();
+    const config = withStdioDefaults(await withDatabase(settings, 'stdio'));
     await checkSchema(config);
     const app = await createStandaloneApplication(config);
     stopOnSignals(app);
-    // Background analyses of this machine's files run here, beside them.
-    app.get(WorkerService).launch([CODEBASE_QUEUE]);
-    const reason = await app.get(StdioTransport).serve();
+    // Background analyses of this machine's files run here, beside them. On
+    // the embedded database there is no `baton worker`: every stdio process
+    // runs all the workers (BullMQ gives each job to one of them). Either way
+    // they start after the first answer, which must not wait for them.
+    const queues = settings.database.url === undefined ? undefined : [CODEBASE_QUEUE];
+    const reason = await app.get(StdioTransport).serve({ afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
     await stopProcess(app, reason);
   });
 
@@ -109,6 +112,7 @@ program
 // Without DATABASE_URL, the embedded PostgreSQL: joined or started.
 async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
   if (config.database.url !== undefined) return config;
+  const { openEmbeddedDatabase } = await import('src/platform/embedded/embedded-database.js');
   const embedded = await openEmbeddedDatabase({ home: batonHome(config), idleSeconds: config.database.embeddedIdleSeconds, role });
   if (embedded.started === 'created') process.stderr.write(`Baton created its embedded PostgreSQL in ${embedded.home}\n`);
   // The embedded database is always migrated at start (checkSchema does it).
@@ -126,6 +130,7 @@ async function describeStatus(config: BatonConfig): Promise<string> {
     url.password = url.password ? '***' : '';
     return [`mode: service (DATABASE_URL ${url.toString()})`, ...services].join('\n');
   }
+  const { embeddedStatus } = await import('src/platform/embedded/embedded-database.js');
   const status = await embeddedStatus(batonHome(config));
   const lines = [
     'mode: embedded PostgreSQL (DATABASE_URL is empty)',
