@@ -1,3 +1,5 @@
+import 'reflect-metadata';
+
 import { NestFactory } from '@nestjs/core';
 import { Logger as NestLogger, type INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -5,6 +7,12 @@ import { Logger } from 'nestjs-pino';
 
 import { AppModule } from 'src/app.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
+import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
+import { WorkerService } from 'src/platform/queue/worker.service.js';
+
+// For the CLI, which loads this module only when a command serves.
+export { WorkerService };
 
 const HTTP_KEEP_ALIVE_MS = 65_000;
 
@@ -40,6 +48,17 @@ export async function createStandaloneApplication(config: BatonConfig): Promise<
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   return app;
+}
+
+// `baton stdio` until its client is gone. Its workers ('all' queues, or the
+// 'local' one of this machine's analyses) start after the first answer,
+// which must not wait for them.
+export async function serveStdio(config: BatonConfig, workers: 'all' | 'local'): Promise<never> {
+  const app = await createStandaloneApplication(config);
+  stopOnSignals(app);
+  const queues = workers === 'all' ? undefined : [CODEBASE_QUEUE];
+  const reason = await app.get(StdioTransport).serve({ afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
+  return stopProcess(app, reason);
 }
 
 // Time a stopping process gives running requests and jobs before it exits

@@ -1,17 +1,11 @@
-import 'reflect-metadata';
-
 import { Command } from 'commander';
 
-import { createHttpApplication, createStandaloneApplication, stopOnSignals, stopProcess } from 'src/bootstrap.js';
 import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import type * as Bootstrap from 'src/bootstrap.js';
 import { BATON_VERSION } from 'src/config/version.js';
-import { httpAuthProblems } from 'src/http/auth/http-auth.policy.js';
-import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
-import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
-import { createBootLogger } from 'src/platform/logging/logging.module.js';
-import { WorkerService } from 'src/platform/queue/worker.service.js';
+import { createBootLogger } from 'src/platform/logging/boot-logger.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
 // stdio` keeps stdout for the protocol.
@@ -41,13 +35,18 @@ program
   .option('--host <host>', 'listen address (overrides BATON_HTTP_HOST)')
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
-    const config = await withDatabase(boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port }), 'serve');
-    const authProblems = httpAuthProblems(config);
+    const settings = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
+    // The application's modules load while the database is opened and checked.
+    const application = loadApplication();
+    const { httpAuthProblems } = await import('src/http/auth/http-auth.policy.js');
+    const authProblems = httpAuthProblems(settings);
     if (authProblems.length > 0) {
       process.stderr.write(`${authProblems.join('\n')}\n`);
       process.exit(2);
     }
+    const config = await withDatabase(settings, 'serve');
     await checkSchema(config);
+    const { createHttpApplication, stopOnSignals, WorkerService } = await application;
     const app = await createHttpApplication(config);
     stopOnSignals(app);
     await app.listen(config.http.port, config.http.host);
@@ -61,25 +60,25 @@ program
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
     const settings = boot();
+    const application = loadApplication();
     const config = withStdioDefaults(await withDatabase(settings, 'stdio'));
     await checkSchema(config);
-    const app = await createStandaloneApplication(config);
-    stopOnSignals(app);
-    // Background analyses of this machine's files run here, beside them. On
-    // the embedded database there is no `baton worker`: every stdio process
-    // runs all the workers (BullMQ gives each job to one of them). Either way
-    // they start after the first answer, which must not wait for them.
-    const queues = settings.database.url === undefined ? undefined : [CODEBASE_QUEUE];
-    const reason = await app.get(StdioTransport).serve({ afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
-    await stopProcess(app, reason);
+    const { serveStdio } = await application;
+    // On the embedded database there is no `baton worker`: every stdio
+    // process runs all the workers (BullMQ gives each job to one of them).
+    // With DATABASE_URL, only this machine's analyses run here.
+    await serveStdio(config, settings.database.url === undefined ? 'all' : 'local');
   });
 
 program
   .command('worker')
   .description('run the background workers (session lifecycle, long analyses) until SIGTERM or SIGINT')
   .action(async () => {
-    const config = await withDatabase(boot(), 'worker');
+    const settings = boot();
+    const application = loadApplication();
+    const config = await withDatabase(settings, 'worker');
     await checkSchema(config);
+    const { createStandaloneApplication, stopOnSignals, WorkerService } = await application;
     const app = await createStandaloneApplication(config);
     stopOnSignals(app);
     app.get(WorkerService).launch();
@@ -108,6 +107,14 @@ program
     const config = boot();
     process.stdout.write(`${await describeStatus(config)}\n`);
   });
+
+// Nest and the features, for the serving commands only. A failure to load
+// is reported when awaited, not as an unhandled rejection meanwhile.
+function loadApplication(): Promise<typeof Bootstrap> {
+  const loading = import('src/bootstrap.js');
+  loading.catch(() => undefined);
+  return loading;
+}
 
 // Without DATABASE_URL, the embedded PostgreSQL: joined or started.
 async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
