@@ -22,11 +22,9 @@ export async function createHttpApplication(config: BatonConfig): Promise<NestEx
   // shutdown would wait for every client to hang up.
   // MCP over HTTP, REST and health (terminus) are for `baton serve` only:
   // imported here, so `baton stdio` and `baton worker` never load them.
-  const [{ McpHttpModule }, { jsonRpcBodyErrors }, { HttpModule }] = await Promise.all([
-    import('src/mcp/mcp-http.module.js'),
-    import('src/mcp/transports/streamable-http.controller.js'),
-    import('src/http/http.module.js'),
-  ]);
+  const { McpHttpModule } = await import('src/mcp/mcp-http.module.js');
+  const { jsonRpcBodyErrors } = await import('src/mcp/transports/streamable-http.controller.js');
+  const { HttpModule } = await import('src/http/http.module.js');
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [McpHttpModule, HttpModule]), { bufferLogs: true, forceCloseConnections: true });
   app.useLogger(app.get(Logger));
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
