@@ -109,6 +109,33 @@ describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
   });
 });
 
+describe('background work on the embedded database', () => {
+  const home = mkdtempSync(join(tmpdir(), 'baton-home-'));
+
+  afterAll(() => {
+    const pid = postmasterPid(home);
+    if (pid !== null && processAlive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('is done by a lone baton stdio: its lifecycle workers connect and the sweep runs without baton worker or serve', async () => {
+    const stdio = await connectEmbeddedStdio(home, 'lone', { BATON_SWEEP_INTERVAL_SECONDS: '1' });
+    try {
+      const status = await waitFor(
+        'a scheduled sweep run by the stdio process',
+        async () => {
+          const current = await callOk<{ queue: { workers: number }; lastSweep: { trigger: string } | null }>(stdio.client, 'get_lifecycle_status', {});
+          return current.queue.workers > 0 && current.lastSweep !== null && current;
+        },
+        60_000,
+      );
+      expect(status.lastSweep?.trigger).toBe('schedule');
+    } finally {
+      await stdio.client.close();
+    }
+  });
+});
+
 describe('embedded PostgreSQL in bad situations', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'baton-bad-'));
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
