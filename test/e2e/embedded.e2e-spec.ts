@@ -36,14 +36,20 @@ async function appendAll(clients: { client: Parameters<typeof callOk>[0] }[], ke
   return results.map((r) => r.sequence).sort((a, b) => a - b);
 }
 
-describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
+// A fresh BATON_HOME for one describe block; its server is killed and the
+// directory removed afterwards.
+function scratchHome(): string {
   const home = mkdtempSync(join(tmpdir(), 'baton-home-'));
-
   afterAll(() => {
     const pid = postmasterPid(home);
     if (pid !== null && processAlive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(home, { recursive: true, force: true });
   });
+  return home;
+}
+
+describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
+  const home = scratchHome();
 
   it('is shared by two stdio servers and a serve, carries handoffs across them, survives the death of the process that started it, stops after the last one and keeps every entry', async () => {
     const starter = await connectEmbeddedStdio(home, 'starter');
@@ -110,13 +116,7 @@ describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
 });
 
 describe('background work on the embedded database', () => {
-  const home = mkdtempSync(join(tmpdir(), 'baton-home-'));
-
-  afterAll(() => {
-    const pid = postmasterPid(home);
-    if (pid !== null && processAlive(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(home, { recursive: true, force: true });
-  });
+  const home = scratchHome();
 
   it('is done by a lone baton stdio: its lifecycle workers connect and the sweep runs without baton worker or serve', async () => {
     const stdio = await connectEmbeddedStdio(home, 'lone', { BATON_SWEEP_INTERVAL_SECONDS: '1' });
