@@ -1,33 +1,19 @@
-import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 
 import { jest } from '@jest/globals';
 
 import { registerSession } from 'test/factories/session.factory.js';
 import { connectHttpClient } from 'test/support/baton-app.js';
-import { connectEmbeddedStdio, embeddedEnv, postmasterPid, processAlive, startEmbeddedServe } from 'test/support/embedded-baton.js';
+import { runEmbeddedBaton as baton, connectEmbeddedStdio, postmasterPid, processAlive, startEmbeddedServe } from 'test/support/embedded-baton.js';
 import { watchUpdates } from 'test/support/notifications.js';
 import { callOk } from 'test/support/tool-calls.js';
 import { waitFor } from 'test/support/wait-for.js';
 
-const run = promisify(execFile);
-
 // Several processes start, join and stop one PostgreSQL; the first start
 // creates it (initdb) and migrates it.
 jest.setTimeout(240_000);
-
-async function baton(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [resolve('dist/main.js'), ...args], { env: embeddedEnv(home) });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 async function appendAll(clients: { client: Parameters<typeof callOk>[0] }[], key: string, count: number, label: string): Promise<number[]> {
   const results = await Promise.all(

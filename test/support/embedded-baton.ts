@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -8,10 +9,23 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { freeLoopbackPort } from 'src/platform/embedded/embedded-server.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
+const run = promisify(execFile);
+
 // Baton as a user without services runs it: no DATABASE_URL, no REDIS_URL,
 // only BATON_HOME (and a short idle period before the server stops).
 export function embeddedEnv(home: string, extra: Record<string, string> = {}): Record<string, string> {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? home, BATON_HOME: home, BATON_EMBEDDED_IDLE_SECONDS: '1', BATON_LOG_LEVEL: process.env.BATON_TEST_LOG_LEVEL ?? 'warn', ...extra };
+}
+
+// One `baton` command in BATON_HOME, to its end.
+export async function runEmbeddedBaton(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [resolve('dist/main.js'), ...args], { env: embeddedEnv(home) });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
 }
 
 export interface EmbeddedStdio {

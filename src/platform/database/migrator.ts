@@ -148,7 +148,7 @@ function assertMigratable(rows: readonly MigrationRow[], expected: readonly stri
   const known = new Set(expected);
   const unknown = rows.map((row) => row.migration_name).filter((name) => !known.has(name));
   if (unknown.length > 0) {
-    throw new MigrationError(`Database ${databaseName(databaseUrl)} has migrations this Baton does not know (${unknown.join(', ')}): a newer Baton migrated it. Run that Baton version or a newer one, or point DATABASE_URL at another database; this version will not touch it.`);
+    throw new MigrationError(`Database ${databaseName(databaseUrl)} has migrations this Baton does not know (${unknown.join(', ')}): a newer Baton migrated it. Run that Baton version or a newer one, or point DATABASE_URL at another database (with the embedded database: BATON_HOME at another directory); this version will not touch it.`);
   }
 }
 

@@ -1,12 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-
-import pg from 'pg';
-
-import { MIGRATIONS_DIR } from 'src/platform/database/migrator.js';
 import { EmbeddedDatabaseError } from 'src/platform/embedded/embedded-database.errors.js';
 import { homeLayout, loadCredentials, lockHome, prepareHome, readServerRecord, writeServerRecord, type HomeLayout, type ServerRecord } from 'src/platform/embedded/embedded-home.js';
 import { connectionUrl, ensureCluster, leaseHolders, openConnection, openLease, serverBinaries, startServer, type LeaseHolder } from 'src/platform/embedded/embedded-server.js';
@@ -41,7 +36,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
     let started: EmbeddedDatabase['started'] = 'joined';
     const recorded = await readServerRecord(layout);
     let server: ServerRecord | null = recorded;
-    let lease = recorded ? await openLease(credentials, recorded.port, options.role) : null;
+    let lease = recorded ? await openLease(credentials, recorded.port, options.role, layout.data) : null;
     if (!server || !lease) {
       const binaries = await serverBinaries(layout);
       started = (await ensureCluster(layout, credentials, binaries)) === 'created' ? 'created' : 'started';
@@ -49,7 +44,7 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
       server = { port, keeperPid: 0, startedAt: new Date().toISOString(), postgresVersion: binaries.version };
       // Recorded at once: whatever happens next, the next process finds the running server.
       await writeServerRecord(layout, server);
-      lease = await openLease(credentials, port, options.role);
+      lease = await openLease(credentials, port, options.role, layout.data);
       if (!lease) throw new EmbeddedDatabaseError(`The embedded database started on 127.0.0.1:${port} but does not accept connections; see ${layout.log}.`);
     }
     if (!processAlive(server.keeperPid)) {
@@ -60,29 +55,6 @@ export async function openEmbeddedDatabase(options: EmbeddedOptions): Promise<Em
     return { url: connectionUrl(credentials, server.port), home: layout.home, started, close: () => connection.end() };
   } finally {
     await release();
-  }
-}
-
-// A data directory migrated by a newer Baton has migrations this one does
-// not know; running on it could misread the data, so stop and say so.
-export async function assertSchemaNotNewer(url: string, home: string): Promise<void> {
-  const known = new Set(await readdir(MIGRATIONS_DIR));
-  const client = new pg.Client({ connectionString: url, application_name: 'baton-migrate' });
-  try {
-    await client.connect();
-  } catch {
-    return; // The database does not exist yet: nothing newer in it.
-  }
-  try {
-    const table = await client.query<{ present: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS present`);
-    if (!table.rows[0]?.present) return;
-    const applied = await client.query<{ migration_name: string }>('SELECT migration_name FROM "_prisma_migrations" WHERE rolled_back_at IS NULL');
-    const unknown = applied.rows.map((row) => row.migration_name).filter((name) => !known.has(name));
-    if (unknown.length > 0) {
-      throw new EmbeddedDatabaseError(`The embedded database in ${home} was migrated by a newer Baton (unknown migrations: ${unknown.join(', ')}). Update Baton, or set BATON_HOME to another directory; the data is untouched.`);
-    }
-  } finally {
-    await client.end();
   }
 }
 
@@ -105,7 +77,7 @@ export async function embeddedStatus(home: string): Promise<EmbeddedStatus> {
   const credentials = await loadCredentials(layout);
   const server = await readServerRecord(layout);
   if (!server) return base;
-  const client = await openConnection(credentials, server.port, 'baton-status');
+  const client = await openConnection(credentials, server.port, 'baton-status', layout.data);
   if (!client) return { ...base, port: server.port, postgresVersion: server.postgresVersion };
   try {
     const holders = await leaseHolders(client);

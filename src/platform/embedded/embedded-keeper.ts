@@ -11,8 +11,8 @@ import { leaseCount, openConnection, serverBinaries, stopServer } from 'src/plat
 const POLL_MS = 500;
 
 // Leases held now, or null when the server does not answer.
-async function countLeases(credentials: Credentials, port: number): Promise<number | null> {
-  const client = await openConnection(credentials, port, 'baton-keeper');
+async function countLeases(credentials: Credentials, port: number, dataDirectory: string): Promise<number | null> {
+  const client = await openConnection(credentials, port, 'baton-keeper', dataDirectory);
   if (!client) return null;
   try {
     return await leaseCount(client);
@@ -30,7 +30,7 @@ async function keep(home: string, idleSeconds: number): Promise<void> {
     const server = await readServerRecord(layout);
     // Another keeper took over, or the server was stopped.
     if (!server || (server.keeperPid !== 0 && server.keeperPid !== process.pid)) return;
-    const leases = await countLeases(credentials, server.port);
+    const leases = await countLeases(credentials, server.port, layout.data);
     if (leases === null) return; // the server is gone; the next Baton process starts it again
     if (leases > 0) {
       idleSince = null;
@@ -41,7 +41,7 @@ async function keep(home: string, idleSeconds: number): Promise<void> {
     // Under the start-up lock no process can join between the last count and the stop.
     const release = await lockHome(layout);
     try {
-      const again = await countLeases(credentials, server.port);
+      const again = await countLeases(credentials, server.port, layout.data);
       if (again !== null && again > 0) {
         idleSince = null;
         continue;

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmod, chown, cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, cp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -119,13 +119,31 @@ export function connectionUrl(credentials: Credentials, port: number, database =
 }
 
 // The connection that says "this process uses the server" until it exits,
-// however it exits. Null when no server answers on that port.
-export async function openLease(credentials: Credentials, port: number, role: string): Promise<pg.Client | null> {
-  return openConnection(credentials, port, `${LEASE_PREFIX}${process.pid}:${role}`);
+// however it exits. Null when no server answers on that port, or when the
+// one that answers is not the server of this data directory (another
+// PostgreSQL took the recorded port after ours stopped, and happens to let
+// these credentials in): joining it would put Baton's data in the wrong place.
+export async function openLease(credentials: Credentials, port: number, role: string, dataDirectory: string): Promise<pg.Client | null> {
+  return openConnection(credentials, port, `${LEASE_PREFIX}${process.pid}:${role}`, dataDirectory);
 }
 
-// A connection to the maintenance database that holds no lease (keeper, status).
-export async function openConnection(credentials: Credentials, port: number, applicationName: string): Promise<pg.Client | null> {
+async function servesDirectory(client: pg.Client, dataDirectory: string): Promise<boolean> {
+  try {
+    const result = await client.query<{ data_directory: string }>(`SELECT current_setting('data_directory') AS data_directory`);
+    const served = result.rows[0]?.data_directory;
+    return served !== undefined && (await canonical(served)) === (await canonical(dataDirectory));
+  } catch {
+    return false; // not allowed to read it: not a server Baton created
+  }
+}
+
+async function canonical(path: string): Promise<string> {
+  return realpath(path).catch(() => resolve(path));
+}
+
+// A connection to the maintenance database of the server of dataDirectory
+// (for the keeper and status it holds no lease).
+export async function openConnection(credentials: Credentials, port: number, applicationName: string, dataDirectory: string): Promise<pg.Client | null> {
   const client = new pg.Client({ connectionString: connectionUrl(credentials, port, 'postgres'), application_name: applicationName, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
@@ -137,7 +155,9 @@ export async function openConnection(credentials: Credentials, port: number, app
   }
   // Losing the server is reported by the queries that need it, not here.
   client.on('error', () => undefined);
-  return client;
+  if (await servesDirectory(client, dataDirectory)) return client;
+  await client.end().catch(() => undefined);
+  return null;
 }
 
 export interface LeaseHolder {
