@@ -2,6 +2,7 @@ import { Module, type DynamicModule, type Type } from '@nestjs/common';
 
 import { ConfigModule } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { AuditFeatureModule } from 'src/features/audit/audit.module.js';
 import { CodebaseModule } from 'src/features/codebase/codebase.module.js';
 import { ContextModule } from 'src/features/context/context.module.js';
 import { HandoffsModule } from 'src/features/handoffs/handoffs.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         CodebaseModule,
         HandoffsModule,
         LifecycleModule,
+        AuditFeatureModule,
         McpModule,
         ...edges,
       ],

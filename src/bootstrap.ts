@@ -6,6 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 
 import { AppModule } from 'src/app.module.js';
+import { KeysCliModule } from 'src/cli/keys-cli.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
@@ -57,6 +58,13 @@ export async function serveStdio(config: BatonConfig, workers: 'all' | 'local'):
   const queues = workers === 'all' ? undefined : [CODEBASE_QUEUE];
   const reason = await app.get(StdioTransport).serve({ afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
   return stopProcess(app, reason);
+}
+
+// The few modules `baton keys` uses, without an HTTP listener.
+export async function createKeysApplication(config: BatonConfig): Promise<INestApplicationContext> {
+  const app = await NestFactory.createApplicationContext(KeysCliModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  return app;
 }
 
 // Time a stopping process gives running requests and jobs before it exits

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { keysCommand, type KeysSession } from 'src/cli/keys.command.js';
 import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import type * as Bootstrap from 'src/bootstrap.js';
@@ -107,6 +108,43 @@ program
     const config = boot();
     process.stdout.write(`${await describeStatus(config)}\n`);
   });
+
+program.addCommand(
+  keysCommand(
+    openKeys,
+    {
+      out: (text) => process.stdout.write(`${text}\n`),
+      err: (text) => process.stderr.write(`${text}\n`),
+      fail: (message) => {
+        process.stderr.write(`baton keys: ${message}\n`);
+        process.exitCode = 2;
+      },
+    },
+  ),
+);
+
+// The key service on the database, its audit records made as the local user from `cli`.
+async function openKeys(): Promise<KeysSession> {
+  const config = await withDatabase(boot(), 'keys');
+  await checkSchema(config);
+  const { createKeysApplication } = await import('src/bootstrap.js');
+  const { ApiKeysService } = await import('src/features/api-keys/api-keys.service.js');
+  const { runWithAccess } = await import('src/platform/access/access-context.js');
+  const { localPrincipal } = await import('src/platform/access/principal.js');
+  const app = await createKeysApplication(config);
+  const service = app.get(ApiKeysService);
+  const access = { principal: localPrincipal(config.sessions.defaultNamespace), source: 'cli' };
+  return {
+    defaultNamespace: config.sessions.defaultNamespace,
+    keys: {
+      create: (input) => runWithAccess(access, () => service.create(input)),
+      list: (namespace) => runWithAccess(access, () => service.list(namespace)),
+      rotate: (id, options) => runWithAccess(access, () => service.rotate(id, options)),
+      revoke: (id) => runWithAccess(access, () => service.revoke(id)),
+    },
+    close: () => app.close(),
+  };
+}
 
 // Nest and the features, for the serving commands only. A failure to load
 // is reported when awaited, not as an unhandled rejection meanwhile.

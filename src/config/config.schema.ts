@@ -101,6 +101,9 @@ export const SETTINGS = [
   { path: ['auth', 'namespaceClaim'], env: 'BATON_AUTH_NAMESPACE_CLAIM', schema: z.string().min(1).max(128).default('baton_namespace'), help: 'access-token claim naming the namespace the caller belongs to; a token without it belongs to BATON_NAMESPACE' },
   { path: ['auth', 'agentsClaim'], env: 'BATON_AUTH_AGENTS_CLAIM', schema: z.string().min(1).max(128).default('baton_agents'), help: 'access-token claim listing the agent ids the caller may act as (a string or a list); a token without it acts only as its subject (`sub`)' },
   { path: ['auth', 'allowUnauthenticatedNetwork'], env: 'BATON_AUTH_ALLOW_UNAUTHENTICATED_NETWORK', schema: flag.default(false), help: 'true lets `baton serve` listen beyond loopback without authentication (anyone who reaches the port can read and change everything); otherwise it refuses to start' },
+  { path: ['auth', 'apiKeys'], env: 'BATON_AUTH_API_KEYS', schema: flag.default(false), help: 'true makes `baton serve` accept API keys made with `baton keys create` as Bearer tokens on /mcp and /api (true or false); turns authentication on, with or without BATON_AUTH_ISSUER' },
+  { path: ['auth', 'apiKeyTtlSeconds'], env: 'BATON_API_KEY_TTL_SECONDS', schema: positiveInt.default(90 * 24 * 60 * 60), help: 'lifetime of an API key when `baton keys create` is given no --expires-in' },
+  { path: ['auth', 'apiKeyCacheSeconds'], env: 'BATON_API_KEY_CACHE_SECONDS', schema: z.coerce.number().int().min(0).max(300).default(10), help: 'how long `baton serve` keeps a verified API key\'s record in memory (0-300); a revoked key stops working within this time, at once with 0' },
   { path: ['limits', 'maxEntryBytes'], env: 'BATON_MAX_ENTRY_BYTES', schema: positiveInt.max(16 * 1024 * 1024).default(256 * 1024), help: 'largest context entry (content plus metadata, UTF-8 bytes)' },
   { path: ['limits', 'defaultPageSize'], env: 'BATON_PAGE_SIZE', schema: positiveInt.max(1000).default(100), help: 'page size of get_context and list_sessions when none is asked' },
   { path: ['limits', 'maxPageSize'], env: 'BATON_MAX_PAGE_SIZE', schema: positiveInt.max(10_000).default(1000), help: 'largest page a caller may ask for' },
@@ -134,6 +137,7 @@ export const SETTINGS = [
   { path: ['lifecycle', 'policies'], env: 'BATON_LIFECYCLE_POLICIES', schema: policyRules.default([]), help: 'per-namespace or per-tag overrides of the lifecycle timings: a list of rules (JSON in the environment), see the README' },
   { path: ['lifecycle', 'sweepIntervalSeconds'], env: 'BATON_SWEEP_INTERVAL_SECONDS', schema: positiveInt.default(60), help: 'how often the lifecycle sweeper catches up on transitions whose jobs were missed' },
   { path: ['lifecycle', 'sweepBatchSize'], env: 'BATON_SWEEP_BATCH_SIZE', schema: positiveInt.max(50_000).default(1000), help: 'sessions the sweeper transitions per statement' },
+  { path: ['audit', 'retentionDays'], env: 'BATON_AUDIT_RETENTION_DAYS', schema: positiveInt.max(36_500).default(365), help: 'days an audit trail event is kept; older events are deleted by the lifecycle sweep' },
   { path: ['queue', 'backend'], env: 'BATON_QUEUE_BACKEND', schema: z.enum(QUEUE_BACKENDS).default('auto'), help: 'where background jobs live: redis, postgres, or auto (redis when REDIS_URL is set, otherwise postgres)' },
   { path: ['queue', 'workersInServe'], env: 'BATON_WORKERS_IN_SERVE', schema: flag.default(true), help: 'run the background workers inside `baton serve` too (true or false); `baton worker` always runs them' },
   { path: ['queue', 'concurrency'], env: 'BATON_WORKER_CONCURRENCY', schema: positiveInt.max(256).default(4), help: 'jobs one worker process runs at once, per queue' },
@@ -173,6 +177,7 @@ export interface BatonConfig {
   handoffs: Section<'handoffs'>;
   cache: Section<'cache'>;
   lifecycle: Section<'lifecycle'>;
+  audit: Section<'audit'>;
   queue: Section<'queue'>;
   llm: Section<'llm'>;
   codebase: Section<'codebase'>;

@@ -1,3 +1,4 @@
+import type { AuditErrorCode } from 'src/features/audit/audit.errors.js';
 import type { CodebaseErrorCode } from 'src/features/codebase/codebase.errors.js';
 import type { ContextErrorCode } from 'src/features/context/context.errors.js';
 import type { HandoffErrorCode } from 'src/features/handoffs/handoffs.errors.js';
@@ -8,4 +9,4 @@ import type { UNAVAILABLE } from 'src/platform/errors/unavailable.error.js';
 
 // Every code a feature can raise, plus UNAVAILABLE for a dependency outage;
 // the MCP and HTTP layers map each one.
-export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}` | `${CodebaseErrorCode}` | `${HandoffErrorCode}` | `${LifecycleErrorCode}` | `${AccessErrorCode}` | typeof UNAVAILABLE;
+export type BatonErrorCode = `${SessionErrorCode}` | `${ContextErrorCode}` | `${CodebaseErrorCode}` | `${HandoffErrorCode}` | `${LifecycleErrorCode}` | `${AuditErrorCode}` | `${AccessErrorCode}` | typeof UNAVAILABLE;

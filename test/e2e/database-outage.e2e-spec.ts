@@ -42,7 +42,7 @@ describe('a PostgreSQL outage during calls', () => {
     expect(write.message).toMatch(/PostgreSQL.*cannot be reached.*retry in a few seconds/);
     expect((await callError(client, 'get_context', { sessionKey: key })).code).toBe('UNAVAILABLE');
     const outcome = await callTool<{ error: { details: Record<string, unknown> } }>(client, 'list_sessions', {});
-    expect(outcome.structured.error.details).toEqual({ dependency: 'PostgreSQL', retryable: true, retryAfterSeconds: 5 });
+    expect(outcome.structured.error.details).toEqual({ dependency: 'PostgreSQL', condition: 'unreachable', retryable: true, retryAfterSeconds: 5 });
 
     await expect(client.readResource({ uri: `handoff://sessions/${key}` })).rejects.toMatchObject({ code: -32603, data: { code: 'UNAVAILABLE', retryable: true } });
 

@@ -1,5 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -149,4 +150,62 @@ describe('embedded PostgreSQL after what users\' machines leave behind', () => {
     }
     await stopped(path);
   });
+
+  // A small file system of its own shows a full disk; mounting one needs root.
+  const mountable = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0;
+  (mountable ? it : it.skip)('says the disk is full, keeps every acknowledged entry when it fills while Baton runs, and carries on once space is freed', async () => {
+    const disk = home('small-disk');
+    mkdirSync(disk, { mode: 0o711 });
+    const mount = (options: string): void => {
+      const result = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', disk]);
+      if (result.status !== 0) throw new Error(`mount failed: ${result.stderr.toString()}`);
+    };
+    mount('size=4m,mode=0711');
+    try {
+      const path = join(disk, 'home');
+      const full = await baton(path, 'migrate');
+      expect(full.code).toBe(1);
+      expect(full.stderr).toContain('The disk is full: free some space and start again.');
+
+      // The cluster takes about 48 MB; the rest of the disk is filled below.
+      spawnSync('mount', ['-o', 'remount,size=96m', disk]);
+      const client = await connectEmbeddedStdio(path, 'small-disk');
+      const key = await registerSession(client.client, { sessionKey: `disk-${randomUUID()}` });
+      const acknowledged: number[] = [];
+      for (let i = 0; i < 3; i++) acknowledged.push((await callOk<{ sequence: number }>(client.client, 'update_context', { sessionKey: key, type: 'note', content: `before the disk filled ${i}` })).sequence);
+
+      const ballast = join(disk, 'ballast');
+      const { bavail, bsize } = statfsSync(disk);
+      writeFileSync(ballast, Buffer.alloc(Number(bavail) * Number(bsize)));
+      // Words of random letters: PostgreSQL cannot compress them away.
+      const filler = (): string => Array.from({ length: 20_000 }, () => randomBytes(6).toString('hex').replace(/[0-9]/g, (d) => 'ghijklmnop'[Number(d)] as string)).join(' ');
+      let failure: { code: string; message: string } | undefined;
+      for (let i = 0; i < 20 && failure === undefined; i++) {
+        const result = (await client.client.callTool({ name: 'update_context', arguments: { sessionKey: key, type: 'note', content: filler() } })) as { isError?: boolean; structuredContent?: { sequence?: number; error?: { code: string; message: string } } };
+        if (result.isError) failure = result.structuredContent?.error;
+        else acknowledged.push(result.structuredContent?.sequence as number);
+      }
+      expect(failure?.code).toBe('UNAVAILABLE');
+      expect(failure?.message).toContain('has run out of disk space, so this call stored nothing');
+      await client.client.close();
+
+      rmSync(ballast);
+      const after = await connectEmbeddedStdio(path, 'space-freed');
+      const stored: number[] = [];
+      for (let afterSequence: number | null = 0; afterSequence !== null; ) {
+        const page: { entries: { sequence: number }[]; nextAfterSequence: number | null } = await callOk(after.client, 'get_context', { sessionKey: key, afterSequence, limit: 10 });
+        stored.push(...page.entries.map((entry) => entry.sequence));
+        afterSequence = page.nextAfterSequence;
+      }
+      expect(stored).toEqual(expect.arrayContaining(acknowledged));
+      const next = await callOk<{ sequence: number }>(after.client, 'update_context', { sessionKey: key, type: 'note', content: 'space again' });
+      expect(next.sequence).toBeGreaterThan(Math.max(...acknowledged));
+      await after.client.close();
+      await stopped(path);
+    } finally {
+      const pid = postmasterPid(join(disk, 'home'));
+      if (pid !== null && processAlive(pid)) process.kill(pid, 'SIGKILL');
+      await waitFor('the server to release the small disk', () => spawnSync('umount', [disk]).status === 0).catch(() => spawnSync('umount', ['-l', disk]));
+    }
+  }, 300_000);
 });

@@ -32,6 +32,7 @@ it('expires a pending handoff through its delayed job and notifies the addressed
     });
   });
   await client.subscribeResource({ uri: inbox });
+  const requestedAt = new Date(Date.now() - 1000).toISOString();
   const { handoffId } = await callOk<{ handoffId: string }>(client, 'request_handoff', { sessionKey: key, targetAgent: 'expiring-agent', type: 'full_handoff' });
   await expired;
   const read = await readJson<{ handoff: { status: string }; lifecycle: { from: string | null; to: string; agentId: string | null }[] }>(client, `handoff://handoffs/${handoffId}`);
@@ -39,5 +40,12 @@ it('expires a pending handoff through its delayed job and notifies the addressed
   expect(read.lifecycle.map((e) => [e.from, e.to, e.agentId])).toEqual([
     [null, 'pending', 'agent-under-test'],
     ['pending', 'expired', null],
+  ]);
+  // The audit trail names no caller for it: the system credential, from the job.
+  const audit = await readJson<{ events: { action: string; target: string; credentialId: string; source: string; agentId: string | null }[] }>(client, `handoff://audit?action=handoff.*&since=${requestedAt}`);
+  const trail = audit.events.filter((e) => e.target === handoffId);
+  expect(trail.map((e) => [e.action, e.credentialId, e.source, e.agentId])).toEqual([
+    ['handoff.expired', 'system', 'job', null],
+    ['handoff.requested', 'local', '127.0.0.1', 'agent-under-test'],
   ]);
 }, 20_000);

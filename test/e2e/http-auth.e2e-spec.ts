@@ -1,12 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 
 import { createHttpApplication } from 'src/bootstrap.js';
+import { issueApiKey } from 'src/platform/access/api-key.js';
 import { spawnBaton } from 'test/support/baton-process.js';
+import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { testConfig } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
@@ -15,42 +14,6 @@ const SCOPE = 'agent';
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
-// An OAuth authorization server as far as a resource server sees one: its
-// RFC 8414 metadata and its JWKS, served on loopback.
-interface LocalIssuer {
-  url: string;
-  privateKey: CryptoKey;
-  server: Server;
-  // The published keys; a test rotates them by changing the list.
-  keys: JWK[];
-  jwksFetches(): number;
-}
-
-async function startIssuer(publicJwk: JWK, privateKey: CryptoKey): Promise<LocalIssuer> {
-  let jwksFetches = 0;
-  const keys = [publicJwk];
-  const server = createServer((req, res) => {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    res.setHeader('content-type', 'application/json');
-    if (req.url === '/.well-known/oauth-authorization-server') res.end(JSON.stringify({ issuer: url, jwks_uri: `${url}/jwks`, response_types_supported: ['code'] }));
-    else if (req.url === '/jwks') {
-      jwksFetches++;
-      res.end(JSON.stringify({ keys }));
-    }
-    else res.writeHead(404).end('{}');
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, privateKey, server, keys, jwksFetches: () => jwksFetches };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((done) => probe.close(done));
-  return port;
-}
-
 let issuer: LocalIssuer;
 let app: NestExpressApplication;
 let resource: string;
@@ -58,8 +21,7 @@ let base: string;
 let strangerKey: CryptoKey;
 
 beforeAll(async () => {
-  const { publicKey, privateKey } = await generateKeyPair('RS256');
-  issuer = await startIssuer({ ...(await exportJWK(publicKey)), kid: 'key-1', alg: 'RS256', use: 'sig' }, privateKey);
+  issuer = await startLocalIssuer();
   strangerKey = (await generateKeyPair('RS256')).privateKey;
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
@@ -157,6 +119,7 @@ describe('OAuth 2.1 resource server over HTTP', () => {
     ['a token signed with an unknown key id', async () => `Bearer ${await token({ key: strangerKey, kid: 'key-unknown' })}`, 'a key the authorization server does not publish'],
     ['an unsigned token (alg none)', () => Promise.resolve(`Bearer ${new UnsecuredJWT({ scope: SCOPE }).setIssuer(issuer.url).setAudience(resource).setExpirationTime('5m').encode()}`), 'a signature algorithm that is not accepted'],
     ['a token that is not a JWT', () => Promise.resolve('Bearer not-a-jwt'), 'the access token is malformed'],
+    ['an API key while API keys are off', () => Promise.resolve(`Bearer ${issueApiKey().key}`), 'this server does not accept API keys'],
   ])('answers %s with 401 and the challenge', async (_case, authorization, description) => {
     expectChallenge(await initialize(await authorization()), description);
   });

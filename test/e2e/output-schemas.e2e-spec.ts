@@ -135,6 +135,8 @@ beforeAll(async () => {
   await fails('retry_failed_jobs', { jobId: '' }, 'INVALID_ARGUMENT');
   await ok('set_legal_hold', { sessionKey, hold: true, reason: 'Audit 2026-Q4' });
   await fails('set_legal_hold', { sessionKey: 'no-such-session', hold: true, reason: 'Audit' }, 'SESSION_NOT_FOUND');
+  await ok('list_audit_events', { action: 'legal_hold.*', limit: 2 });
+  await fails('list_audit_events', { since: 'last week' }, 'INVALID_ARGUMENT');
 }, 120_000);
 
 afterAll(async () => {

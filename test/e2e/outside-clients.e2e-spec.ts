@@ -15,6 +15,9 @@ import { callOk } from 'test/support/tool-calls.js';
 const run = promisify(execFile);
 const inspector = resolve('node_modules/.bin/mcp-inspector');
 const conformanceDir = resolve('tools/conformance');
+// The Inspector gives up on a server that has not answered initialize within
+// 15 s by default; a stdio Baton starting beside others on a loaded machine may need longer.
+const CONNECT_TIMEOUT_MS = '120000';
 
 let baton: RunningHttpBaton;
 let project: CodebaseCopy;
@@ -31,11 +34,11 @@ afterAll(async () => {
 
 function stdioServerArgs(): string[] {
   const env = Object.entries(testSettings({ BATON_ALLOWED_ROOTS: project.root })).flatMap(([key, value]) => ['-e', `${key}=${value}`]);
-  return ['--cli', ...env, process.execPath, resolve('dist/main.js'), 'stdio'];
+  return ['--cli', '--connect-timeout', CONNECT_TIMEOUT_MS, ...env, process.execPath, resolve('dist/main.js'), 'stdio'];
 }
 
 function httpServerArgs(): string[] {
-  return ['--cli', baton.url.toString(), '--transport', 'http'];
+  return ['--cli', '--connect-timeout', CONNECT_TIMEOUT_MS, baton.url.toString(), '--transport', 'http'];
 }
 
 interface Inspected {
@@ -57,6 +60,7 @@ async function inspect(args: string[]): Promise<Inspected> {
 const TOOL_NAMES = [
   'register_session', 'update_context', 'get_context', 'list_sessions', 'analyze_codebase', 'get_analysis_status', 'cancel_analysis', 'request_handoff',
   'list_handoffs', 'accept_handoff', 'reject_handoff', 'complete_handoff', 'get_lifecycle_status', 'run_lifecycle_sweep', 'retry_failed_jobs', 'set_legal_hold',
+  'list_audit_events',
 ];
 
 interface ToolDrive {
@@ -100,6 +104,7 @@ async function everyToolOnce(client: Client, label: string): Promise<ToolDrive[]
     { tool: 'run_lifecycle_sweep', args: { waitSeconds: '0' }, expected: { jobId: expect.any(String) } },
     { tool: 'retry_failed_jobs', args: {}, expected: { retried: expect.any(Number) } },
     { tool: 'set_legal_hold', args: { sessionKey: work, hold: 'true', reason: 'Audit 2026-Q4' }, expected: { sessionKey: work, legalHold: true } },
+    { tool: 'list_audit_events', args: { action: 'handoff.requested', limit: '3' }, expected: { events: expect.arrayContaining([expect.objectContaining({ action: 'handoff.requested' })]) } },
   ];
 }
 

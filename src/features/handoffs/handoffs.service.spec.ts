@@ -2,6 +2,7 @@ import { jest } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
+import type { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import type { Clock } from 'src/platform/clock/clock.js';
 import type { EventBusService } from 'src/platform/events/event-bus.service.js';
 import type { QueueService } from 'src/platform/queue/queue.service.js';
@@ -61,6 +62,7 @@ function setup() {
   const briefs = { brief: resolved({ package: pkg, touchedFiles: ['src/auth/session.ts'] }) };
   const queue = { enqueue: resolved('job'), remove: resolved(undefined) };
   const events = { publish: resolved(undefined) };
+  const audit = { record: resolved(undefined) };
   const clock = { now: () => NOW };
   const config = { handoffs: { defaultTokenBudget: 4000, maxTokenBudget: 64000, pendingTtlSeconds: 3600 } } as BatonConfig;
   const service = new HandoffsService(
@@ -71,8 +73,9 @@ function setup() {
     events as unknown as EventBusService,
     clock as Clock,
     config,
+    audit as unknown as AuditTrail,
   );
-  return { service, repository, sessions, briefs, queue, events };
+  return { service, repository, sessions, briefs, queue, events, audit };
 }
 
 // The services log through Nest's logger; a unit run stays quiet.
@@ -127,19 +130,23 @@ describe('HandoffsService transitions', () => {
   });
 
   it('accepts with ownership transfer, cancels the expiry job and reports staleness against the anchor', async () => {
-    const { service, repository, queue } = setup();
+    const { service, repository, queue, audit } = setup();
     repository.findById.mockResolvedValueOnce(handoff()).mockResolvedValueOnce(handoff({ status: 'accepted' }));
     const accepted = await service.accept('default', { handoffId: ID, agentId: 'codex@ci', repository: { commit: 'a1b2c3d4e5f6', branch: 'main' } });
+    expect(audit.record.mock.calls).toEqual([
+      [{ action: 'handoff.accepted', outcome: 'success', namespace: 'default', target: ID, agentId: 'codex@ci', detail: { sessionKey: 'fix-login', type: 'full_handoff', fromAgent: 'claude@laptop', targetAgent: 'codex@ci' } }],
+    ]);
     expect(repository.transition).toHaveBeenCalledWith({ handoffId: ID, agentId: 'codex@ci', from: 'pending', to: 'accepted', note: 'accepted', at: NOW }, true);
     expect(queue.remove).toHaveBeenCalledWith('handoffs', `expire-handoff-${ID}`);
     expect(accepted.staleness).toMatchObject({ checked: true, stale: false, commitMatches: true, branchMatches: true });
   });
 
   it('answers a repeated accept as the first one did, without a second transition', async () => {
-    const { service, repository } = setup();
+    const { service, repository, audit } = setup();
     repository.findById.mockResolvedValue(handoff({ status: 'accepted' }));
     await expect(service.accept('default', { handoffId: ID, agentId: 'codex@ci' })).resolves.toMatchObject({ handoff: { status: 'accepted' } });
     expect(repository.transition).not.toHaveBeenCalled();
+    expect(audit.record).not.toHaveBeenCalled();
   });
 
   it('says the handoff expired when it ran out of time before the accept', async () => {
@@ -159,13 +166,15 @@ describe('HandoffsService transitions', () => {
   });
 
   it('shows an overdue pending handoff as expired, recording the expiry', async () => {
-    const { service, repository, events } = setup();
+    const { service, repository, events, audit } = setup();
     repository.findById.mockResolvedValueOnce(handoff({ expiresAt: new Date('2026-11-20T09:59:59Z') })).mockResolvedValueOnce(handoff({ status: 'expired' }));
     repository.expireDue.mockResolvedValue([{ id: ID, targetAgentId: 'codex@ci', sessionKey: 'fix-login' }]);
     const detail = await service.get('default', ID);
     expect(detail.handoff.status).toBe('expired');
     expect(repository.expireDue).toHaveBeenCalledWith({ namespace: 'default', handoffId: ID }, NOW, expect.any(String));
     expect(events.publish).toHaveBeenCalledWith(expect.objectContaining({ type: HANDOFF_EVENTS.expired }));
+    // Nobody chose it: the trail names the system credential, not the reader.
+    expect(audit.record.mock.calls).toEqual([[{ action: 'handoff.expired', outcome: 'success', namespace: 'default', target: ID, credentialId: 'system', source: undefined, detail: { sessionKey: 'fix-login', targetAgent: 'codex@ci' } }]]);
   });
 
   it('reads a malformed id as a caller mistake, an unknown one as not found', async () => {

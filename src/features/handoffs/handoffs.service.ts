@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { AuditTrail, JOB_SOURCE, SYSTEM_CREDENTIAL } from 'src/platform/audit/audit-trail.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
@@ -70,6 +71,7 @@ export class HandoffsService {
     private readonly events: EventBusService,
     private readonly clock: Clock,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+    private readonly audit: AuditTrail,
   ) {
     if (config.handoffs.defaultTokenBudget > config.handoffs.maxTokenBudget) {
       throw new Error(`BATON_HANDOFF_TOKEN_BUDGET (${config.handoffs.defaultTokenBudget}) is above BATON_HANDOFF_MAX_TOKEN_BUDGET (${config.handoffs.maxTokenBudget}); lower the first or raise the second.`);
@@ -123,6 +125,7 @@ export class HandoffsService {
     this.recordRequested(handoff.type, pkg);
     this.logger.log({ handoffId: handoff.id, sessionKey: handoff.sessionKey, type: handoff.type, targetAgent: handoff.targetAgentId, packageTokens: handoff.packageTokens }, 'handoff requested');
     await this.publish(namespace, HANDOFF_EVENTS.requested, handoff);
+    await this.audit.record({ action: HANDOFF_EVENTS.requested, outcome: 'success', namespace, target: handoff.id, agentId: handoff.fromAgentId, detail: auditDetail(handoff) });
     return { handoff, package: pkg };
   }
 
@@ -168,7 +171,7 @@ export class HandoffsService {
   // Run by the expiry job; harmless when the handoff moved on meanwhile.
   async expireIfDue(namespace: string, handoffId: string): Promise<boolean> {
     const expired = await this.handoffs.expireDue({ namespace, handoffId }, this.clock.now(), 'not accepted in time');
-    await this.publishExpired(namespace, expired);
+    await this.publishExpired(namespace, expired, JOB_SOURCE);
     return expired.length > 0;
   }
 
@@ -196,6 +199,7 @@ export class HandoffsService {
         this.metrics.handoffTransitions.add(1, { 'baton.handoff.type': updated.type, 'baton.handoff.status': to });
         if (to === 'accepted') this.metrics.handoffAcceptDelay.record((now.getTime() - updated.createdAt.getTime()) / 1000, { 'baton.handoff.type': updated.type });
         await this.publish(namespace, eventOf(to), updated);
+        await this.audit.record({ action: eventOf(to), outcome: 'success', namespace, target: handoffId, agentId, detail: auditDetail(updated) });
         if (from === 'pending') await this.cancelExpiry(handoffId);
         return updated;
       }
@@ -240,11 +244,14 @@ export class HandoffsService {
     }
   }
 
-  private async publishExpired(namespace: string, expired: ExpiredHandoff[]): Promise<void> {
+  // Expiry is Baton's doing, not the caller's: the audit trail names the
+  // `system` credential, and where it was noticed (a request, or the job).
+  private async publishExpired(namespace: string, expired: ExpiredHandoff[], source?: string): Promise<void> {
     for (const handoff of expired) {
       this.logger.log({ handoffId: handoff.id, sessionKey: handoff.sessionKey }, 'handoff expired');
       this.metrics.handoffTransitions.add(1, { 'baton.handoff.status': 'expired' });
       await this.events.publish({ namespace, type: HANDOFF_EVENTS.expired, subject: { handoffId: handoff.id, agentId: handoff.targetAgentId, sessionKey: handoff.sessionKey, status: 'expired' } });
+      await this.audit.record({ action: HANDOFF_EVENTS.expired, outcome: 'success', namespace, target: handoff.id, credentialId: SYSTEM_CREDENTIAL, source, detail: { sessionKey: handoff.sessionKey, targetAgent: handoff.targetAgentId } });
     }
   }
 
@@ -259,6 +266,10 @@ export class HandoffsService {
   private async publish(namespace: string, type: string, handoff: HandoffRecord): Promise<void> {
     await this.events.publish({ namespace, type, subject: { handoffId: handoff.id, agentId: handoff.targetAgentId, sessionKey: handoff.sessionKey, status: handoff.status } });
   }
+}
+
+function auditDetail(handoff: HandoffRecord): Record<string, unknown> {
+  return { sessionKey: handoff.sessionKey, type: handoff.type, fromAgent: handoff.fromAgentId, targetAgent: handoff.targetAgentId };
 }
 
 export function expiryJobId(handoffId: string): string {

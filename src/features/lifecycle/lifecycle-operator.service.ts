@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 
+import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { QueueService } from 'src/platform/queue/queue.service.js';
@@ -15,6 +16,8 @@ import { SESSION_EVENTS } from 'src/features/sessions/sessions.service.js';
 
 const FAILED_JOBS_SHOWN = 20;
 const POLL_MS = 100;
+// An operator's reason goes to the audit trail as written, up to this length.
+const AUDIT_REASON_CHARS = 200;
 
 // What operators see and do: queue and job state, a sweep on demand, retries
 // of failed jobs, legal holds.
@@ -27,6 +30,7 @@ export class LifecycleOperatorService {
     private readonly queues: QueueService,
     private readonly events: EventBusService,
     private readonly clock: Clock,
+    private readonly audit: AuditTrail,
   ) {}
 
   // Queue figures are Baton-wide; session counts are the caller's namespace.
@@ -63,6 +67,12 @@ export class LifecycleOperatorService {
   // Queues a sweep and waits up to waitSeconds for a worker to finish it.
   async runSweep(waitSeconds: number): Promise<SweepRun> {
     const jobId = await this.queues.enqueue(LifecycleSweepJob, { trigger: 'operator' }, { attempts: 1 });
+    const run = await this.awaitSweep(jobId, waitSeconds);
+    await this.audit.record({ action: 'lifecycle.sweep_run', outcome: run.state === 'failed' ? 'failed' : 'success', target: jobId, detail: { state: run.state, ...(run.result ? { transitioned: run.result.transitioned } : {}) } });
+    return run;
+  }
+
+  private async awaitSweep(jobId: string, waitSeconds: number): Promise<SweepRun> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
       const status = await this.queues.status(LIFECYCLE_QUEUE, jobId);
@@ -75,6 +85,7 @@ export class LifecycleOperatorService {
 
   async retryFailed(jobId: string | undefined): Promise<number> {
     const retried = await this.queues.retryFailed(LIFECYCLE_QUEUE, jobId);
+    await this.audit.record({ action: 'jobs.retried', outcome: jobId !== undefined && retried === 0 ? 'failed' : 'success', target: jobId ?? `${LIFECYCLE_QUEUE}:all-failed`, detail: { queue: LIFECYCLE_QUEUE, retried } });
     if (jobId !== undefined && retried === 0) {
       throw new LifecycleError(LifecycleErrorCode.InvalidArgument, `Job "${jobId}" is not in the lifecycle failed set; get_lifecycle_status lists the failed jobs and their ids.`, { jobId });
     }
@@ -94,6 +105,7 @@ export class LifecycleOperatorService {
     // A purge that committed between the read and the update.
     if (updated.status === 'purged') throw SessionError.purged(sessionKey, updated.archivedAt);
     await this.events.publish({ namespace, type: SESSION_EVENTS.legalHoldChanged, subject: { sessionKey } });
+    await this.audit.record({ action: hold ? 'legal_hold.set' : 'legal_hold.lifted', outcome: 'success', namespace, target: sessionKey, detail: { reason: reason.slice(0, AUDIT_REASON_CHARS) } });
     const check = hold ? null : this.lifecycle.nextCheckOf(updated);
     if (check) await scheduleChecks(this.queues, [check], this.clock.now());
     return updated;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 
+import { AuditFeatureModule } from 'src/features/audit/audit.module.js';
 import { ContextModule } from 'src/features/context/context.module.js';
 import { AdvanceSessionHandler } from 'src/features/lifecycle/jobs/advance-session.job.js';
 import { LifecycleSweepHandler } from 'src/features/lifecycle/jobs/lifecycle-sweep.job.js';
@@ -17,7 +18,7 @@ import { SetLegalHoldTool } from 'src/features/lifecycle/mcp/set-legal-hold.tool
 import { StartupCleanupService } from 'src/features/lifecycle/startup-cleanup.service.js';
 
 @Module({
-  imports: [ContextModule],
+  imports: [ContextModule, AuditFeatureModule],
   providers: [
     LifecycleRepository,
     LifecycleCleanupRepository,

@@ -1,7 +1,7 @@
 import { InvalidTokenError, ServerError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type { OAuthTokenVerifier } from '@modelcontextprotocol/sdk/server/auth/provider.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Principal } from 'src/platform/access/principal.js';
+import { NAMESPACE_NAME, type Principal } from 'src/platform/access/principal.js';
 import { expandScopes } from 'src/platform/access/scopes.js';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
@@ -48,7 +48,7 @@ export class JwtTokenVerifier implements OAuthTokenVerifier {
   private principalOf(payload: JWTPayload, clientId: string, scopes: string[]): Principal {
     const { namespaceClaim, agentsClaim, defaultNamespace } = this.settings;
     const namespace = payload[namespaceClaim] ?? defaultNamespace;
-    if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) throw new InvalidTokenError(`the access token's ${namespaceClaim} claim is not a namespace name (1-128 characters of A-Z a-z 0-9 . _ : -)`);
+    if (typeof namespace !== 'string' || !NAMESPACE_NAME.test(namespace)) throw new InvalidTokenError(`the access token's ${namespaceClaim} claim is not a namespace name (1-128 characters of A-Z a-z 0-9 . _ : -)`);
     const claimed = payload[agentsClaim];
     const agents = typeof claimed === 'string' ? [claimed] : Array.isArray(claimed) ? claimed.filter((a): a is string => typeof a === 'string') : payload.sub !== undefined ? [payload.sub] : [];
     return { kind: 'oauth', credentialId: `oauth:${payload.sub ?? clientId}`, namespace, agents, scopes: expandScopes(scopes) };
@@ -92,8 +92,6 @@ function describeRejection(error: errors.JOSEError): string {
   if (error instanceof errors.JWSSignatureVerificationFailed) return 'the access token signature is invalid';
   return 'the access token is malformed';
 }
-
-const NAMESPACE = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function stringClaim(payload: JWTPayload, name: string): string | undefined {
   const value = payload[name];

@@ -22,7 +22,7 @@ export class ProtectedResourceController {
 
   private metadata(): Record<string, unknown> {
     const { issuer, resource, requiredScopes } = this.config.auth;
-    if (issuer === undefined || resource === undefined) throw new NotFoundException('authentication is off (BATON_AUTH_ISSUER is not set), so there is no protected resource metadata');
+    if (issuer === undefined || resource === undefined) throw new NotFoundException('OAuth is off (BATON_AUTH_ISSUER is not set), so there is no protected resource metadata; with BATON_AUTH_API_KEYS=true, send an API key as a Bearer token');
     return {
       resource,
       authorization_servers: [issuer],

@@ -1,5 +1,8 @@
 import { expandScopes, type Scope } from 'src/platform/access/scopes.js';
 
+// What a credential's namespace may be called (BATON_NAMESPACE follows the same rule).
+export const NAMESPACE_NAME = /^[A-Za-z0-9._:-]{1,128}$/;
+
 export type CredentialKind = 'local' | 'oauth' | 'api_key';
 
 // Who is calling: the credential, the one namespace it belongs to, the

@@ -70,6 +70,15 @@ describe('isDatabaseOutage', () => {
   });
 
   it.each([
+    ['53100 from the pg adapter', { name: 'DriverAdapterError', cause: { kind: 'postgres', code: '53100', message: 'could not extend file "base/16384/16397": No space left on device' } }],
+    ['a raw query\'s 53100', { code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '53100' } } } }],
+  ])('tells a full disk (%s) apart from an unreachable server: nothing was stored, and freeing space is the fix', (_label, error) => {
+    const unavailable = asUnavailable(error);
+    expect(unavailable?.details).toMatchObject({ dependency: 'PostgreSQL', condition: 'disk_full', retryable: true });
+    expect(unavailable?.message).toContain('has run out of disk space, so this call stored nothing');
+  });
+
+  it.each([
     ['a unique violation', { name: 'DriverAdapterError', cause: { kind: 'UniqueConstraintViolation', originalCode: '23505' } }],
     ['invalid text (NUL)', { name: 'DriverAdapterError', cause: { kind: 'postgres', code: '22021', message: 'invalid byte sequence for encoding "UTF8": 0x00' } }],
     ['an integer out of range', { code: 'P2010', meta: { driverAdapterError: { cause: { originalCode: '22003' } } } }],

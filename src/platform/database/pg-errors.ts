@@ -27,6 +27,17 @@ const OUTAGE_ADAPTER_KINDS = new Set(['DatabaseNotReachable', 'ConnectionClosed'
 // can be had in time.
 const OUTAGE_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/, /Client has encountered a connection error and is not queryable/];
 
+// 53100 disk_full (and 53000, the class's generic code PostgreSQL also uses
+// for a full disk): nothing was written; the call succeeds once space is freed.
+const DISK_FULL_SQLSTATES = /^53[01]00$/;
+
+export function isDatabaseDiskFull(error: unknown): boolean {
+  return errorChain(error).some((link) => {
+    const code = typeof link.code === 'string' ? link.code : typeof link.originalCode === 'string' ? link.originalCode : undefined;
+    return (code !== undefined && DISK_FULL_SQLSTATES.test(code)) || (typeof link.message === 'string' && /No space left on device/.test(link.message));
+  });
+}
+
 // A query that failed because PostgreSQL could not be reached or dropped the
 // connection, not because of the query: the same call may succeed later.
 export function isDatabaseOutage(error: unknown): boolean {

@@ -1,4 +1,4 @@
-import { isDatabaseOutage } from 'src/platform/database/pg-errors.js';
+import { isDatabaseDiskFull, isDatabaseOutage } from 'src/platform/database/pg-errors.js';
 import { DomainError } from 'src/platform/errors/domain-error.js';
 import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 
@@ -21,11 +21,14 @@ export class UnavailableError extends DomainError<typeof UNAVAILABLE> {
     readonly dependency: Dependency,
     // What the driver said, in one short line, for the log.
     readonly reason = '',
+    readonly condition: 'unreachable' | 'disk_full' = 'unreachable',
   ) {
     super(
       UNAVAILABLE,
-      `${dependency}, ${WHAT_NEEDS_IT[dependency]}, cannot be reached right now, so this call did not complete. This is temporary: retry in a few seconds.${dependency === 'PostgreSQL' ? ' A write cut off by the outage may or may not have been stored; retrying update_context with the same idempotencyKey stores it exactly once.' : ''}`,
-      { dependency, retryable: true, retryAfterSeconds: RETRY_AFTER_SECONDS },
+      condition === 'disk_full'
+        ? `${dependency}, ${WHAT_NEEDS_IT[dependency]}, has run out of disk space, so this call stored nothing. Everything stored before is intact. Free disk space where its data lives (the operator's task; with the embedded database, the disk of BATON_HOME), then retry.`
+        : `${dependency}, ${WHAT_NEEDS_IT[dependency]}, cannot be reached right now, so this call did not complete. This is temporary: retry in a few seconds.${dependency === 'PostgreSQL' ? ' A write cut off by the outage may or may not have been stored; retrying update_context with the same idempotencyKey stores it exactly once.' : ''}`,
+      { dependency, condition, retryable: true, retryAfterSeconds: RETRY_AFTER_SECONDS },
     );
   }
 }
@@ -35,6 +38,7 @@ export class UnavailableError extends DomainError<typeof UNAVAILABLE> {
 // command with one of its own messages.
 export function asUnavailable(error: unknown): UnavailableError | undefined {
   if (error instanceof UnavailableError) return error;
+  if (isDatabaseDiskFull(error)) return new UnavailableError('PostgreSQL', lastLine(error), 'disk_full');
   if (isDatabaseOutage(error)) return new UnavailableError('PostgreSQL', lastLine(error));
   if (isRedisOutage(error)) return new UnavailableError('Redis', lastLine(error));
   return undefined;

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 
+import { issueApiKey } from 'src/platform/access/api-key.js';
 import { SecretRedactor } from 'src/platform/secrets/secret-redactor.js';
 
 // Realistic shapes, assembled at run time so the repository holds no
@@ -9,6 +10,7 @@ const AWS_KEY_ID = ['AKIA', '2E0A8F3B244C9986'].join('');
 const AWS_SECRET = ['Xs8Uk2mQz1Lq0Fj3', 'Vb7Nc9Rt/5Yw4Pe6Hd2Ga8Kx'].join('');
 const GITHUB_TOKEN = ['ghp', '16C7e42F292c6912E7710c838347Ae178B4a'].join('_');
 const GITHUB_PAT = ['github_pat', '11ABCDEFG0' + 'a1B2c3D4e5'.repeat(7) + 'zz'].join('_');
+const BATON_KEY = issueApiKey().key;
 const SLACK_TOKEN = ['xoxb', '123456789012', '1234567890123', 'abcdefghijABCDEFGHIJklmn'].join('-');
 
 function pem(type: 'rsa' | 'ec' | 'ed25519'): string {
@@ -31,6 +33,8 @@ describe('SecretRedactor', () => {
     ['a Redis URL with a password', 'REDIS=redis://:hunter2-cache@cache.internal:6379/0', 'hunter2-cache'],
     ['a PostgreSQL URL with a password', 'psql postgres://app:pg-Pa55word@db.internal:5432/app', 'pg-Pa55word'],
     ['a .env password line', 'cat .env\nNODE_ENV=production\nDB_PASSWORD=correct-horse-battery\nPORT=3000', 'correct-horse-battery'],
+    ['a Baton API key in a command line', `curl -H 'Authorization: Bearer ${BATON_KEY}' https://baton.example.com/api/sessions`, BATON_KEY.slice(-43)],
+    ['a Baton API key in prose', `CI uses ${BATON_KEY}, rotated monthly`, BATON_KEY.slice(6)],
     ['a quoted .env API key', 'STRIPE_API_KEY="sk_test_not_a_real_key_123"', 'sk_test_not_a_real_key_123'],
   ])('redacts %s', async (_kind, text, secret) => {
     const { texts, count } = await redactor.redact([text]);
@@ -56,6 +60,12 @@ describe('SecretRedactor', () => {
     expect(texts[0]).toBe(plain);
     expect(texts[1]).toBe('before [REDACTED:GITHUB_TOKEN] after');
     expect(count).toBe(1);
+  });
+
+  it('redacts a Baton API key as one whole finding named BATON_API_KEY', async () => {
+    const { texts, found } = await redactor.redact([`export BATON_TOKEN_FOR_CI is ${BATON_KEY} (expires in 30d)`]);
+    expect(texts[0]).toBe('export BATON_TOKEN_FOR_CI is [REDACTED:BATON_API_KEY] (expires in 30d)');
+    expect(found).toEqual({ BATON_API_KEY: 1 });
   });
 
   it('cannot be switched off by a secretlint-disable comment in the text', async () => {

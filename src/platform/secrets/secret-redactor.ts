@@ -2,6 +2,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { Injectable, Logger } from '@nestjs/common';
 
+import { API_KEY_IN_TEXT } from 'src/platform/access/api-key.js';
+
 export interface RedactionResult {
   texts: string[];
   // Secrets replaced, by kind (e.g. GITHUB_TOKEN: 2).
@@ -43,7 +45,8 @@ async function loadSecretlint() {
 // What the preset misses (checked against realistic samples in the spec):
 // .env-style assignments of sensitive names, credentials in URLs of schemes
 // it does not know (redis://, amqp://, ...), and private key blocks it does
-// not recognise (EC, Ed25519) or that were cut off before their END line.
+// not recognise (EC, Ed25519) or that were cut off before their END line;
+// and Baton's own API keys.
 const SENSITIVE_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|PWD|API[_-]?KEY|ACCESS[_-]?KEY|PRIVATE[_-]?KEY|SIGNING[_-]?KEY|CREDENTIAL|AUTH|DSN|SALT|COOKIE)/i;
 const DOTENV_LINE = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*(["']?)([^\r\n]*?)\2[ \t]*$/gm;
 // A scheme starts where no scheme character precedes it: starting at every
@@ -151,6 +154,7 @@ function supplementaryFindings(text: string): Finding[] {
     findings.push({ start, end: start + password.length, label: 'URL_CREDENTIALS' });
   }
   for (const m of text.matchAll(PRIVATE_KEY_BLOCK)) findings.push({ start: m.index ?? 0, end: (m.index ?? 0) + m[0].length, label: 'PrivateKey' });
+  for (const m of text.matchAll(API_KEY_IN_TEXT)) findings.push({ start: m.index ?? 0, end: (m.index ?? 0) + m[0].length, label: 'BATON_API_KEY' });
   return findings;
 }
 

@@ -62,6 +62,7 @@ const VALID: Record<string, ArgsBuilder> = {
   run_lifecycle_sweep: (r) => ({ waitSeconds: r.int(2) }),
   retry_failed_jobs: (r) => (r.chance(0.5) ? { jobId: `job-${r.int(100)}` } : {}),
   set_legal_hold: (r, p) => ({ sessionKey: r.pick(p.sessionKeys), hold: r.chance(0.5), reason: sentence(r) }),
+  list_audit_events: (r) => ({ ...(r.chance(0.5) ? { action: r.pick(['handoff.*', 'legal_hold.set']) } : {}), ...(r.chance(0.3) ? { since: '2026-01-01T00:00:00Z' } : {}), ...(r.chance(0.3) ? { limit: 1 + r.int(5) } : {}) }),
 };
 
 // Valid values of URI template variables and query parameters, by name.
@@ -84,6 +85,10 @@ function validPart(random: SeededRandom, pool: FuzzPool, name: string): string {
       return random.pick(['pending', 'accepted', 'rejected']);
     case 'file':
       return 'src/index.ts';
+    case 'action':
+      return random.pick(['handoff.*', 'legal_hold.set']);
+    case 'since':
+      return '2026-01-01T00:00:00Z';
     default:
       return 'x';
   }
