@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Param, Query, Req, UsePipes } from '@nestjs/common';
+import type { Request } from 'express';
 import { z } from 'zod';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
@@ -14,6 +15,8 @@ import { InputGuardPipe } from 'src/http/input-guard.pipe.js';
 import { AccessError } from 'src/platform/access/access.errors.js';
 import { hasScope } from 'src/platform/access/principal.js';
 import { principalOf, type AuthenticatedRequest } from 'src/platform/access/request-principal.js';
+import { accessDeniedRecord } from 'src/platform/audit/access-denied.js';
+import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import { QueryWholeNumberSchema } from 'src/platform/input/whole-number.js';
 
 const ListQuery = z.object({
@@ -36,30 +39,35 @@ export class SessionsController {
   constructor(
     private readonly sessions: SessionsService,
     private readonly context: ContextService,
+    private readonly audit: AuditTrail,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
   @Get()
-  async list(@Req() req: AuthenticatedRequest, @Query() query: unknown) {
+  async list(@Req() req: AuthenticatedRequest & Request, @Query() query: unknown) {
     const page = await this.sessions.list(this.namespaceOf(req), parse(ListQuery, query));
     return { sessions: page.sessions.map(toSessionView), nextCursor: page.nextCursor };
   }
 
   @Get(':sessionKey')
-  async get(@Req() req: AuthenticatedRequest, @Param('sessionKey') sessionKey: string) {
+  async get(@Req() req: AuthenticatedRequest & Request, @Param('sessionKey') sessionKey: string) {
     return toSessionDetailView(await this.sessions.getDetail(this.namespaceOf(req), sessionKey));
   }
 
   @Get(':sessionKey/context')
-  async entries(@Req() req: AuthenticatedRequest, @Param('sessionKey') sessionKey: string, @Query() query: unknown) {
+  async entries(@Req() req: AuthenticatedRequest & Request, @Param('sessionKey') sessionKey: string, @Query() query: unknown) {
     const page = await this.context.page(this.namespaceOf(req), { sessionKey, ...parse(ContextQuery, query) });
     return { sessionKey, entries: page.entries.map(toEntryView), nextAfterSequence: page.nextAfterSequence };
   }
 
   // Every route reads sessions: the caller's namespace, once its scope is checked.
-  private namespaceOf(req: AuthenticatedRequest): string {
+  private namespaceOf(req: AuthenticatedRequest & Request): string {
     const principal = principalOf(req, this.config.sessions.defaultNamespace);
-    if (!hasScope(principal, 'sessions:read')) throw AccessError.insufficientScope('sessions:read', 'Reading sessions');
+    if (!hasScope(principal, 'sessions:read')) {
+      const refusal = AccessError.insufficientScope('sessions:read', 'Reading sessions');
+      void this.audit.record(accessDeniedRecord(refusal, `${req.method} ${req.path}`, principal, req.ip ?? 'unknown'));
+      throw refusal;
+    }
     return principal.namespace;
   }
 }

@@ -11,7 +11,10 @@ import type { ToolDefinition } from 'src/mcp/mcp-tool.js';
 import type { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { SessionError } from 'src/features/sessions/sessions.errors.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
-import { localPrincipal } from 'src/platform/access/principal.js';
+import { AccessError } from 'src/platform/access/access.errors.js';
+import { localPrincipal, type Principal } from 'src/platform/access/principal.js';
+import { expandScopes } from 'src/platform/access/scopes.js';
+import type { AuditRecord, AuditTrail } from 'src/platform/audit/audit-trail.js';
 
 const input = z.object({ word: z.string().min(2).describe('a word') }).strict();
 const output = z.object({ echoed: z.string() });
@@ -47,10 +50,14 @@ const thingResource: ResourceDefinition = {
   },
 };
 
-async function connect(tool: ToolDefinition<typeof input, typeof output>): Promise<Client> {
+const audited: AuditRecord[] = [];
+beforeEach(() => audited.splice(0));
+
+async function connect(tool: ToolDefinition<typeof input, typeof output>, principal: Principal = localPrincipal('ns')): Promise<Client> {
   const registry = { tools: new Map([[tool.name, tool as unknown as ToolDefinition]]), resources: [thingResource] } as unknown as McpRegistry;
   const hub = { attach: jest.fn(() => ({ uris: new Set<string>() })), detach: jest.fn(), ready: jest.fn(async () => undefined), subscribe: jest.fn(async () => undefined) } as unknown as SubscriptionHub;
-  const server = new McpServerFactory(registry, hub).create({ principal: localPrincipal('ns'), source: 'test' });
+  const audit = { record: jest.fn(async (record: AuditRecord) => void audited.push(record)) } as unknown as AuditTrail;
+  const server = new McpServerFactory(registry, hub, audit).create({ principal, source: 'test' });
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   await server.connect(serverSide);
   return connectMcpClient(clientSide, 'unit');
@@ -120,5 +127,20 @@ describe('McpServerFactory', () => {
     }
     await expect(client.request({ method: 'resources/read', params: { uri: 5 as never } }, ReadResourceResultSchema)).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('params.uri cannot be a number') });
     await expect(client.request({ method: 'tools/list', params: { cursor: 5 as never } }, ListToolsResultSchema)).rejects.toMatchObject({ code: -32602, message: expect.stringContaining('params.cursor') });
+  });
+
+  it('records every refusal in the audit trail with the tool or resource and the scope or agent, and nothing else', async () => {
+    const reader: Principal = { kind: 'oauth', credentialId: 'oauth:r', namespace: 'ns', agents: ['r'], scopes: expandScopes(['audit:read']) };
+    const narrow = await connect(echoTool(async ({ word }) => ({ echoed: word })), reader);
+    await expect(narrow.callTool({ name: 'echo', arguments: { word: 'hi' } })).resolves.toMatchObject({ isError: true, structuredContent: { error: { code: 'INSUFFICIENT_SCOPE' } } });
+    await expect(narrow.readResource({ uri: 'test://things/7' })).rejects.toMatchObject({ code: -32600 });
+    const impostor = await connect(echoTool(async () => Promise.reject(AccessError.agentNotAllowed(reader, 'someone-else', 'append'))));
+    await expect(impostor.callTool({ name: 'echo', arguments: { word: 'hi' } })).resolves.toMatchObject({ structuredContent: { error: { code: 'AGENT_NOT_ALLOWED' } } });
+    await impostor.callTool({ name: 'echo', arguments: { word: 'x' } });
+    expect(audited).toEqual([
+      expect.objectContaining({ action: 'access.denied', outcome: 'denied', target: 'echo', credentialId: 'oauth:r', namespace: 'ns', source: 'test', detail: { code: 'INSUFFICIENT_SCOPE', requiredScope: 'sessions:read' } }),
+      expect.objectContaining({ action: 'access.denied', target: 'test://things/7', detail: { code: 'INSUFFICIENT_SCOPE', requiredScope: 'sessions:read' } }),
+      expect.objectContaining({ action: 'access.denied', target: 'echo', agentId: 'someone-else', credentialId: 'local', detail: { code: 'AGENT_NOT_ALLOWED' } }),
+    ]);
   });
 });

@@ -28,12 +28,18 @@ import type { ToolDefinition } from 'src/mcp/mcp-tool.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { AccessError } from 'src/platform/access/access.errors.js';
 import { runWithAccess } from 'src/platform/access/access-context.js';
+import { actorOf } from 'src/platform/access/actor.js';
 import { hasScope, type Principal } from 'src/platform/access/principal.js';
+import { accessDeniedRecord } from 'src/platform/audit/access-denied.js';
+import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import type { Scope } from 'src/platform/access/scopes.js';
 import { asUnavailable } from 'src/platform/errors/unavailable.error.js';
 import { echo, jsonProblem, textProblem } from 'src/platform/input/input-guard.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+// Records a refusal (a missing scope, an agent not covered) in the audit
+// trail; other errors pass by.
+type Denied = (error: unknown, target: string) => void;
 
 export interface McpIdentity {
   readonly principal: Principal;
@@ -62,6 +68,7 @@ export class McpServerFactory {
   constructor(
     private readonly registry: McpRegistry,
     private readonly hub: SubscriptionHub,
+    private readonly audit: AuditTrail,
   ) {}
 
   create(identity: McpIdentity): Server {
@@ -73,23 +80,26 @@ export class McpServerFactory {
     const subscriber = this.hub.attach(server, principal.namespace, identity.mcpSessionId);
     server.onclose = () => this.hub.detach(subscriber);
     const caller = (extra: Extra): McpCaller => this.caller(identity, extra);
+    const denied: Denied = (error, target) => {
+      if (error instanceof AccessError) void this.audit.record(accessDeniedRecord(error, target, principal, identity.source));
+    };
     // Every handler runs with the caller's identity in reach of the audit trail.
     const access = { principal, source: identity.source };
     const as = <R>(work: () => R): R => runWithAccess(access, work);
 
     server.setRequestHandler(plainParamErrors(ListToolsRequestSchema), () => ({ tools: this.listTools(principal) }));
-    server.setRequestHandler(plainParamErrors(CallToolRequestSchema), (request, extra) => as(() => this.callTool(request.params.name, request.params.arguments, caller(extra))));
+    server.setRequestHandler(plainParamErrors(CallToolRequestSchema), (request, extra) => as(() => this.callTool(request.params.name, request.params.arguments, caller(extra), denied)));
     server.setRequestHandler(plainParamErrors(ListResourcesRequestSchema), (request, extra) => as(() => this.listResources(request.params?.cursor, caller(extra))));
     server.setRequestHandler(plainParamErrors(ListResourceTemplatesRequestSchema), () => ({
       resourceTemplates: this.templates(principal).map((r) => ({ uriTemplate: displayTemplate(r), name: r.name, title: r.title, description: r.description, mimeType: 'application/json' })),
     }));
     server.setRequestHandler(plainParamErrors(ReadResourceRequestSchema), async (request, extra) => {
-      const body = await as(() => this.readResource(request.params.uri, caller(extra)));
+      const body = await as(() => this.readResource(request.params.uri, caller(extra), denied));
       return { contents: [{ uri: request.params.uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
     });
     server.setRequestHandler(plainParamErrors(SubscribeRequestSchema), async (request, extra) => {
       // Subscribing to something that does not exist is an error, not a silent no-op.
-      await as(() => this.readResource(request.params.uri, caller(extra)));
+      await as(() => this.readResource(request.params.uri, caller(extra), denied));
       await this.hub.subscribe(subscriber, request.params.uri, true);
       return {};
     });
@@ -105,7 +115,10 @@ export class McpServerFactory {
       const { name, value } = request.params.argument;
       const problem = textProblem(name) ?? textProblem(value);
       if (problem) throw new ProtocolError(ErrorCode.InvalidParams, `The completion argument's name or value ${problem}.`);
-      const values = (await as(() => resource.complete?.(name, value, caller(extra)))?.catch((error: unknown) => Promise.reject(this.resourceError(error, `complete ${name}`, resource.name)))) ?? [];
+      const values = (await as(() => resource.complete?.(name, value, caller(extra)))?.catch((error: unknown) => {
+        denied(error, `${resource.uriTemplate}#${name}`);
+        return Promise.reject(this.resourceError(error, `complete ${name}`, resource.name));
+      })) ?? [];
       return { completion: { values: values.slice(0, 100), total: values.length, hasMore: values.length > 100 } };
     });
     return server;
@@ -116,6 +129,7 @@ export class McpServerFactory {
     return {
       namespace: identity.principal.namespace,
       principal: identity.principal,
+      actor: actorOf(identity.principal),
       signal: extra.signal,
       progress: async (progress, total, message) => {
         if (progressToken === undefined) return;
@@ -152,13 +166,14 @@ export class McpServerFactory {
     };
   }
 
-  private async callTool(name: string, args: unknown, caller: McpCaller) {
+  private async callTool(name: string, args: unknown, caller: McpCaller, denied: Denied) {
     const tool = this.registry.tools.get(name);
     if (!tool || !hasScope(caller.principal, tool.scope)) {
       const available = [...this.registry.tools.values()].filter((t) => hasScope(caller.principal, t.scope)).map((t) => t.name);
       if (tool) {
-        const denied = AccessError.insufficientScope(tool.scope, `The tool ${name}`);
-        return toolError(denied.code, denied.message, denied.details);
+        const refusal = AccessError.insufficientScope(tool.scope, `The tool ${name}`);
+        denied(refusal, name);
+        return toolError(refusal.code, refusal.message, refusal.details);
       }
       throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool "${echo(name)}"; available tools: ${available.join(', ')}.`);
     }
@@ -172,6 +187,7 @@ export class McpServerFactory {
       const output = tool.output.parse(await tool.execute(parsed.data, caller));
       return { content: [{ type: 'text' as const, text: tool.render(output) }], structuredContent: output };
     } catch (error) {
+      denied(error, name);
       if (isDomainError(error)) return toolError(error.code, error.message, error.details);
       const outage = asUnavailable(error);
       if (outage) {
@@ -207,16 +223,21 @@ export class McpServerFactory {
     return { resources };
   }
 
-  private async readResource(uri: string, caller: McpCaller): Promise<unknown> {
+  private async readResource(uri: string, caller: McpCaller, denied: Denied): Promise<unknown> {
     const { path, query } = parseResourceUri(uri);
     for (const resource of this.registry.resources) {
       const variables = new UriTemplate(resource.uriTemplate).match(path);
       if (!variables) continue;
-      if (!hasScope(caller.principal, resource.scope)) throw toResourceReadError(AccessError.insufficientScope(resource.scope, `The resource ${echo(uri)}`));
+      if (!hasScope(caller.principal, resource.scope)) {
+        const refusal = AccessError.insufficientScope(resource.scope, `The resource ${echo(uri)}`);
+        denied(refusal, uri);
+        throw toResourceReadError(refusal);
+      }
       const decoded = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, decodeUriPart(Array.isArray(v) ? v.join(',') : v, k)]));
       try {
         return await resource.read(decoded, query, caller);
       } catch (error) {
+        denied(error, uri);
         throw this.resourceError(error, `read ${uri}`, resource.name);
       }
     }

@@ -155,12 +155,19 @@ describe('who reads the audit trail', () => {
   it('shows an admin both namespaces, one at a time or together', async () => {
     const admin = await connectAs(principal('oauth:admin', 'elsewhere', ['admin']), '10.0.2.5');
     const inA = await callOk<AuditPageView>(admin, 'list_audit_events', { namespace: a });
+    // Newest first: the two refusals of the agent without audit:read, then the holds.
     expect(inA.events.map((e) => [e.namespace, e.action])).toEqual([
+      [a, 'access.denied'],
+      [a, 'access.denied'],
       [a, 'legal_hold.set'],
       [a, 'legal_hold.set'],
     ]);
     const inB = await callOk<AuditPageView>(admin, 'list_audit_events', { namespace: b });
-    expect(inB.events.map((e) => [e.namespace, e.action])).toEqual([[b, 'legal_hold.set']]);
+    // B's operator asking for A's trail was refused, and that is B's event.
+    expect(inB.events.map((e) => [e.namespace, e.action])).toEqual([
+      [b, 'access.denied'],
+      [b, 'legal_hold.set'],
+    ]);
     const all = await readAudit(admin, `?action=legal_hold.set&since=${since}&limit=1000`);
     expect(all.events.filter((e) => e.namespace === a || e.namespace === b)).toHaveLength(3);
   });

@@ -57,7 +57,7 @@ export class BriefService {
       .digest('base64url');
     // Dormant and finished sessions are read less often: they get a shorter cache lifetime.
     const ttl = session.status === 'active' ? this.config.cache.briefTtlSeconds : this.config.cache.dormantBriefTtlSeconds;
-    const { value } = await this.cache.getOrCompute(kind, key, ttl, () => this.compute(session, tokenBudget, envelope));
+    const { value } = await this.cache.getOrCompute(kind, key, ttl, () => this.compute(session, tokenBudget, envelope), session.namespace);
     return value;
   }
 

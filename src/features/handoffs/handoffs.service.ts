@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import type { Actor } from 'src/platform/access/actor.js';
 import { AuditTrail, JOB_SOURCE, SYSTEM_CREDENTIAL } from 'src/platform/audit/audit-trail.js';
 import { Clock } from 'src/platform/clock/clock.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
@@ -78,7 +79,9 @@ export class HandoffsService {
     }
   }
 
-  async request(namespace: string, input: RequestHandoffInput): Promise<RequestedHandoff> {
+  // Only a caller that may act as the session's owner hands it over.
+  async request(actor: Actor, input: RequestHandoffInput): Promise<RequestedHandoff> {
+    const namespace = actor.namespace;
     if (!HANDOFF_TYPES.includes(input.type)) throw invalid(`type "${String(input.type)}" is not a handoff type; use context_transfer or full_handoff.`);
     const tokenBudget = this.tokenBudget(input.tokenBudget);
     const instructions = input.instructions?.trim() ? input.instructions : null;
@@ -87,6 +90,7 @@ export class HandoffsService {
       throw invalid(`instructions are ${instructionTokens} tokens, more than a third of the ${tokenBudget}-token budget; shorten them or raise tokenBudget.`);
     }
     const session = await this.sessions.get(namespace, input.sessionKey);
+    actor.assertMayActAs(session.agentId, `hand over session "${session.sessionKey}", which belongs to its owner,`);
     if (input.type === 'full_handoff' && input.targetAgent === session.agentId) {
       throw invalid(`${input.targetAgent} already owns session "${session.sessionKey}"; a full_handoff must go to another agent.`);
     }
@@ -129,7 +133,9 @@ export class HandoffsService {
     return { handoff, package: pkg };
   }
 
-  async list(namespace: string, query: HandoffListQuery): Promise<HandoffPage> {
+  async list(actor: Actor, query: HandoffListQuery): Promise<HandoffPage> {
+    actor.assertMayActAs(query.agentId, 'list the handoffs addressed to an agent');
+    const namespace = actor.namespace;
     if (query.status !== undefined && !HANDOFF_STATUSES.includes(query.status)) {
       throw invalid(`status "${echo(query.status)}" is not a handoff state; use one of: ${HANDOFF_STATUSES.join(', ')}.`);
     }
@@ -142,8 +148,12 @@ export class HandoffsService {
     return { handoffs, nextCursor: rows.length > limit && last ? encodeKeysetCursor({ at: last.createdAt, id: last.id }) : null };
   }
 
-  async get(namespace: string, handoffId: string): Promise<HandoffDetail> {
+  // Readable by the agents it names; to anyone else it does not exist, so
+  // handoff ids tell nothing.
+  async get(actor: Actor, handoffId: string): Promise<HandoffDetail> {
+    const namespace = actor.namespace;
     let handoff = await this.find(namespace, handoffId);
+    if (!actor.mayActAs(handoff.fromAgentId) && !actor.mayActAs(handoff.targetAgentId)) throw HandoffError.notFound(handoffId);
     // An overdue pending handoff is shown as what it is: expired.
     if (handoff.status === 'pending' && handoff.expiresAt <= this.clock.now()) {
       await this.publishExpired(namespace, await this.handoffs.expireDue({ namespace, handoffId }, this.clock.now(), 'not accepted in time'));
@@ -152,20 +162,20 @@ export class HandoffsService {
     return { handoff, events: await this.handoffs.findEvents(handoff.id) };
   }
 
-  async accept(namespace: string, input: { handoffId: string; agentId: string; repository?: TargetRepository }): Promise<AcceptedHandoff> {
-    const handoff = await this.transition(namespace, input.handoffId, input.agentId, 'pending', 'accepted', 'accepted');
-    const session = await this.sessions.get(namespace, handoff.sessionKey);
+  async accept(actor: Actor, input: { handoffId: string; agentId: string; repository?: TargetRepository }): Promise<AcceptedHandoff> {
+    const handoff = await this.transition(actor, input.handoffId, input.agentId, 'pending', 'accepted', 'accepted');
+    const session = await this.sessions.get(actor.namespace, handoff.sessionKey);
     const staleness = assessStaleness(handoff.package.repository, input.repository, handoff.touchedFiles, handoff.throughSequence, session.lastSequence, handoff.sessionKey);
     return { handoff, package: handoff.package, staleness };
   }
 
-  async reject(namespace: string, input: { handoffId: string; agentId: string; reason: string }): Promise<HandoffRecord> {
+  async reject(actor: Actor, input: { handoffId: string; agentId: string; reason: string }): Promise<HandoffRecord> {
     if (input.reason.trim().length === 0) throw invalid('reason is empty; say why the handoff is declined, so the requester can act on it.');
-    return this.transition(namespace, input.handoffId, input.agentId, 'pending', 'rejected', input.reason);
+    return this.transition(actor, input.handoffId, input.agentId, 'pending', 'rejected', input.reason);
   }
 
-  async complete(namespace: string, input: { handoffId: string; agentId: string; outcome?: string }): Promise<HandoffRecord> {
-    return this.transition(namespace, input.handoffId, input.agentId, 'accepted', 'completed', input.outcome?.trim() ? input.outcome : 'completed');
+  async complete(actor: Actor, input: { handoffId: string; agentId: string; outcome?: string }): Promise<HandoffRecord> {
+    return this.transition(actor, input.handoffId, input.agentId, 'accepted', 'completed', input.outcome?.trim() ? input.outcome : 'completed');
   }
 
   // Run by the expiry job; harmless when the handoff moved on meanwhile.
@@ -180,13 +190,16 @@ export class HandoffsService {
     return (await this.briefs.brief('session-summary', session, this.tokenBudget(tokenBudget), null)).package;
   }
 
-  async completeTargets(namespace: string, prefix: string): Promise<string[]> {
-    return this.handoffs.findTargetsByPrefix(namespace, prefix, 100);
+  // Only agents the caller may act as: their inboxes are all it may read.
+  async completeTargets(actor: Actor, prefix: string): Promise<string[]> {
+    return (await this.handoffs.findTargetsByPrefix(actor.namespace, prefix, 100)).filter((agentId) => actor.mayActAs(agentId));
   }
 
   // A repeat of a transition already made (a retried call) answers as the
   // first one did instead of failing.
-  private async transition(namespace: string, handoffId: string, agentId: string, from: HandoffStatus, to: HandoffStatus, note: string): Promise<HandoffWithPackage> {
+  private async transition(actor: Actor, handoffId: string, agentId: string, from: HandoffStatus, to: HandoffStatus, note: string): Promise<HandoffWithPackage> {
+    actor.assertMayActAs(agentId, `${ACTION_OF[to]} handoffs`);
+    const namespace = actor.namespace;
     const current = await this.find(namespace, handoffId);
     if (current.targetAgentId !== agentId) throw HandoffError.notForAgent(handoffId, agentId, current.targetAgentId);
     if (current.status === to) return current;
@@ -275,6 +288,8 @@ function auditDetail(handoff: HandoffRecord): Record<string, unknown> {
 export function expiryJobId(handoffId: string): string {
   return `expire-handoff-${handoffId}`;
 }
+
+const ACTION_OF: Record<HandoffStatus, string> = { pending: 'request', accepted: 'accept', rejected: 'reject', completed: 'complete', expired: 'expire' };
 
 function eventOf(status: HandoffStatus): string {
   return HANDOFF_EVENTS[status === 'pending' ? 'requested' : status];

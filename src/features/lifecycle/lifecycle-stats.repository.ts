@@ -12,12 +12,13 @@ const COUNTERS: (keyof TransitionCounts)[] = ['dormant', 'expired', 'archived', 
 export class LifecycleStatsRepository {
   constructor(private readonly prisma: PrismaService) {}
 
+  // A sweep of one namespace is kept apart from the sweeps of all.
   async saveSweep(result: SweepResult): Promise<void> {
-    await this.save('last-sweep', result);
+    await this.save(scoped('last-sweep', result.namespace), result);
   }
 
-  async lastSweep(): Promise<SweepResult | null> {
-    return this.read<SweepResult>('last-sweep');
+  async lastSweep(namespace: string | null): Promise<SweepResult | null> {
+    return this.read<SweepResult>(scoped('last-sweep', namespace));
   }
 
   async saveCleanup(report: CleanupReport): Promise<void> {
@@ -28,20 +29,22 @@ export class LifecycleStatsRepository {
     return this.read<CleanupReport>('last-cleanup');
   }
 
-  // One statement adds to every counter, so concurrent sweeps never lose a count.
-  async addTransitions(counts: Partial<TransitionCounts>): Promise<void> {
+  // One statement adds to every counter, so concurrent sweeps never lose a
+  // count. Baton's totals (namespace null) and each namespace's are kept.
+  async addTransitions(counts: Partial<TransitionCounts>, namespace: string | null): Promise<void> {
+    const name = scoped('totals', namespace);
     const added = Object.fromEntries(COUNTERS.filter((counter) => counts[counter]).map((counter) => [counter, counts[counter] as number]));
     if (Object.keys(added).length === 0) return;
     await this.prisma.$executeRaw`
-      INSERT INTO lifecycle_stats (name, value, updated_at) VALUES ('totals', ${JSON.stringify(added)}::jsonb, now())
+      INSERT INTO lifecycle_stats (name, value, updated_at) VALUES (${name}::text, ${JSON.stringify(added)}::jsonb, now())
       ON CONFLICT (name) DO UPDATE SET updated_at = now(), value = (
         SELECT jsonb_object_agg(key, COALESCE((lifecycle_stats.value ->> key)::bigint, 0) + COALESCE((EXCLUDED.value ->> key)::bigint, 0))
         FROM (SELECT jsonb_object_keys(lifecycle_stats.value || EXCLUDED.value) AS key) AS keys
       )`;
   }
 
-  async totals(): Promise<TransitionCounts> {
-    const raw = (await this.read<Record<string, number>>('totals')) ?? {};
+  async totals(namespace: string | null): Promise<TransitionCounts> {
+    const raw = (await this.read<Record<string, number>>(scoped('totals', namespace))) ?? {};
     return { dormant: Number(raw.dormant ?? 0), expired: Number(raw.expired ?? 0), archived: Number(raw.archived ?? 0), purged: Number(raw.purged ?? 0) };
   }
 
@@ -54,4 +57,8 @@ export class LifecycleStatsRepository {
     const row = await this.prisma.lifecycleStat.findUnique({ where: { name } });
     return row === null ? null : (row.value as T);
   }
+}
+
+function scoped(name: string, namespace: string | null): string {
+  return namespace === null ? name : `${name}:ns:${namespace}`;
 }

@@ -77,12 +77,12 @@ export class LifecycleRepository {
   }
 
   // Sessions that may be due for `kind` by `bound` (their clock column is at
-  // or before it), in keyset pages.
-  async scan(kind: TransitionKind, bound: Date, after: ScanCursor | null, limit: number): Promise<{ states: LifecycleState[]; cursor: ScanCursor | null }> {
+  // or before it), in keyset pages; of one namespace, or of all (null).
+  async scan(kind: TransitionKind, bound: Date, after: ScanCursor | null, limit: number, namespace: string | null): Promise<{ states: LifecycleState[]; cursor: ScanCursor | null }> {
     const { where, column } = SCANS[kind];
     const rows = await this.prisma.$queryRaw<(StateRow & { scan_at: Date })[]>`
       SELECT ${STATE_COLUMNS}, ${column} AS scan_at FROM sessions
-      WHERE ${where} AND ${column} <= ${bound}::timestamptz
+      WHERE ${where} AND ${column} <= ${bound}::timestamptz ${inNamespace(namespace)}
         ${after ? Prisma.sql`AND (${column}, id) > (${after.at}::timestamptz, ${after.id}::uuid)` : Prisma.empty}
       ORDER BY ${column}, id
       LIMIT ${limit}::int`;
@@ -91,12 +91,12 @@ export class LifecycleRepository {
   }
 
   // active|dormant -> expired for sessions past expiresAt: the given ones, or
-  // up to `limit` of any.
-  async expire(at: Date, options: { ids?: string[]; limit: number; skipLocked: boolean }): Promise<Transitioned[]> {
+  // up to `limit` of any (of one namespace, when given).
+  async expire(at: Date, options: { ids?: string[]; limit: number; skipLocked: boolean; namespace?: string | null }): Promise<Transitioned[]> {
     return this.transition(
       {
         from: Prisma.sql`sessions s`,
-        where: Prisma.sql`s.status IN ('active', 'dormant') AND s.expires_at <= ${at}::timestamptz ${options.ids ? Prisma.sql`AND s.id = ANY(${options.ids}::uuid[])` : Prisma.empty}`,
+        where: Prisma.sql`s.status IN ('active', 'dormant') AND s.expires_at <= ${at}::timestamptz ${options.ids ? Prisma.sql`AND s.id = ANY(${options.ids}::uuid[])` : Prisma.empty} ${inNamespace(options.namespace ?? null, Prisma.sql`s.namespace`)}`,
         to: 'expired',
         reason: 'expired: expiresAt passed',
         limit: options.limit,
@@ -187,13 +187,18 @@ export class LifecycleRepository {
     return rows[0] ? toState(rows[0]) : null;
   }
 
-  async countByStatus(namespace: string): Promise<Record<SessionStatus, number>> {
+  // Of one namespace, or of all (null).
+  async countByStatus(namespace: string | null): Promise<Record<SessionStatus, number>> {
     const rows = await this.prisma.$queryRaw<{ status: SessionStatus; count: bigint }[]>`
-      SELECT status::text AS status, count(*) AS count FROM sessions WHERE namespace = ${namespace}::text GROUP BY status`;
+      SELECT status::text AS status, count(*) AS count FROM sessions WHERE true ${inNamespace(namespace)} GROUP BY status`;
     const counts = Object.fromEntries(SESSION_STATUSES.map((status) => [status, 0])) as Record<SessionStatus, number>;
     for (const row of rows) counts[row.status] = Number(row.count);
     return counts;
   }
+}
+
+function inNamespace(namespace: string | null, column = Prisma.sql`namespace`): Prisma.Sql {
+  return namespace === null ? Prisma.empty : Prisma.sql`AND ${column} = ${namespace}::text`;
 }
 
 function dueSessions(items: readonly DueItem[]): Prisma.Sql {

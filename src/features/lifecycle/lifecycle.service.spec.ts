@@ -50,7 +50,8 @@ describe('LifecycleService.advance', () => {
 
     expect(repo.makeDormant).toHaveBeenCalledWith([{ id: 'a', cutoff: ago(60) }], now, false);
     expect(events.publishMany).toHaveBeenCalledWith([{ namespace: 'default', type: 'session.status_changed', subject: { sessionKey: 'key-a', status: 'dormant' } }]);
-    expect(stats.addTransitions).toHaveBeenCalledWith({ dormant: 1 });
+    // Baton's totals and the namespace's own.
+    expect(stats.addTransitions.mock.calls).toEqual([[{ dormant: 1 }, null], [{ dormant: 1 }, 'default']]);
     // The expiry is a day away: far beyond two sweep intervals, so no job yet.
     expect(outcome).toEqual({ status: 'dormant', transitioned: [moved(session, 'dormant')], next: null });
   });
@@ -64,7 +65,7 @@ describe('LifecycleService.advance', () => {
     const outcome = await service.advance('a');
 
     expect(events.publishMany).not.toHaveBeenCalled();
-    expect(outcome).toEqual({ status: 'active', transitioned: [], next: { sessionId: 'a', at: later(100) } });
+    expect(outcome).toEqual({ status: 'active', transitioned: [], next: { sessionId: 'a', namespace: 'default', at: later(100) } });
   });
 
   it('gives up, for BullMQ to retry, when every attempt loses a race', async () => {
@@ -106,10 +107,20 @@ describe('LifecycleService.sweep', () => {
     const { result } = await service.sweep('operator');
 
     expect(repo.expire).toHaveBeenCalledTimes(2);
-    expect(repo.expire).toHaveBeenCalledWith(now, { limit: 2, skipLocked: true });
+    expect(repo.expire).toHaveBeenCalledWith(now, { limit: 2, skipLocked: true, namespace: null });
     // Dormancy candidates: idle at least 600 s (the shortest) by the end of the lookahead.
-    expect(repo.scan).toHaveBeenCalledWith('dormant', new Date(now.getTime() + 120_000 - 600_000), null, 2);
+    expect(repo.scan).toHaveBeenCalledWith('dormant', new Date(now.getTime() + 120_000 - 600_000), null, 2, null);
     expect(result.transitioned).toEqual({ dormant: 0, expired: 3, archived: 0, purged: 0 });
+    // Kept with each namespace's figures, for its operators.
+    expect(stats.saveSweep).toHaveBeenCalledWith({ ...result, byNamespace: { default: { transitioned: { dormant: 0, expired: 3, archived: 0, purged: 0 }, archivesQueued: 0, checksScheduled: 0 } } });
+  });
+
+  it('sweeps only the namespace an operator names, and keeps its result apart', async () => {
+    const { service, repo, stats } = setup();
+    const { result } = await service.sweep('operator', 'team-b');
+    expect(repo.expire).toHaveBeenCalledWith(now, { limit: 2, skipLocked: true, namespace: 'team-b' });
+    expect(repo.scan.mock.calls.every((call) => call[4] === 'team-b')).toBe(true);
+    expect(result.namespace).toBe('team-b');
     expect(stats.saveSweep).toHaveBeenCalledWith(result);
   });
 
@@ -125,7 +136,7 @@ describe('LifecycleService.sweep', () => {
 
     expect(repo.makeDormant).toHaveBeenCalledTimes(1);
     expect(repo.makeDormant).toHaveBeenCalledWith([{ id: 'a', cutoff: ago(600) }], now, true);
-    expect(checks).toEqual([{ sessionId: 'b', at: later(50) }]);
+    expect(checks).toEqual([{ sessionId: 'b', namespace: 'acme', at: later(50) }]);
     expect(result.transitioned.dormant).toBe(1);
   });
 
@@ -137,7 +148,7 @@ describe('LifecycleService.sweep', () => {
     const { result, checks } = await service.sweep('schedule');
 
     expect(context.archiveSession).not.toHaveBeenCalled();
-    expect(checks).toEqual([{ sessionId: 'a', at: ago(40) }]);
+    expect(checks).toEqual([{ sessionId: 'a', namespace: 'default', at: ago(40) }]);
     expect(result.archivesQueued).toBe(1);
   });
 

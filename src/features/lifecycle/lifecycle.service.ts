@@ -13,6 +13,7 @@ import type {
   AdvanceOutcome,
   LifecycleState,
   ScheduledCheck,
+  SweepFigures,
   SweepOutcome,
   Transitioned,
   TransitionCounts,
@@ -68,7 +69,7 @@ export class LifecycleService {
       const due = nextTransition(state, this.policyOf(state), now);
       if (!due) return { status: state.status, transitioned, next: null };
       const wait = due.at.getTime() - now.getTime();
-      if (wait > WAIT_FOR_DUE_MS) return { status: state.status, transitioned, next: this.ifSoon({ sessionId, at: due.at }, now) };
+      if (wait > WAIT_FOR_DUE_MS) return { status: state.status, transitioned, next: this.ifSoon({ sessionId, namespace: state.namespace, at: due.at }, now) };
       if (wait > 0) {
         await new Promise((resolve) => setTimeout(resolve, wait));
         continue;
@@ -93,7 +94,7 @@ export class LifecycleService {
   nextCheckOf(state: LifecycleState): ScheduledCheck | null {
     const now = this.clock.now();
     const due = nextTransition(state, this.policyOf(state), now);
-    return due ? this.ifSoon({ sessionId: state.id, at: due.at }, now) : null;
+    return due ? this.ifSoon({ sessionId: state.id, namespace: state.namespace, at: due.at }, now) : null;
   }
 
   // Catches up on everything due, whatever happened to the delayed jobs
@@ -101,16 +102,18 @@ export class LifecycleService {
   // before the next sweep. Expiry needs no policy and runs as plain batched
   // statements; the other kinds walk an index from the shortest timing any
   // policy allows and resolve each session's own policy.
-  async sweep(trigger: string): Promise<SweepOutcome> {
+  // An operator's sweep covers its own namespace only (namespace given);
+  // the schedule's covers every namespace (null).
+  async sweep(trigger: string, namespace: string | null = null): Promise<SweepOutcome> {
     const now = this.clock.now();
     const startedAt = performance.now();
     const horizon = new Date(now.getTime() + this.lookaheadMs);
     const batch = this.config.lifecycle.sweepBatchSize;
     const shortest = shortestTimings(this.config);
-    const walk: Walk = { now, horizon, batch, counts: { dormant: 0, expired: 0, archived: 0, purged: 0 }, checks: [], archivesQueued: 0 };
+    const walk: Walk = { now, horizon, batch, namespace, counts: { dormant: 0, expired: 0, archived: 0, purged: 0 }, checks: [], archivesQueued: 0, byNamespace: new Map() };
 
     for (;;) {
-      const moved = await this.sessions.expire(now, { limit: batch, skipLocked: true });
+      const moved = await this.sessions.expire(now, { limit: batch, skipLocked: true, namespace });
       await this.announce(moved, walk);
       if (moved.length < batch) break;
     }
@@ -127,8 +130,10 @@ export class LifecycleService {
       transitioned: walk.counts,
       archivesQueued: walk.archivesQueued,
       checksScheduled: walk.checks.length,
+      namespace,
     };
-    await this.stats.saveSweep(result);
+    for (const check of walk.checks) figuresOf(walk, check.namespace).checksScheduled++;
+    await this.stats.saveSweep(namespace === null ? { ...result, byNamespace: Object.fromEntries(walk.byNamespace) } : result);
     this.logger.log({ ...result.transitioned, archivesQueued: result.archivesQueued, checks: result.checksScheduled, durationMs: result.durationMs, trigger }, 'lifecycle sweep done');
     return { result, checks: walk.checks };
   }
@@ -136,18 +141,21 @@ export class LifecycleService {
   private async walk(kind: TransitionKind, bound: Date, walk: Walk): Promise<void> {
     let cursor = null;
     for (;;) {
-      const page = await this.sessions.scan(kind, bound, cursor, walk.batch);
+      const page = await this.sessions.scan(kind, bound, cursor, walk.batch, walk.namespace);
       const ready: { state: LifecycleState; at: Date }[] = [];
       for (const state of page.states) {
         const due = nextTransition(state, this.policyOf(state), walk.now);
         if (!due || due.kind !== kind || due.at > walk.horizon) continue;
-        if (due.at > walk.now) walk.checks.push({ sessionId: state.id, at: due.at });
+        if (due.at > walk.now) walk.checks.push({ sessionId: state.id, namespace: state.namespace, at: due.at });
         else ready.push({ state, at: due.at });
       }
       if (kind === 'archive') {
         // Archiving moves every entry of a session: each runs as its own job,
         // with its own retries. The id stays the same until it succeeds.
-        for (const { state, at } of ready) walk.checks.push({ sessionId: state.id, at });
+        for (const { state, at } of ready) {
+          walk.checks.push({ sessionId: state.id, namespace: state.namespace, at });
+          figuresOf(walk, state.namespace).archivesQueued++;
+        }
         walk.archivesQueued += ready.length;
       } else if (ready.length > 0) {
         const byId = new Map(ready.map(({ state }) => [state.id, state]));
@@ -157,7 +165,7 @@ export class LifecycleService {
           const state = byId.get(session.id);
           if (!state) continue;
           const due = nextTransition({ ...state, status: session.to }, this.policyOf(state), walk.now);
-          if (due && due.at <= walk.horizon) walk.checks.push({ sessionId: session.id, at: due.at });
+          if (due && due.at <= walk.horizon) walk.checks.push({ sessionId: session.id, namespace: session.namespace, at: due.at });
         }
       }
       cursor = page.cursor;
@@ -199,18 +207,27 @@ export class LifecycleService {
   }
 
   // Every transition is heard: subscribers of the session's resources get
-  // notifications/resources/updated, and the totals grow.
+  // notifications/resources/updated, and the totals grow (Baton's and each
+  // namespace's).
   private async announce(moved: Transitioned[], walk?: Walk): Promise<void> {
     if (moved.length === 0) return;
     const counts: Partial<TransitionCounts> = {};
+    const byNamespace = new Map<string, Partial<TransitionCounts>>();
     for (const session of moved) {
       this.metrics.lifecycleTransitions.add(1, { 'baton.session.status': session.to });
       const counter = COUNTER_OF[kindOf(session)];
       counts[counter] = (counts[counter] ?? 0) + 1;
-      if (walk) walk.counts[counter] += 1;
+      const own = byNamespace.get(session.namespace) ?? {};
+      own[counter] = (own[counter] ?? 0) + 1;
+      byNamespace.set(session.namespace, own);
+      if (walk) {
+        walk.counts[counter] += 1;
+        figuresOf(walk, session.namespace).transitioned[counter] += 1;
+      }
     }
     await this.events.publishMany(moved.map((s) => ({ namespace: s.namespace, type: SESSION_EVENTS.statusChanged, subject: { sessionKey: s.sessionKey, status: s.to } })));
-    await this.stats.addTransitions(counts);
+    await this.stats.addTransitions(counts, null);
+    for (const [namespace, own] of byNamespace) await this.stats.addTransitions(own, namespace);
   }
 
   private ifSoon(check: ScheduledCheck, now: Date): ScheduledCheck | null {
@@ -222,9 +239,21 @@ interface Walk {
   now: Date;
   horizon: Date;
   batch: number;
+  // The one namespace swept, or null for all.
+  namespace: string | null;
   counts: TransitionCounts;
   checks: ScheduledCheck[];
   archivesQueued: number;
+  byNamespace: Map<string, SweepFigures>;
+}
+
+function figuresOf(walk: Walk, namespace: string): SweepFigures {
+  let figures = walk.byNamespace.get(namespace);
+  if (!figures) {
+    figures = { transitioned: { dormant: 0, expired: 0, archived: 0, purged: 0 }, archivesQueued: 0, checksScheduled: 0 };
+    walk.byNamespace.set(namespace, figures);
+  }
+  return figures;
 }
 
 function kindOf(session: Transitioned): TransitionKind {

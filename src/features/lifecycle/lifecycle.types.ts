@@ -38,6 +38,7 @@ export interface Transitioned {
 // A session to look at again at a given time (a delayed job).
 export interface ScheduledCheck {
   sessionId: string;
+  namespace: string;
   at: Date;
 }
 
@@ -53,15 +54,24 @@ export interface TransitionCounts {
   purged: number;
 }
 
-export interface SweepResult {
-  trigger: string;
-  startedAt: string;
-  finishedAt: string;
-  durationMs: number;
+// What a sweep did, in all or in one namespace.
+export interface SweepFigures {
   transitioned: TransitionCounts;
   // Archives run as their own jobs; the sweep only queues them.
   archivesQueued: number;
   checksScheduled: number;
+}
+
+export interface SweepResult extends SweepFigures {
+  trigger: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  // The namespace the figures are of; null for every namespace.
+  namespace: string | null;
+  // A sweep of every namespace keeps each one's figures, so the operators
+  // of a namespace see their own and nothing of the others.
+  byNamespace?: Record<string, SweepFigures>;
 }
 
 // What the sweep hands back to the queue: the result, the archives to run
@@ -102,10 +112,22 @@ export interface FailedLifecycleJob {
   failedAt: Date | null;
 }
 
+// What an operator's call covers: one namespace or every one (null), and
+// whether it shows the installation's own figures (the shared queue and its
+// failed jobs, the start-up check).
+export interface OperatorReach {
+  namespace: string | null;
+  installation: boolean;
+}
+
 export interface LifecycleStatus {
-  queue: { waiting: number; active: number; delayed: number; completed: number; failed: number; prioritized: number; workers: number };
+  // The namespace the figures are of; null for every namespace.
+  namespace: string | null;
+  // The shared queue's figures, for a view of the installation only.
+  queue: { waiting: number; active: number; delayed: number; completed: number; failed: number; prioritized: number; workers: number } | null;
   sweepSchedule: { everyMs: number | null; nextRunAt: Date | null } | null;
   lastSweep: SweepResult | null;
+  // Baton-wide housekeeping, for a view of the installation only.
   lastCleanup: CleanupReport | null;
   // Since the counters were created (they live in PostgreSQL).
   totals: TransitionCounts;

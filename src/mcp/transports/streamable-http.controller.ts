@@ -16,6 +16,9 @@ import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
 import { principalOf } from 'src/platform/access/request-principal.js';
+import { AccessError } from 'src/platform/access/access.errors.js';
+import { accessDeniedRecord } from 'src/platform/audit/access-denied.js';
+import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import { EventBusService } from 'src/platform/events/event-bus.service.js';
 
 interface McpHttpSession {
@@ -55,6 +58,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     private readonly store: McpSessionStore,
     private readonly hub: SubscriptionHub,
     private readonly events: EventBusService,
+    private readonly audit: AuditTrail,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -76,7 +80,10 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     if (Array.isArray(req.body) && req.body.length === 0) return reject(res, 400, -32600, 'Invalid Request: the body is an empty batch ([]); send one JSON-RPC message or a batch of at least one.');
     const principal = principalOf(req, this.config.sessions.defaultNamespace);
     const denied = this.deniedScope(req, principal);
-    if (denied) return insufficientScope(res, denied, this.config);
+    if (denied) {
+      void this.audit.record(accessDeniedRecord(AccessError.insufficientScope(denied.scope, denied.target), denied.target, principal, sourceOf(req)));
+      return insufficientScope(res, denied.scope, this.config);
+    }
     const sessionId = req.header('mcp-session-id');
     if (sessionId === undefined) {
       if (req.method === 'POST' && isInitializeRequest(req.body)) return this.open(principal, req, res);
@@ -106,14 +113,15 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
 
   // A request (or every request of a batch) that names a tool or resource
   // outside the caller's scopes.
-  private deniedScope(req: Request, principal: Principal): Scope | undefined {
+  private deniedScope(req: Request, principal: Principal): { scope: Scope; target: string } | undefined {
     if (req.method !== 'POST') return undefined;
     const messages: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
     for (const message of messages) {
       if (typeof message !== 'object' || message === null) continue;
       const { method, params } = message as { method?: unknown; params?: unknown };
       const scope = typeof method === 'string' ? this.factory.missingScope(principal, method, params) : undefined;
-      if (scope) return scope;
+      const named = (params ?? {}) as { name?: unknown; uri?: unknown };
+      if (scope) return { scope, target: String(named.name ?? named.uri) };
     }
     return undefined;
   }

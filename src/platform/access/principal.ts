@@ -35,6 +35,12 @@ export function actsAcrossNamespaces(principal: Principal): boolean {
   return principal.scopes.has('admin');
 }
 
+// The installation's own figures (the shared job queue, its failed jobs, the
+// start-up check) are for admins and for the local user, who runs it.
+export function seesInstallation(principal: Principal): boolean {
+  return principal.kind === 'local' || actsAcrossNamespaces(principal);
+}
+
 export function mayActAs(principal: Principal, agentId: string): boolean {
   return principal.agents === 'any' || principal.scopes.has('admin') || principal.agents.includes(agentId);
 }

@@ -24,4 +24,16 @@ describe('CacheService without Redis', () => {
     first.value.items.push(2);
     expect((await cache.getOrCompute('summary', 'k', 60, () => Promise.resolve({ items: [] as number[] }))).value).toEqual({ items: [1] });
   });
+
+  it('keeps each namespace\'s values and counts apart', async () => {
+    const cache = new CacheService(redis, config);
+    await cache.onModuleInit();
+    expect(await cache.getOrCompute('brief', 'same-key', 60, () => Promise.resolve('of a'), 'team-a')).toEqual({ value: 'of a', hit: false });
+    expect(await cache.getOrCompute('brief', 'same-key', 60, () => Promise.resolve('of b'), 'team-b')).toEqual({ value: 'of b', hit: false });
+    expect(await cache.getOrCompute('brief', 'same-key', 60, () => Promise.resolve('again'), 'team-a')).toEqual({ value: 'of a', hit: true });
+    expect(cache.stats('team-a').caches).toEqual({ brief: { hits: 1, misses: 1, errors: 0, hitRate: 0.5 } });
+    expect(cache.stats('team-b').caches).toEqual({ brief: { hits: 0, misses: 1, errors: 0, hitRate: 0 } });
+    expect(cache.stats('team-c').caches).toEqual({});
+    expect(cache.stats().caches).toEqual({ brief: { hits: 1, misses: 2, errors: 0, hitRate: 1 / 3 } });
+  });
 });

@@ -74,7 +74,8 @@ function redisStore(redis: RedisService, timeoutMs: number): CacheStore {
 export class CacheService implements OnModuleInit {
   private readonly logger = new Logger(CacheService.name);
   private readonly metrics = batonMetrics();
-  private readonly counts = new Map<string, CacheCounts>();
+  // Per namespace ('' for values of none), then per cache.
+  private readonly counts = new Map<string, Map<string, CacheCounts>>();
   private readonly since = new Date();
   private readonly client: CacheStore;
   private available = true;
@@ -100,10 +101,12 @@ export class CacheService implements OnModuleInit {
     }
   }
 
-  async getOrCompute<T>(cache: string, key: string, ttlSeconds: number, compute: () => Promise<T>): Promise<Cached<T>> {
-    const counts = this.countsOf(cache);
-    const redisKey = this.redis.key('cache', cache, key);
-    const stored = await this.attempt(cache, () => this.client.get(redisKey));
+  // A value computed from one namespace's data names it: its key is apart
+  // from every other namespace's, and its hits count for that namespace.
+  async getOrCompute<T>(cache: string, key: string, ttlSeconds: number, compute: () => Promise<T>, namespace = ''): Promise<Cached<T>> {
+    const counts = this.countsOf(cache, namespace);
+    const redisKey = namespace === '' ? this.redis.key('cache', cache, key) : this.redis.key('cache', cache, namespace, key);
+    const stored = await this.attempt(counts, cache, () => this.client.get(redisKey));
     if (stored.ok && stored.value !== null) {
       const value = parse<T>(stored.value);
       if (value !== undefined) {
@@ -119,13 +122,22 @@ export class CacheService implements OnModuleInit {
     }
     this.logger.debug({ cache, hit: false }, 'cache miss');
     const value = await compute();
-    if (stored.ok) await this.attempt(cache, () => this.client.set(redisKey, JSON.stringify(value), Math.max(1, Math.round(ttlSeconds))));
+    if (stored.ok) await this.attempt(counts, cache, () => this.client.set(redisKey, JSON.stringify(value), Math.max(1, Math.round(ttlSeconds))));
     return { value, hit: false };
   }
 
-  stats(): CacheStats {
+  // The counts of one namespace, or of all of them (null).
+  stats(namespace: string | null = null): CacheStats {
+    const totals = new Map<string, CacheCounts>();
+    for (const [owner, caches] of this.counts) {
+      if (namespace !== null && owner !== namespace) continue;
+      for (const [name, c] of caches) {
+        const sum = totals.get(name) ?? { hits: 0, misses: 0, errors: 0 };
+        totals.set(name, { hits: sum.hits + c.hits, misses: sum.misses + c.misses, errors: sum.errors + c.errors });
+      }
+    }
     const caches: CacheStats['caches'] = {};
-    for (const [name, c] of this.counts) caches[name] = { ...c, hitRate: c.hits + c.misses > 0 ? c.hits / (c.hits + c.misses) : null };
+    for (const [name, c] of totals) caches[name] = { ...c, hitRate: c.hits + c.misses > 0 ? c.hits / (c.hits + c.misses) : null };
     return { since: this.since.toISOString(), available: this.available, caches };
   }
 
@@ -134,23 +146,28 @@ export class CacheService implements OnModuleInit {
     else this.logger.debug(fields, message);
   }
 
-  private countsOf(cache: string): CacheCounts {
-    let counts = this.counts.get(cache);
+  private countsOf(cache: string, namespace: string): CacheCounts {
+    let caches = this.counts.get(namespace);
+    if (!caches) {
+      caches = new Map();
+      this.counts.set(namespace, caches);
+    }
+    let counts = caches.get(cache);
     if (!counts) {
       counts = { hits: 0, misses: 0, errors: 0 };
-      this.counts.set(cache, counts);
+      caches.set(cache, counts);
     }
     return counts;
   }
 
-  private async attempt<R>(cache: string, operation: () => Promise<R>): Promise<{ ok: true; value: R } | { ok: false }> {
+  private async attempt<R>(counts: CacheCounts, cache: string, operation: () => Promise<R>): Promise<{ ok: true; value: R } | { ok: false }> {
     try {
       const value = await withTimeout(operation(), this.config.cache.timeoutMs);
       if (!this.available) this.logger.log({ cache }, 'cache available again');
       this.available = true;
       return { ok: true, value };
     } catch (error) {
-      this.countsOf(cache).errors++;
+      counts.errors++;
       this.metrics.cacheRequests.add(1, { 'baton.cache.name': cache, 'baton.cache.outcome': 'error' });
       // One warning per outage, not one per call.
       if (this.available) this.logDegraded('cache unavailable; computing values until it answers again', { cache, err: (error as Error).message });

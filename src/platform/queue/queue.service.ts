@@ -163,14 +163,21 @@ export class QueueService implements OnModuleDestroy {
   }
 
   // Moves failed jobs back to waiting with fresh attempts: one job, or all of
-  // them. Returns how many were moved.
-  async retryFailed(queueName: string, jobId?: string): Promise<number> {
+  // them; only those whose payload `accepts` approves, when given. Returns
+  // how many were moved.
+  async retryFailed(queueName: string, jobId?: string, accepts?: (data: unknown) => boolean): Promise<number> {
     const queue = await this.queue(queueName);
     if (jobId !== undefined) {
       const job = await queue.getJob(jobId);
-      if (!job || (await job.getState()) !== 'failed') return 0;
+      if (!job || (await job.getState()) !== 'failed' || (accepts && !accepts(job.data))) return 0;
       await job.retry('failed');
       return 1;
+    }
+    if (accepts) {
+      const failed = await queue.getFailedCount();
+      const chosen = failed === 0 ? [] : (await queue.getFailed(0, failed - 1)).filter((job) => accepts(job.data));
+      for (const job of chosen) await job.retry('failed');
+      return chosen.length;
     }
     const count = await queue.getFailedCount();
     if (count > 0) await queue.retryJobs({ state: 'failed', count: 1000 });

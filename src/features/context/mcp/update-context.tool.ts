@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { actingAgent } from 'src/platform/access/access.errors.js';
 import { ContextService } from 'src/features/context/context.service.js';
 import { ENTRY_TYPES } from 'src/features/context/context.types.js';
 import { SessionKeySchema } from 'src/features/sessions/mcp/session.schemas.js';
@@ -24,7 +25,7 @@ const input = z
       .min(1)
       .max(256)
       .optional()
-      .describe('Who is appending (your agent id, as in register_session). Give it: after you hand the session off with a full_handoff, your appends are refused with SESSION_HANDED_OFF instead of mixing into the new owner\'s work'),
+      .describe('Who is appending (your agent id, as in register_session). It must be an agent your credential covers (AGENT_NOT_ALLOWED otherwise); left out, a credential for one agent appends as that agent. Give it: after you hand the session off with a full_handoff, your appends are refused with SESSION_HANDED_OFF instead of mixing into the new owner\'s work'),
   })
   .strict();
 
@@ -55,7 +56,8 @@ export class UpdateContextTool implements ToolDefinition<typeof input, typeof ou
   constructor(private readonly context: ContextService) {}
 
   async execute(args: z.output<typeof input>, caller: McpCaller): Promise<z.input<typeof output>> {
-    return this.context.append(caller.namespace, { ...args, type: args.type as (typeof ENTRY_TYPES)[number] });
+    const agentId = actingAgent(caller.principal, args.agentId, 'append');
+    return this.context.append(caller.namespace, { ...args, agentId, type: args.type as (typeof ENTRY_TYPES)[number] });
   }
 
   render(result: z.output<typeof output>): string {

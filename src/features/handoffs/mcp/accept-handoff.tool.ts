@@ -50,7 +50,7 @@ export class AcceptHandoffTool implements ToolDefinition<typeof input, typeof ou
   constructor(private readonly handoffs: HandoffsService) {}
 
   async execute(args: z.output<typeof input>, caller: McpCaller): Promise<z.input<typeof output>> {
-    const { handoff, package: pkg, staleness } = await this.handoffs.accept(caller.namespace, args);
+    const { handoff, package: pkg, staleness } = await this.handoffs.accept(caller.actor, args);
     return { handoffId: handoff.id, status: handoff.status, type: handoff.type, sessionKey: handoff.sessionKey, packageTokens: handoff.packageTokens, staleness, package: pkg };
   }
 

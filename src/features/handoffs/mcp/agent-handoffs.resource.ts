@@ -22,13 +22,13 @@ export class AgentHandoffsResource implements ResourceDefinition {
   constructor(private readonly handoffs: HandoffsService) {}
 
   async complete(variable: string, value: string, caller: McpCaller): Promise<string[]> {
-    return variable === 'agentId' ? this.handoffs.completeTargets(caller.namespace, value) : [];
+    return variable === 'agentId' ? this.handoffs.completeTargets(caller.actor, value) : [];
   }
 
   async read(variables: Record<string, string>, query: URLSearchParams, caller: McpCaller): Promise<unknown> {
     const agentId = variables.agentId ?? '';
     const status = (query.get('status') ?? undefined) as HandoffStatus | undefined;
-    const page = await this.handoffs.list(caller.namespace, { agentId, status, cursor: query.get('cursor') ?? undefined });
+    const page = await this.handoffs.list(caller.actor, { agentId, status, cursor: query.get('cursor') ?? undefined });
     const uri = agentHandoffsUri(agentId);
     return {
       agentId,

@@ -32,7 +32,7 @@ export class CompleteHandoffTool implements ToolDefinition<typeof input, typeof 
   constructor(private readonly handoffs: HandoffsService) {}
 
   async execute(args: z.output<typeof input>, caller: McpCaller): Promise<z.input<typeof output>> {
-    return toHandoffView(await this.handoffs.complete(caller.namespace, args));
+    return toHandoffView(await this.handoffs.complete(caller.actor, args));
   }
 
   render(result: z.output<typeof output>): string {

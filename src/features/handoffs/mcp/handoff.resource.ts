@@ -14,13 +14,13 @@ export class HandoffResource implements ResourceDefinition {
   readonly name = 'handoff';
   readonly scope = 'handoffs:read' as const;
   readonly title = 'Handoff';
-  readonly description = 'One handoff: who offered which session to whom, its state and every transition, and the package exactly as offered. Subscribe to hear when it is accepted, rejected, completed or expires.';
+  readonly description = 'One handoff: who offered which session to whom, its state and every transition, and the package exactly as offered; readable by its sender and its target only. Subscribe to hear when it is accepted, rejected, completed or expires.';
   readonly uriTemplate = 'handoff://handoffs/{handoffId}';
 
   constructor(private readonly handoffs: HandoffsService) {}
 
   async read(variables: Record<string, string>, _query: URLSearchParams, caller: McpCaller): Promise<unknown> {
-    const detail = await this.handoffs.get(caller.namespace, variables.handoffId ?? '');
+    const detail = await this.handoffs.get(caller.actor, variables.handoffId ?? '');
     return { handoff: toHandoffView(detail.handoff), lifecycle: detail.events.map(toHandoffEventView), package: detail.handoff.package };
   }
 

@@ -10,7 +10,7 @@ import { AgentIdSchema, HandoffViewSchema, toHandoffView } from 'src/features/ha
 
 const input = z
   .object({
-    agentId: AgentIdSchema.describe('Your agent id: lists the handoffs addressed to you'),
+    agentId: AgentIdSchema.describe('Your agent id, one your credential covers: lists the handoffs addressed to you'),
     status: z.enum(HANDOFF_STATUSES).optional().describe('Only handoffs in this state, e.g. "pending" for the ones waiting for you'),
     limit: WholeNumberSchema.positive().optional().describe('Page size (server default 100)'),
     cursor: z.string().optional().describe('nextCursor of the previous page'),
@@ -38,7 +38,7 @@ export class ListHandoffsTool implements ToolDefinition<typeof input, typeof out
   constructor(private readonly handoffs: HandoffsService) {}
 
   async execute(args: z.output<typeof input>, caller: McpCaller): Promise<z.input<typeof output>> {
-    const page = await this.handoffs.list(caller.namespace, args);
+    const page = await this.handoffs.list(caller.actor, args);
     return { handoffs: page.handoffs.map(toHandoffView), nextCursor: page.nextCursor };
   }
 

@@ -32,7 +32,7 @@ export class RejectHandoffTool implements ToolDefinition<typeof input, typeof ou
   constructor(private readonly handoffs: HandoffsService) {}
 
   async execute(args: z.output<typeof input>, caller: McpCaller): Promise<z.input<typeof output>> {
-    return toHandoffView(await this.handoffs.reject(caller.namespace, args));
+    return toHandoffView(await this.handoffs.reject(caller.actor, args));
   }
 
   render(result: z.output<typeof output>): string {

@@ -44,7 +44,8 @@ export class RequestHandoffTool implements ToolDefinition<typeof input, typeof o
     'Offer a session to another agent with a context package that fits its token budget: goal and state, open todos, decisions in force, recent changes and files, ' +
     'unresolved errors with what was already tried, key messages, the repository anchor and your instructions, plus pointers to everything left out. ' +
     'The package is stored with the handoff, so the target receives exactly what you see here. Use full_handoff to pass ownership (one pending per session, ' +
-    'else HANDOFF_ALREADY_PENDING), context_transfer to share. Expired and archived sessions can be handed over for reading.';
+    'else HANDOFF_ALREADY_PENDING), context_transfer to share. Expired and archived sessions can be handed over for reading. ' +
+    'Only the session\'s owner hands it over: your credential must cover its agent (AGENT_NOT_ALLOWED otherwise).';
   readonly input = input;
   readonly output = output;
   readonly annotations = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: false };
@@ -52,7 +53,7 @@ export class RequestHandoffTool implements ToolDefinition<typeof input, typeof o
   constructor(private readonly handoffs: HandoffsService) {}
 
   async execute(args: z.output<typeof input>, caller: McpCaller): Promise<z.input<typeof output>> {
-    const { handoff, package: pkg } = await this.handoffs.request(caller.namespace, args);
+    const { handoff, package: pkg } = await this.handoffs.request(caller.actor, args);
     return {
       handoffId: handoff.id,
       status: 'pending',

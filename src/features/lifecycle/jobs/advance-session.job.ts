@@ -8,6 +8,8 @@ import { LIFECYCLE_QUEUE, type AdvanceOutcome, type ScheduledCheck } from 'src/f
 
 export interface AdvanceSessionData {
   sessionId: string;
+  // The session's namespace, so operators see and retry their own jobs only.
+  namespace: string;
 }
 
 // Runs at a session's transition time: applies what is due and schedules
@@ -24,7 +26,7 @@ export async function scheduleChecks(queues: QueueService, checks: readonly Sche
     await queues.enqueueMany(
       AdvanceSessionJob,
       checks.slice(start, start + 1000).map((check) => ({
-        data: { sessionId: check.sessionId },
+        data: { sessionId: check.sessionId, namespace: check.namespace },
         options: { jobId: `advance-${check.sessionId}-${check.at.getTime()}`, delayMs: check.at.getTime() - now.getTime(), forgetOnSuccess: true },
       })),
     );

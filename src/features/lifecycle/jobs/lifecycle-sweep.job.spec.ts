@@ -8,7 +8,7 @@ import { LifecycleSweepHandler } from 'src/features/lifecycle/jobs/lifecycle-swe
 import type { LifecycleService } from 'src/features/lifecycle/lifecycle.service.js';
 import type { SweepOutcome } from 'src/features/lifecycle/lifecycle.types.js';
 
-const result = { trigger: 'schedule', startedAt: '', finishedAt: '', durationMs: 1, transitioned: { dormant: 0, expired: 0, archived: 0, purged: 0 }, archivesQueued: 0, checksScheduled: 0 };
+const result = { trigger: 'schedule', startedAt: '', finishedAt: '', durationMs: 1, transitioned: { dormant: 0, expired: 0, archived: 0, purged: 0 }, archivesQueued: 0, checksScheduled: 0, namespace: null };
 
 function setup() {
   const lifecycle = { sweep: jest.fn<LifecycleService['sweep']>().mockResolvedValue({ result, checks: [] } as SweepOutcome) };
@@ -24,6 +24,12 @@ describe('LifecycleSweepHandler', () => {
     const { handler, audit } = setup();
     expect(await handler.handle({ trigger: 'schedule' })).toBe(result);
     expect(audit.purgeExpired).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves the trail alone on an operator\'s sweep of one namespace', async () => {
+    const { handler, audit } = setup();
+    expect(await handler.handle({ trigger: 'operator', namespace: 'team-b' })).toBe(result);
+    expect(audit.purgeExpired).not.toHaveBeenCalled();
   });
 
   it('keeps the sweep\'s result when the purge fails', async () => {

@@ -11,6 +11,8 @@ import { LIFECYCLE_QUEUE, type SweepResult } from 'src/features/lifecycle/lifecy
 export interface LifecycleSweepData {
   // Who asked: the periodic schedule or an operator.
   trigger: 'schedule' | 'operator';
+  // The namespace an operator swept; every namespace when null or absent.
+  namespace?: string | null;
 }
 
 // The periodic catch-up (a BullMQ job scheduler adds it every
@@ -32,8 +34,10 @@ export class LifecycleSweepHandler implements JobHandler<LifecycleSweepData, Swe
   ) {}
 
   async handle(data: LifecycleSweepData): Promise<SweepResult> {
-    const { result, checks } = await this.lifecycle.sweep(data.trigger);
+    const { result, checks } = await this.lifecycle.sweep(data.trigger, data.namespace ?? null);
     await scheduleChecks(this.queues, checks, this.clock.now());
+    // The trail's retention is Baton-wide: an operator's sweep of one namespace leaves it.
+    if ((data.namespace ?? null) !== null) return result;
     try {
       await this.audit.purgeExpired();
     } catch (error) {

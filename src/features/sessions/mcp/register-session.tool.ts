@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { McpTool, type ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { assertMayActAs } from 'src/platform/access/access.errors.js';
 import { WholeNumberSchema } from 'src/platform/input/whole-number.js';
 import { RepositoryAnchorSchema, SessionKeySchema, TagsSchema } from 'src/features/sessions/mcp/session.schemas.js';
 import { SessionsService } from 'src/features/sessions/sessions.service.js';
@@ -11,7 +12,7 @@ import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
 const input = z
   .object({
     sessionKey: SessionKeySchema.optional().describe('Your own key for the session (1-128 of A-Z a-z 0-9 . _ : -); generated when left out'),
-    agentId: z.string().min(1).max(256).describe('Who owns the session, e.g. "claude-code@laptop-ana"'),
+    agentId: z.string().min(1).max(256).describe('Who owns the session, e.g. "claude-code@laptop-ana"; an agent your credential covers'),
     title: z.string().max(512).optional().describe('The goal of the session in one line'),
     repository: RepositoryAnchorSchema.optional().describe('Where the work happens: repository root, remote, branch, HEAD commit, dirty files'),
     metadata: z.record(z.string(), z.unknown()).optional().describe('Free-form JSON kept with the session (ticket ids, links, ...)'),
@@ -44,6 +45,7 @@ export class RegisterSessionTool implements ToolDefinition<typeof input, typeof 
   constructor(private readonly sessions: SessionsService) {}
 
   async execute(args: z.output<typeof input>, caller: McpCaller): Promise<z.input<typeof output>> {
+    assertMayActAs(caller.principal, args.agentId, 'register sessions');
     const session = await this.sessions.register(caller.namespace, args);
     return { sessionKey: session.sessionKey, status: session.status, createdAt: session.createdAt.toISOString(), expiresAt: session.expiresAt.toISOString() };
   }
