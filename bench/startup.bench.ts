@@ -22,7 +22,7 @@ import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
 
 import { migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
-import { REFERENCE_TABLE_SQL } from 'bench/reference/minimal-server.js';
+import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const IDLE_MS = 5_000;

@@ -23,6 +23,8 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '8' },
+    // A V8 CPU profile of each `baton serve` in bench/.cache/profiles/telemetry-<mode>.
+    profile: { type: 'boolean', default: false },
   },
 });
 const DURATION_MS = Number(values.duration) * 1000;
@@ -61,7 +63,8 @@ async function startReceiver(): Promise<{ endpoint: string; exports: () => numbe
 async function measure(mode: Mode, env: Record<string, string>, receiver: string): Promise<Round> {
   mkdirSync('bench/.cache', { recursive: true });
   const telemetry: Record<string, string> = { ...MODES[mode], ...(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver } : {}) };
-  const baton = await BatonProcess.start({ ...env, ...telemetry }, `bench/.cache/telemetry-${mode}.log`);
+  const profile = values.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode}`] : [];
+  const baton = await BatonProcess.start({ ...env, ...telemetry }, `bench/.cache/telemetry-${mode}.log`, profile);
   const clients: Client[] = [];
   try {
     const keys: string[] = [];

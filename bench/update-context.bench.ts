@@ -12,7 +12,7 @@ import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-import { REFERENCE_TABLE_SQL } from 'bench/reference/minimal-server.js';
+import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase, isLoopbackUrl, serverFacts } from 'bench/support/bench-database.js';
 import { CpuMeter, type CpuBreakdown } from 'bench/support/cpu-meter.js';

@@ -1,3 +1,5 @@
+import 'reflect-metadata';
+
 import { NestFactory } from '@nestjs/core';
 import { Logger as NestLogger, type INestApplicationContext } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -6,8 +8,12 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from 'src/app.module.js';
 import { KeysCliModule } from 'src/cli/keys-cli.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { securityHeaders } from 'src/http/security-headers.js';
-import { jsonRpcBodyErrors } from 'src/mcp/transports/streamable-http.controller.js';
+import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
+import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
+import { WorkerService } from 'src/platform/queue/worker.service.js';
+
+// For the CLI, which loads this module only when a command serves.
+export { WorkerService };
 
 const HTTP_KEEP_ALIVE_MS = 65_000;
 
@@ -15,10 +21,13 @@ const HTTP_KEEP_ALIVE_MS = 65_000;
 export async function createHttpApplication(config: BatonConfig): Promise<NestExpressApplication> {
   // MCP clients hold long-lived streams (SSE); without forcing them closed,
   // shutdown would wait for every client to hang up.
-  // REST and health (terminus) are for `baton serve` only: imported here, so
-  // `baton stdio` and `baton worker` never load them.
-  const { HttpModule } = await import('./http/http.module.js');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [HttpModule]), { bufferLogs: true, forceCloseConnections: true });
+  // MCP over HTTP, REST and health (terminus) are for `baton serve` only:
+  // imported here, so `baton stdio` and `baton worker` never load them.
+  const { McpHttpModule } = await import('src/mcp/mcp-http.module.js');
+  const { jsonRpcBodyErrors } = await import('src/mcp/transports/streamable-http.controller.js');
+  const { HttpModule } = await import('src/http/http.module.js');
+  const { securityHeaders } = await import('src/http/security-headers.js');
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [McpHttpModule, HttpModule]), { bufferLogs: true, forceCloseConnections: true });
   app.useLogger(app.get(Logger));
   app.use(securityHeaders());
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
@@ -40,6 +49,17 @@ export async function createStandaloneApplication(config: BatonConfig): Promise<
   const app = await NestFactory.createApplicationContext(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   return app;
+}
+
+// `baton stdio` until its client is gone. Its workers ('all' queues, or the
+// 'local' one of this machine's analyses) start after the first answer,
+// which must not wait for them.
+export async function serveStdio(config: BatonConfig, workers: 'all' | 'local'): Promise<never> {
+  const app = await createStandaloneApplication(config);
+  stopOnSignals(app);
+  const queues = workers === 'all' ? undefined : [CODEBASE_QUEUE];
+  const reason = await app.get(StdioTransport).serve({ afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
+  return stopProcess(app, reason);
 }
 
 // The few modules `baton keys` uses, without an HTTP listener.

@@ -1,22 +1,12 @@
-import 'reflect-metadata';
-
 import { Command } from 'commander';
 
-import { createHttpApplication, createKeysApplication, createStandaloneApplication, stopOnSignals, stopProcess } from 'src/bootstrap.js';
 import { keysCommand, type KeysSession } from 'src/cli/keys.command.js';
 import { ConfigError, loadConfig, redactSecrets } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import type * as Bootstrap from 'src/bootstrap.js';
 import { BATON_VERSION } from 'src/config/version.js';
-import { httpAuthProblems } from 'src/http/auth/http-auth.policy.js';
-import { ApiKeysService } from 'src/features/api-keys/api-keys.service.js';
-import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
-import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
-import { runWithAccess } from 'src/platform/access/access-context.js';
-import { localPrincipal } from 'src/platform/access/principal.js';
-import { embeddedStatus, openEmbeddedDatabase } from 'src/platform/embedded/embedded-database.js';
-import { createBootLogger } from 'src/platform/logging/logging.module.js';
-import { WorkerService } from 'src/platform/queue/worker.service.js';
+import { createBootLogger } from 'src/platform/logging/boot-logger.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
 // stdio` keeps stdout for the protocol.
@@ -46,13 +36,18 @@ program
   .option('--host <host>', 'listen address (overrides BATON_HTTP_HOST)')
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
-    const config = await withDatabase(boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port }), 'serve');
-    const authProblems = httpAuthProblems(config);
+    const settings = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
+    // The application's modules load while the database is opened and checked.
+    const application = loadApplication();
+    const { httpAuthProblems } = await import('src/http/auth/http-auth.policy.js');
+    const authProblems = httpAuthProblems(settings);
     if (authProblems.length > 0) {
       process.stderr.write(`${authProblems.join('\n')}\n`);
       process.exit(2);
     }
+    const config = await withDatabase(settings, 'serve');
     await checkSchema(config);
+    const { createHttpApplication, stopOnSignals, WorkerService } = await application;
     const app = await createHttpApplication(config);
     stopOnSignals(app);
     await app.listen(config.http.port, config.http.host);
@@ -65,22 +60,26 @@ program
   .command('stdio')
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
-    const config = withStdioDefaults(await withDatabase(boot(), 'stdio'));
+    const settings = boot();
+    const application = loadApplication();
+    const config = withStdioDefaults(await withDatabase(settings, 'stdio'));
     await checkSchema(config);
-    const app = await createStandaloneApplication(config);
-    stopOnSignals(app);
-    // Background analyses of this machine's files run here, beside them.
-    app.get(WorkerService).launch([CODEBASE_QUEUE]);
-    const reason = await app.get(StdioTransport).serve();
-    await stopProcess(app, reason);
+    const { serveStdio } = await application;
+    // On the embedded database there is no `baton worker`: every stdio
+    // process runs all the workers (BullMQ gives each job to one of them).
+    // With DATABASE_URL, only this machine's analyses run here.
+    await serveStdio(config, settings.database.url === undefined ? 'all' : 'local');
   });
 
 program
   .command('worker')
   .description('run the background workers (session lifecycle, long analyses) until SIGTERM or SIGINT')
   .action(async () => {
-    const config = await withDatabase(boot(), 'worker');
+    const settings = boot();
+    const application = loadApplication();
+    const config = await withDatabase(settings, 'worker');
     await checkSchema(config);
+    const { createStandaloneApplication, stopOnSignals, WorkerService } = await application;
     const app = await createStandaloneApplication(config);
     stopOnSignals(app);
     app.get(WorkerService).launch();
@@ -128,6 +127,10 @@ program.addCommand(
 async function openKeys(): Promise<KeysSession> {
   const config = await withDatabase(boot(), 'keys');
   await checkSchema(config);
+  const { createKeysApplication } = await import('src/bootstrap.js');
+  const { ApiKeysService } = await import('src/features/api-keys/api-keys.service.js');
+  const { runWithAccess } = await import('src/platform/access/access-context.js');
+  const { localPrincipal } = await import('src/platform/access/principal.js');
   const app = await createKeysApplication(config);
   const service = app.get(ApiKeysService);
   const access = { principal: localPrincipal(config.sessions.defaultNamespace), source: 'cli' };
@@ -143,9 +146,18 @@ async function openKeys(): Promise<KeysSession> {
   };
 }
 
+// Nest and the features, for the serving commands only. A failure to load
+// is reported when awaited, not as an unhandled rejection meanwhile.
+function loadApplication(): Promise<typeof Bootstrap> {
+  const loading = import('src/bootstrap.js');
+  loading.catch(() => undefined);
+  return loading;
+}
+
 // Without DATABASE_URL, the embedded PostgreSQL: joined or started.
 async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
   if (config.database.url !== undefined) return config;
+  const { openEmbeddedDatabase } = await import('src/platform/embedded/embedded-database.js');
   const embedded = await openEmbeddedDatabase({ home: batonHome(config), idleSeconds: config.database.embeddedIdleSeconds, role });
   if (embedded.started === 'created') process.stderr.write(`Baton created its embedded PostgreSQL in ${embedded.home}\n`);
   // The embedded database is always migrated at start (checkSchema does it).
@@ -163,6 +175,7 @@ async function describeStatus(config: BatonConfig): Promise<string> {
     url.password = url.password ? '***' : '';
     return [`mode: service (DATABASE_URL ${url.toString()})`, ...services].join('\n');
   }
+  const { embeddedStatus } = await import('src/platform/embedded/embedded-database.js');
   const status = await embeddedStatus(batonHome(config));
   const lines = [
     'mode: embedded PostgreSQL (DATABASE_URL is empty)',

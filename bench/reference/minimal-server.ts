@@ -5,7 +5,7 @@
 // notifications). Served over stdio, or over Streamable HTTP with --http PORT.
 //   node bench/.cache/<build>/bench/reference/minimal-server.js [--http PORT]
 // DATABASE_URL names a database holding the reference_entries table
-// (REFERENCE_TABLE_SQL below; the benchmarks create it).
+// (REFERENCE_TABLE_SQL of reference-table.ts; the benchmarks create it).
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 
@@ -14,9 +14,6 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import pg from 'pg';
 import { z } from 'zod';
-
-export const REFERENCE_TABLE_SQL =
-  'CREATE TABLE IF NOT EXISTS reference_entries (id bigserial PRIMARY KEY, session_key text NOT NULL, type text NOT NULL, content text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())';
 
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 
@@ -64,4 +61,8 @@ async function serveHttp(port: number): Promise<void> {
 
 const httpAt = process.argv.indexOf('--http');
 if (httpAt >= 0) await serveHttp(Number(process.argv[httpAt + 1]));
-else await referenceServer().connect(new StdioServerTransport());
+else {
+  await referenceServer().connect(new StdioServerTransport());
+  // Gone with its client, as Baton is (and so a --cpu-prof profile gets written).
+  process.stdin.once('end', () => process.exit(0));
+}

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { extname, isAbsolute, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
 
 import { SETTINGS, type BatonConfig, type SettingSpec } from 'src/config/config.schema.js';
 
@@ -95,6 +96,12 @@ export function redactSecrets(text: string, config: BatonConfig): string {
     if (typeof value === 'string' && value.length >= 8) result = result.split(value).join(REDACTED);
   }
   return result;
+}
+
+// The YAML parser loads only when a YAML file is named: most starts have none.
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof Yaml;
+  return yaml.parse(text);
 }
 
 function readConfigFile(path: string, problems: string[]): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { isJSONRPCErrorResponse, isJSONRPCNotification, isJSONRPCRequest, isJSONRPCResultResponse, type JSONRPCMessage, type MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCErrorResponse, JSONRPCMessage, JSONRPCRequest, JSONRPCResultResponse, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 
 import { BATON_VERSION } from 'src/config/version.js';
 import { batonMetrics } from 'src/platform/telemetry/baton-metrics.js';
@@ -38,11 +38,11 @@ export class McpTelemetry {
     const close = transport.onclose;
 
     transport.onmessage = (message: JSONRPCMessage, extra?: MessageExtraInfo) => {
-      if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+      if (isNotification(message) && message.method === 'notifications/cancelled') {
         const id = (message.params as { requestId?: string | number } | undefined)?.requestId;
         if (id !== undefined) this.finish(pending, id, { error: 'cancelled' });
       }
-      if (!isJSONRPCRequest(message)) return receive?.(message, extra);
+      if (!isRequest(message)) return receive?.(message, extra);
       const header = extra?.requestInfo?.headers['mcp-protocol-version'];
       protocolVersion = (Array.isArray(header) ? header[0] : header) ?? protocolVersion;
       const { name, attributes } = describe(message.method, message.params, networkTransport);
@@ -57,11 +57,11 @@ export class McpTelemetry {
     };
 
     transport.send = async (message, options) => {
-      if (isJSONRPCResultResponse(message)) {
+      if (isResult(message)) {
         const result = message.result as { isError?: unknown; protocolVersion?: unknown };
         if (typeof result.protocolVersion === 'string') protocolVersion = result.protocolVersion;
         this.finish(pending, message.id, result.isError === true ? { error: 'tool_error', protocolVersion } : { protocolVersion });
-      } else if (isJSONRPCErrorResponse(message) && message.id !== undefined) {
+      } else if (isError(message) && message.id !== undefined) {
         this.finish(pending, message.id, { error: String(message.error.code), message: message.error.message, protocolVersion });
       }
       return send(message, options);
@@ -100,6 +100,25 @@ export class McpTelemetry {
       ...(outcome.error !== undefined ? { 'error.type': outcome.error } : {}),
     });
   }
+}
+
+// The transport has validated what arrives and the SDK built what leaves, so
+// the members tell the kinds apart; the SDK's guards would parse every
+// message (a whole tool result) with zod again, twice.
+function isRequest(message: JSONRPCMessage): message is JSONRPCRequest {
+  return 'method' in message && 'id' in message;
+}
+
+function isNotification(message: JSONRPCMessage): message is Exclude<JSONRPCMessage, JSONRPCRequest> & { method: string; params?: unknown } {
+  return 'method' in message && !('id' in message);
+}
+
+function isResult(message: JSONRPCMessage): message is JSONRPCResultResponse {
+  return 'result' in message && 'id' in message;
+}
+
+function isError(message: JSONRPCMessage): message is JSONRPCErrorResponse {
+  return 'error' in message;
 }
 
 function describe(method: string, params: unknown, networkTransport: McpNetworkTransport): { name: string; attributes: Attributes } {

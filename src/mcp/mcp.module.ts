@@ -7,12 +7,10 @@ import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
-import { StreamableHttpController } from 'src/mcp/transports/streamable-http.controller.js';
 
 @Module({
   imports: [DiscoveryModule],
   providers: [McpRegistry, McpSessionStore, SubscriptionHub, McpServerFactory, McpTelemetry, StdioTransport],
-  controllers: [StreamableHttpController],
-  exports: [McpServerFactory, StdioTransport],
+  exports: [McpServerFactory, McpTelemetry, McpSessionStore, SubscriptionHub, StdioTransport],
 })
 export class McpModule {}

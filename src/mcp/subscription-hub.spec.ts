@@ -9,14 +9,19 @@ import type { DomainEvent, EventBusService } from 'src/platform/events/event-bus
 async function setup() {
   let deliver: (event: DomainEvent) => void = () => undefined;
   const published: DomainEvent[] = [];
-  const events = { listen: (listener: (event: DomainEvent) => void) => ((deliver = listener), () => undefined), publish: (event: DomainEvent) => published.push(event), ready: async () => undefined };
+  const events = {
+    listen: (listener: (event: DomainEvent) => void) => ((deliver = listener), () => undefined),
+    publish: (event: DomainEvent) => published.push(event),
+    ready: async () => undefined,
+    hearSubscriptionEvents: jest.fn(async () => undefined),
+  };
   const registry = { resources: [{ changedUris: (event: DomainEvent) => [`handoff://sessions/${event.subject.sessionKey}`] }] };
   const store = { subscribe: jest.fn(async () => undefined), subscriptions: jest.fn(async () => ['handoff://sessions/b']) };
   const hub = new SubscriptionHub(events as unknown as EventBusService, registry as unknown as McpRegistry, store as unknown as McpSessionStore);
   hub.onApplicationBootstrap();
   const server = { transport: {}, sendResourceUpdated: jest.fn(async () => undefined), sendResourceListChanged: jest.fn(async () => undefined) };
   const subscriber = hub.attach(server as unknown as Server, 'default');
-  return { hub, server, subscriber, store, published, deliver: (event: DomainEvent) => deliver(event) };
+  return { hub, server, subscriber, store, published, events, deliver: (event: DomainEvent) => deliver(event) };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
@@ -48,18 +53,21 @@ describe('SubscriptionHub', () => {
 
 describe('SubscriptionHub across replicas', () => {
   it('shares a subscription of an HTTP session through Redis and the event bus', async () => {
-    const { hub, subscriber, store, published } = await setup();
+    const { hub, subscriber, store, published, events } = await setup();
     hub.identify(subscriber.server, 'mcp-1');
     await hub.subscribe(subscriber, 'handoff://sessions/a', true);
+    expect(events.hearSubscriptionEvents).toHaveBeenCalled();
     expect(store.subscribe).toHaveBeenCalledWith('mcp-1', 'handoff://sessions/a', true);
     expect(published).toEqual([{ namespace: 'default', type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: 'mcp-1', uri: 'handoff://sessions/a', subscribed: 'true' } }]);
     hub.onModuleDestroy();
   });
 
   it('follows subscriptions another replica made for the same session, and only for it', async () => {
-    const { hub, server, subscriber, deliver } = await setup();
+    const { hub, server, subscriber, deliver, events } = await setup();
     hub.identify(subscriber.server, 'mcp-1');
     deliver({ namespace: 'default', type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: 'mcp-1', uri: 'handoff://sessions/a', subscribed: 'true' } });
+    // From then on, other processes' appends must reach this one.
+    expect(events.hearSubscriptionEvents).toHaveBeenCalled();
     deliver({ namespace: 'default', type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: 'mcp-2', uri: 'handoff://sessions/c', subscribed: 'true' } });
     deliver({ namespace: 'default', type: 'context.appended', subject: { sessionKey: 'a' } });
     deliver({ namespace: 'default', type: 'context.appended', subject: { sessionKey: 'c' } });
@@ -70,11 +78,20 @@ describe('SubscriptionHub across replicas', () => {
     hub.onModuleDestroy();
   });
 
+  it('leaves other processes\' appends unheard while nothing is subscribed', async () => {
+    const { hub, subscriber, events } = await setup();
+    hub.identify(subscriber.server, 'mcp-1');
+    await hub.subscribe(subscriber, 'handoff://sessions/a', false);
+    expect(events.hearSubscriptionEvents).not.toHaveBeenCalled();
+    hub.onModuleDestroy();
+  });
+
   it('starts an adopted session with the subscriptions stored for it', async () => {
-    const { hub, subscriber } = await setup();
+    const { hub, subscriber, events } = await setup();
     hub.identify(subscriber.server, 'mcp-1');
     await hub.adopt(subscriber.server);
     expect([...subscriber.uris]).toEqual(['handoff://sessions/b']);
+    expect(events.hearSubscriptionEvents).toHaveBeenCalled();
     hub.onModuleDestroy();
   });
 });

@@ -59,6 +59,7 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     for (const subscriber of this.subscribers) {
       if (subscriber.server !== server || subscriber.sessionId === undefined) continue;
       for (const uri of await this.sessions.subscriptions(subscriber.sessionId)) subscriber.uris.add(uri);
+      if (subscriber.uris.size > 0) await this.events.hearSubscriptionEvents();
     }
   }
 
@@ -73,6 +74,8 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
   async subscribe(subscriber: Subscriber, uri: string, subscribed: boolean): Promise<void> {
     if (subscribed) subscriber.uris.add(uri);
     else subscriber.uris.delete(uri);
+    // Appends made by other processes reach this one only while it has subscriptions.
+    if (subscribed) await this.events.hearSubscriptionEvents();
     const sessionId = subscriber.sessionId;
     if (sessionId !== undefined) {
       this.events.publish({ namespace: subscriber.namespace, type: SUBSCRIPTION_CHANGED, subject: { mcpSessionId: sessionId, uri, subscribed: String(subscribed) } });
@@ -90,8 +93,10 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     // Worker processes hear every event and usually serve nobody.
     if (this.subscribers.size === 0) return;
     if (event.type === SUBSCRIPTION_CHANGED) return this.follow(event.subject);
-    const changed = new Set(this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []).map(canonicalUri));
     const listChanging = LIST_CHANGING_EVENTS.has(event.type);
+    // Most events (every append) reach no subscription at all.
+    if (!listChanging && !this.anySubscription(event.namespace)) return;
+    const changed = new Set(this.registry.resources.flatMap((resource) => resource.changedUris?.(event) ?? []).map(canonicalUri));
     if (changed.size === 0 && !listChanging) return;
     for (const subscriber of this.subscribers) {
       if (subscriber.namespace !== event.namespace) continue;
@@ -103,13 +108,20 @@ export class SubscriptionHub implements OnApplicationBootstrap, OnModuleDestroy 
     }
   }
 
+  private anySubscription(namespace: string): boolean {
+    for (const subscriber of this.subscribers) if (subscriber.namespace === namespace && subscriber.uris.size > 0) return true;
+    return false;
+  }
+
   private follow(change: Readonly<Record<string, string>>): void {
     const { mcpSessionId, uri, subscribed } = change;
     if (mcpSessionId === undefined || uri === undefined) return;
     for (const subscriber of this.subscribers) {
       if (subscriber.sessionId !== mcpSessionId) continue;
-      if (subscribed === 'true') subscriber.uris.add(uri);
-      else subscriber.uris.delete(uri);
+      if (subscribed === 'true') {
+        subscriber.uris.add(uri);
+        void this.events.hearSubscriptionEvents();
+      } else subscriber.uris.delete(uri);
     }
   }
 

@@ -22,14 +22,20 @@ async function appendAll(clients: { client: Parameters<typeof callOk>[0] }[], ke
   return results.map((r) => r.sequence).sort((a, b) => a - b);
 }
 
-describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
+// A fresh BATON_HOME for one describe block; its server is killed and the
+// directory removed afterwards.
+function scratchHome(): string {
   const home = mkdtempSync(join(tmpdir(), 'baton-home-'));
-
   afterAll(() => {
     const pid = postmasterPid(home);
     if (pid !== null && processAlive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(home, { recursive: true, force: true });
   });
+  return home;
+}
+
+describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
+  const home = scratchHome();
 
   it('is shared by two stdio servers and a serve, carries handoffs across them, survives the death of the process that started it, stops after the last one and keeps every entry', async () => {
     const starter = await connectEmbeddedStdio(home, 'starter');
@@ -92,6 +98,27 @@ describe('embedded PostgreSQL without DATABASE_URL or REDIS_URL', () => {
     const after = await callOk<{ entries: unknown[] }>(recovered.client, 'get_context', { sessionKey: key, limit: 1000 });
     expect(after.entries).toHaveLength(110);
     await recovered.client.close();
+  });
+});
+
+describe('background work on the embedded database', () => {
+  const home = scratchHome();
+
+  it('is done by a lone baton stdio: its lifecycle workers connect and the sweep runs without baton worker or serve', async () => {
+    const stdio = await connectEmbeddedStdio(home, 'lone', { BATON_SWEEP_INTERVAL_SECONDS: '1' });
+    try {
+      const status = await waitFor(
+        'a scheduled sweep run by the stdio process',
+        async () => {
+          const current = await callOk<{ queue: { workers: number }; lastSweep: { trigger: string } | null }>(stdio.client, 'get_lifecycle_status', {});
+          return current.queue.workers > 0 && current.lastSweep !== null && current;
+        },
+        60_000,
+      );
+      expect(status.lastSweep?.trigger).toBe('schedule');
+    } finally {
+      await stdio.client.close();
+    }
   });
 });
 

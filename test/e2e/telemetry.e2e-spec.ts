@@ -57,7 +57,7 @@ function childrenOf(spans: ReceivedSpan[], root: ReceivedSpan): ReceivedSpan[] {
 }
 
 describe('telemetry exported over OTLP', () => {
-  it('gives tools/call update_context one SERVER span that continues the caller\'s trace, with Prisma and pg spans under it', async () => {
+  it('gives tools/call update_context one SERVER span that continues the caller\'s trace, with the pg span of its prepared append under it', async () => {
     const sessionKey = await registerSession(client);
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
@@ -86,14 +86,25 @@ describe('telemetry exported over OTLP', () => {
     // The HTTP request that carried the message is linked, not the parent.
     expect(mcpSpan.links).toHaveLength(1);
 
-    const below = await waitFor('Prisma and pg spans under the MCP span', () => {
+    // The append is a prepared statement sent through pg, past the Prisma client.
+    const below = await waitFor('the pg span under the MCP span', () => {
       const spans = childrenOf(receiver.spans, mcpSpan);
-      return spans.some((s) => s.scope === 'prisma') && spans.some((s) => s.scope.includes('instrumentation-pg')) ? spans : undefined;
+      return spans.some((s) => s.scope.includes('instrumentation-pg')) ? spans : undefined;
     });
     const pgSpan = below.find((s) => s.scope.includes('instrumentation-pg') && String(s.attributes['db.query.text'] ?? s.attributes['db.statement'] ?? '').includes('prepared:append_entry'));
     expect(pgSpan).toBeDefined();
     expect(pgSpan?.attributes['db.system.name'] ?? pgSpan?.attributes['db.system']).toBe('postgresql');
-    expect(below.find((s) => s.name.startsWith('prisma:client:operation') || s.name.startsWith('prisma:engine') || s.name.startsWith('prisma:'))).toBeDefined();
+  });
+
+  it('puts Prisma\'s spans and pg spans below the SERVER span of a call that queries through Prisma', async () => {
+    const sessionKey = await registerSession(client);
+    await callOk(client, 'get_context', { sessionKey });
+    const mcpSpan = await waitFor('the get_context span', () => receiver.spans.find((s) => s.name === 'tools/call get_context'), 20_000);
+    const below = await waitFor('Prisma and pg spans under the MCP span', () => {
+      const spans = childrenOf(receiver.spans, mcpSpan);
+      return spans.some((s) => s.scope === 'prisma') && spans.some((s) => s.scope.includes('instrumentation-pg')) ? spans : undefined;
+    });
+    expect(below.find((s) => s.name.startsWith('prisma:client:operation') || s.name.startsWith('prisma:'))).toBeDefined();
   });
 
   it('starts a new trace under the HTTP request when no trace context is given, and marks isError results as tool_error', async () => {

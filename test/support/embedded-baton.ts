@@ -33,8 +33,8 @@ export interface EmbeddedStdio {
   pid: number;
 }
 
-export async function connectEmbeddedStdio(home: string, name = 'e2e-embedded'): Promise<EmbeddedStdio> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [resolve('dist/main.js'), 'stdio'], env: embeddedEnv(home), stderr: 'pipe' });
+export async function connectEmbeddedStdio(home: string, name = 'e2e-embedded', extra: Record<string, string> = {}): Promise<EmbeddedStdio> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [resolve('dist/main.js'), 'stdio'], env: embeddedEnv(home, extra), stderr: 'pipe' });
   const client = await connectMcpClient(transport, name);
   return { client, pid: transport.pid as number };
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 
 import { Prisma, type ContextEntry as EntryRow } from 'src/platform/database/generated/client.js';
 import { isUniqueViolation } from 'src/platform/database/pg-errors.js';
+import type { PreparedStatements } from 'src/platform/database/prepared-statements.js';
 import { PrismaService } from 'src/platform/database/prisma.service.js';
 import { CHUNK_MAX_ENTRIES, unpackChunk } from 'src/features/context/entry-archive.codec.js';
 import type { AppendedEntry, ArchivableSession, ArchiveChunk, ArchiveOutcome, ArchivePlan, EntryOutline, EntryRecord, EntryType, NewEntry } from 'src/features/context/context.types.js';
@@ -23,9 +24,41 @@ interface ListedRow {
 // large sessions need longer than Prisma's 5 s default.
 const ARCHIVE_TRANSACTION = { timeout: 5 * 60_000, maxWait: 10_000 };
 
+// $1 namespace, $2 session key, $3 now, $4 highest ref, $5 agent id, then the
+// entry: $6 type, $7 content, $8 metadata (JSON), $9 token count, $10 content
+// hash, $11 idempotency key.
+const APPEND_ENTRY_SQL = `/* prepared:append_entry */
+  WITH target AS (
+    SELECT id, status FROM sessions
+    WHERE namespace = $1::text AND session_key = $2::text
+    FOR UPDATE
+  ), bumped AS (
+    UPDATE sessions s
+    SET last_sequence = s.last_sequence + 1, last_activity_at = $3::timestamptz, status = 'active',
+        expires_at = CASE WHEN s.ttl_seconds IS NULL OR s.max_expires_at IS NULL THEN s.expires_at
+                          ELSE GREATEST(s.expires_at, LEAST($3::timestamptz + make_interval(secs => s.ttl_seconds), s.max_expires_at)) END
+    FROM target t
+    WHERE s.id = t.id AND t.status IN ('active', 'dormant') AND s.expires_at > $3::timestamptz AND $4::int <= s.last_sequence
+      AND ($5::text IS NULL OR s.agent_id = $5::text OR NOT ($5::text = ANY(coalesce(s.handed_off_agent_ids, '{}'))))
+    RETURNING s.id, s.last_sequence, t.status AS previous_status
+  ), reactivation AS (
+    INSERT INTO session_events (session_id, from_status, to_status, reason, at)
+    SELECT id, 'dormant', 'active', 'activity', $3::timestamptz FROM bumped WHERE previous_status = 'dormant'
+  ), inserted AS (
+    INSERT INTO context_entries (id, session_id, sequence, type, content, metadata, token_count, content_hash, idempotency_key, created_at)
+    SELECT gen_random_uuid(), id, last_sequence, $6::entry_type, $7::text, $8::jsonb, $9::int, $10::text, $11::text, $3::timestamptz
+    FROM bumped
+    RETURNING id, sequence
+  )
+  SELECT inserted.id, inserted.sequence, bumped.previous_status::text AS previous_status, bumped.id AS session_id FROM inserted, bumped`;
+
 @Injectable()
 export class ContextRepository {
-  constructor(private readonly prisma: PrismaService) {}
+  private readonly statements: PreparedStatements;
+
+  constructor(private readonly prisma: PrismaService) {
+    this.statements = prisma.prepared;
+  }
 
   // One statement, one round trip: lock the session row, take the next
   // sequence, reactivate a dormant session (recording the transition), push
@@ -35,33 +68,22 @@ export class ContextRepository {
   // Returns null when nothing was written: the session is missing, read-only
   // or past its expiresAt, handed off by the appending agent, or a ref points
   // at or past the new entry. It runs on every update_context, so it is a
-  // prepared statement (see PrismaService).
+  // prepared statement (see PreparedStatements).
   async append(entry: NewEntry): Promise<AppendedEntry | null> {
-    const rows = await this.prisma.$queryRaw<{ id: string; sequence: number; previous_status: string; session_id: string }[]>`/* prepared:append_entry */
-      WITH target AS (
-        SELECT id, status FROM sessions
-        WHERE namespace = ${entry.namespace}::text AND session_key = ${entry.sessionKey}::text
-        FOR UPDATE
-      ), bumped AS (
-        UPDATE sessions s
-        SET last_sequence = s.last_sequence + 1, last_activity_at = ${entry.at}::timestamptz, status = 'active',
-            expires_at = CASE WHEN s.ttl_seconds IS NULL OR s.max_expires_at IS NULL THEN s.expires_at
-                              ELSE GREATEST(s.expires_at, LEAST(${entry.at}::timestamptz + make_interval(secs => s.ttl_seconds), s.max_expires_at)) END
-        FROM target t
-        WHERE s.id = t.id AND t.status IN ('active', 'dormant') AND s.expires_at > ${entry.at}::timestamptz AND ${entry.highestRef}::int <= s.last_sequence
-          AND (${entry.agentId}::text IS NULL OR s.agent_id = ${entry.agentId}::text OR NOT (${entry.agentId}::text = ANY(coalesce(s.handed_off_agent_ids, '{}'))))
-        RETURNING s.id, s.last_sequence, t.status AS previous_status
-      ), reactivation AS (
-        INSERT INTO session_events (session_id, from_status, to_status, reason, at)
-        SELECT id, 'dormant', 'active', 'activity', ${entry.at}::timestamptz FROM bumped WHERE previous_status = 'dormant'
-      ), inserted AS (
-        INSERT INTO context_entries (id, session_id, sequence, type, content, metadata, token_count, content_hash, idempotency_key, created_at)
-        SELECT gen_random_uuid(), id, last_sequence, ${entry.type}::entry_type, ${entry.content}::text, ${JSON.stringify(entry.metadata)}::jsonb,
-               ${entry.tokenCount}::int, ${entry.contentHash}::text, ${entry.idempotencyKey}::text, ${entry.at}::timestamptz
-        FROM bumped
-        RETURNING id, sequence
-      )
-      SELECT inserted.id, inserted.sequence, bumped.previous_status::text AS previous_status, bumped.id AS session_id FROM inserted, bumped`;
+    const rows = await this.statements.run<{ id: string; sequence: number; previous_status: string; session_id: string }>('append_entry', APPEND_ENTRY_SQL, [
+      entry.namespace,
+      entry.sessionKey,
+      // pg would format a Date in the local zone, field by field; the ISO form is one native call.
+      entry.at.toISOString(),
+      entry.highestRef,
+      entry.agentId,
+      entry.type,
+      entry.content,
+      JSON.stringify(entry.metadata),
+      entry.tokenCount,
+      entry.contentHash,
+      entry.idempotencyKey,
+    ]);
     const row = rows[0];
     return row ? { entryId: row.id, sessionId: row.session_id, sequence: row.sequence, reactivated: row.previous_status === 'dormant' } : null;
   }

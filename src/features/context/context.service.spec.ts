@@ -67,7 +67,7 @@ describe('ContextService.append', () => {
     expect(written).toMatchObject({ highestRef: 4, at: NOW, idempotencyKey: null, contentHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(written.tokenCount).toBeGreaterThan(0);
     expect(result).toEqual({ sessionKey: 'k', sequence: 5, entryId: 'new', tokenCount: written.tokenCount, sessionStatus: 'active', duplicate: false });
-    expect(events.publish).toHaveBeenCalledWith({ namespace: 'ns', type: 'context.appended', subject: { sessionKey: 'k', sequence: '5' } });
+    expect(events.publish).toHaveBeenCalledWith({ namespace: 'ns', type: 'context.appended', subject: { sessionKey: 'k', sequence: '5' }, audience: 'subscriptions' });
   });
 
   it('rejects unknown types, empty content and malformed refs before touching storage', async () => {

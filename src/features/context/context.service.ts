@@ -99,7 +99,7 @@ export class ContextService {
       void this.ledgerState(appended.sessionId).catch((error: unknown) => this.logger.warn({ sessionKey: input.sessionKey, err: (error as Error).message }, 'could not bring the ledger state up to date'));
     }
     const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
-    this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject });
+    this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject, audience: 'subscriptions' });
     if (appended.reactivated) this.events.publish({ namespace, type: SESSION_EVENTS.statusChanged, subject: { sessionKey: input.sessionKey, status: 'active' } });
     return { sessionKey: input.sessionKey, sequence: appended.sequence, entryId: appended.entryId, tokenCount: entry.tokenCount, sessionStatus: 'active', duplicate: false };
   }

@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
-import { Umzug, type UmzugStorage } from 'umzug';
+import type { UmzugStorage } from 'umzug';
 
 import { PG_UNIQUE_VIOLATION } from 'src/platform/database/pg-errors.js';
 
@@ -59,6 +59,9 @@ export async function runMigrations(databaseUrl: string, log: (line: string) => 
     const rows = await appliedMigrations(client);
     assertMigratable(rows, await migrationNames(directory), databaseUrl);
     const applied = new Map(rows.map((row) => [row.migration_name, row.checksum]));
+    // Loaded only when something is to be applied: the start-up check of a
+    // migrated database never needs it.
+    const { Umzug } = await import('umzug');
     const umzug = new Umzug<pg.Client>({
       migrations: {
         glob: ['*/migration.sql', { cwd: directory }],
@@ -123,8 +126,11 @@ async function readAppliedMigrations(databaseUrl: string): Promise<MigrationRow[
     throw error;
   }
   try {
-    const table = await client.query<{ present: boolean }>(`SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS present`);
-    return table.rows[0]?.present ? await appliedMigrations(client) : [];
+    // One query: a database without the table has applied nothing.
+    return await appliedMigrations(client).catch((error: { code?: string }) => {
+      if (error.code === UNDEFINED_TABLE) return [];
+      throw error;
+    });
   } finally {
     await client.end();
   }
@@ -159,6 +165,7 @@ async function migrationNames(directory: string): Promise<string[]> {
 }
 
 const INVALID_CATALOG_NAME = '3D000';
+const UNDEFINED_TABLE = '42P01';
 
 function migrationClient(connectionString: string): pg.Client {
   const client = new pg.Client({ connectionString, application_name: 'baton-migrate', connectionTimeoutMillis: CONNECT_TIMEOUT_MS });

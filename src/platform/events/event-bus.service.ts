@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { postgresIdentifier } from 'src/platform/database/postgres-identifier.js';
-import { PostgresEventTransport, RedisEventTransport, type EventTransport } from 'src/platform/events/event-transport.js';
+import { PostgresEventTransport, RedisEventTransport, type EventTopic, type EventTransport } from 'src/platform/events/event-transport.js';
 import { isRedisOutage } from 'src/platform/redis/redis-errors.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
@@ -15,6 +16,9 @@ export interface DomainEvent {
   readonly namespace: string;
   readonly type: string;
   readonly subject: Readonly<Record<string, string>>;
+  // `subscriptions`: only MCP resource subscriptions react to it (an append),
+  // so other processes hear it only while one of them holds a subscription.
+  readonly audience?: 'subscriptions';
 }
 
 type Listener = (event: DomainEvent) => void;
@@ -32,7 +36,11 @@ export class EventBusService implements OnModuleDestroy {
   private readonly listeners = new Set<Listener>();
   private readonly transport: EventTransport;
   private readonly origin = randomUUID();
+  // How this process's own messages begin (origin is written first), so the
+  // echo of each of its events is dropped without parsing it.
+  private readonly ownPrefix = `{"origin":${JSON.stringify(this.origin)},`;
   private subscribed?: Promise<void>;
+  private followingSubscriptions?: Promise<void>;
 
   constructor(redis: RedisService, @Inject(BATON_CONFIG) config: BatonConfig) {
     this.transport = redis.enabled ? new RedisEventTransport(redis) : new PostgresEventTransport(requireUrl(config), postgresIdentifier(`${config.redis.keyPrefix}_events`));
@@ -55,10 +63,29 @@ export class EventBusService implements OnModuleDestroy {
       return;
     }
     try {
-      await this.transport.publish(events.map((event) => JSON.stringify({ ...event, origin: this.origin })));
+      const all = events.filter((event) => event.audience === undefined);
+      const forSubscriptions = this.transport.wants('subscriptions') ? events.filter((event) => event.audience === 'subscriptions') : [];
+      if (all.length === 0 && forSubscriptions.length === 0) return;
+      // Outside the request's trace: a span for the fire-and-forget PUBLISH of
+      // every append cost more than it told (Redis and pg spans need a parent).
+      await context.with(ROOT_CONTEXT, () => Promise.all([this.send(all, 'all'), this.send(forSubscriptions, 'subscriptions')]));
     } catch (error) {
       this.logger.warn({ count: events.length, type: events[0]?.type, err: (error as Error).message }, 'could not publish domain events');
     }
+  }
+
+  private async send(events: readonly DomainEvent[], topic: EventTopic): Promise<void> {
+    if (events.length > 0) await this.transport.publish(events.map((event) => JSON.stringify({ origin: this.origin, ...event })), topic);
+  }
+
+  // From now on listeners also hear other processes' events meant for
+  // subscriptions. Settles when the other processes have been told to send
+  // them (or, like ready(), after a short wait while the transport is away).
+  hearSubscriptionEvents(): Promise<void> {
+    this.followingSubscriptions ??= this.ready()
+      .then(() => this.transport.followSubscriptions())
+      .catch((error: Error) => this.logger.warn({ err: error.message }, 'could not follow the events of subscriptions'));
+    return patiently(this.followingSubscriptions);
   }
 
   // Registers the listener at once and starts the subscription in the
@@ -78,11 +105,7 @@ export class EventBusService implements OnModuleDestroy {
       if (isRedisOutage(error)) this.logger.debug({ err: error.message }, 'did not subscribe to domain events');
       else this.logger.warn({ err: error.message }, 'could not subscribe to domain events');
     });
-    let timer: NodeJS.Timeout | undefined;
-    const patience = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();
-    });
-    return Promise.race([this.subscribed, patience]).finally(() => clearTimeout(timer));
+    return patiently(this.subscribed);
   }
 
   // After the caller's current step, as a message from the transport would be.
@@ -94,6 +117,8 @@ export class EventBusService implements OnModuleDestroy {
   }
 
   private dispatch(message: string): void {
+    // Heard already, when it was published.
+    if (message.startsWith(this.ownPrefix)) return;
     let received: DomainEvent & { origin?: string };
     try {
       received = JSON.parse(message) as DomainEvent & { origin?: string };
@@ -101,8 +126,6 @@ export class EventBusService implements OnModuleDestroy {
       this.logger.warn('ignored a malformed domain event');
       return;
     }
-    // Heard already, when it was published.
-    if (received.origin === this.origin) return;
     const { origin: _origin, ...event } = received;
     this.deliver(event);
   }
@@ -121,6 +144,15 @@ export class EventBusService implements OnModuleDestroy {
     this.listeners.clear();
     await this.transport.close();
   }
+}
+
+// Settles with the work, or after SUBSCRIBE_PATIENCE_MS while it is still waiting for the transport.
+function patiently(work: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const patience = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SUBSCRIBE_PATIENCE_MS).unref();
+  });
+  return Promise.race([work, patience]).finally(() => clearTimeout(timer));
 }
 
 function requireUrl(config: BatonConfig): string {

@@ -4,52 +4,99 @@ import pg from 'pg';
 
 import type { RedisService } from 'src/platform/redis/redis.service.js';
 
+// `all`: every process hears it. `subscriptions`: only processes that hold
+// MCP resource subscriptions need it (see DomainEvent.audience).
+export type EventTopic = 'all' | 'subscriptions';
+
 // Carries serialized domain events between Baton processes.
 export interface EventTransport {
   // Whether publishing can work right now; when not, events are dropped (and logged).
   readonly connected: boolean;
   readonly name: string;
-  publish(messages: readonly string[]): Promise<void>;
-  // Resolves once messages published from now on are heard.
+  // Whether publishing to the topic can reach anyone now; when not, events
+  // of it are not even serialized.
+  wants(topic: EventTopic): boolean;
+  publish(messages: readonly string[], topic: EventTopic): Promise<void>;
+  // Resolves once messages of the `all` topic published from now on are heard.
   subscribe(onMessage: (message: string) => void): Promise<void>;
+  // From now on this process hears the `subscriptions` topic too; resolves
+  // once the other processes have been told to publish it.
+  followSubscriptions(): Promise<void>;
   close(): Promise<void>;
 }
 
-// Redis pub/sub on one channel.
+// Redis pub/sub, a channel per topic. The `subscriptions` topic (every
+// append) is published only while another process listens to it: PUBLISH
+// answers how many did, and a process that starts listening says so on the
+// `all` channel. So a process that serves no subscription elsewhere, the
+// usual case, neither sends its appends to Redis nor hears them back.
 export class RedisEventTransport implements EventTransport {
   readonly name = 'redis';
   private subscriber?: Redis;
+  private following = false;
+  // Until a PUBLISH says otherwise, someone may be listening.
+  private othersFollow = true;
 
   constructor(private readonly redis: RedisService) {}
 
-  private get channel(): string {
-    return this.redis.key('events');
+  private channel(topic: EventTopic): string {
+    return this.redis.key(topic === 'all' ? 'events' : 'events:subscriptions');
   }
 
   get connected(): boolean {
     return this.redis.client.status === 'ready';
   }
 
-  async publish(messages: readonly string[]): Promise<void> {
+  wants(topic: EventTopic): boolean {
+    return topic === 'all' || this.othersFollow;
+  }
+
+  async publish(messages: readonly string[], topic: EventTopic): Promise<void> {
+    if (!this.wants(topic)) return;
+    const channel = this.channel(topic);
+    let receivers: number;
     if (messages.length === 1) {
-      await this.redis.client.publish(this.channel, messages[0] as string);
-      return;
+      receivers = await this.redis.client.publish(channel, messages[0] as string);
+    } else {
+      const pipeline = this.redis.client.pipeline();
+      for (const message of messages) pipeline.publish(channel, message);
+      const replies = (await pipeline.exec()) ?? [];
+      receivers = Number(replies.at(-1)?.[1] ?? 1);
     }
-    const pipeline = this.redis.client.pipeline();
-    for (const message of messages) pipeline.publish(this.channel, message);
-    await pipeline.exec();
+    // This process's own listener hears it too; nobody else did: stop until told.
+    if (topic === 'subscriptions' && receivers - (this.following ? 1 : 0) <= 0) this.othersFollow = false;
   }
 
   async subscribe(onMessage: (message: string) => void): Promise<void> {
     this.subscriber = this.redis.connect('events');
-    this.subscriber.on('message', (_channel: string, message: string) => onMessage(message));
-    await this.subscriber.subscribe(this.channel);
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      if (message === FOLLOWING_SUBSCRIPTIONS) this.othersFollow = true;
+      else onMessage(message);
+    });
+    await this.subscriber.subscribe(this.channel('all'));
+    if (this.following) await this.listenToSubscriptions(this.subscriber);
+  }
+
+  async followSubscriptions(): Promise<void> {
+    this.following = true;
+    // Without a subscriber yet, subscribe() starts listening when it makes one.
+    if (this.subscriber) await this.listenToSubscriptions(this.subscriber);
+  }
+
+  private async listenToSubscriptions(subscriber: Redis): Promise<void> {
+    await subscriber.subscribe(this.channel('subscriptions'));
+    await this.redis.client.publish(this.channel('all'), FOLLOWING_SUBSCRIPTIONS);
   }
 
   async close(): Promise<void> {
     // RedisService closes its connections.
   }
 }
+
+// Said on the `all` channel by a process that starts hearing the
+// `subscriptions` topic. Shaped as an event of its own type, so a process
+// that does not know it (an older replica) ignores it.
+const FOLLOWING_SUBSCRIPTIONS = JSON.stringify({ namespace: '', type: 'events.following_subscriptions', subject: {} });
 
 const RECONNECT_MS = 1_000;
 
@@ -76,8 +123,17 @@ export class PostgresEventTransport implements EventTransport {
     return !this.closing;
   }
 
+  // One channel: every process hears every topic.
+  wants(): boolean {
+    return true;
+  }
+
   async publish(messages: readonly string[]): Promise<void> {
     await this.pool.query('SELECT pg_notify($1, message) FROM unnest($2::text[]) AS message', [this.channel, messages]);
+  }
+
+  async followSubscriptions(): Promise<void> {
+    // Heard already: the one channel carries every topic.
   }
 
   async subscribe(onMessage: (message: string) => void): Promise<void> {

@@ -1,22 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import pino from 'pino';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
-
-function loggerOptions(config: BatonConfig): pino.LoggerOptions {
-  return { level: config.log.level, base: { service: 'baton' } };
-}
-
-function stderr(sync = false): pino.DestinationStream {
-  return pino.destination({ fd: 2, sync });
-}
-
-// The same JSON lines before the application exists (start-up checks in the
-// CLI). Written synchronously: the process may exit right after.
-export function createBootLogger(config: BatonConfig): pino.Logger {
-  return pino(loggerOptions(config), stderr(true));
-}
+import { loggerOptions, stderrDestination } from 'src/platform/logging/boot-logger.js';
 
 // JSON lines on stderr in every mode: in `baton stdio` stdout belongs to the
 // MCP protocol alone. A request is one short line (method, URL, status,
@@ -37,7 +23,7 @@ export class LoggingModule {
                 ? {}
                 : { serializers: { req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }) } }),
             },
-            stderr(),
+            stderrDestination(),
           ],
         }),
       ],

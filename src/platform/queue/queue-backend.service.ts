@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createPostgresBackend, Queue, Worker, type PostgresPoolConfig, type QueueOptions, type Processor, type WorkerOptions } from 'bullmq';
+import type * as BullMQ from 'bullmq';
+import type { PostgresPoolConfig, Queue, QueueOptions, Processor, Worker, WorkerOptions } from 'bullmq';
 import pg from 'pg';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
@@ -18,6 +19,8 @@ const POSTGRES_POOL_SIZE = 3;
 // without Redis. Everything above this class is one code path.
 @Injectable()
 export class QueueBackendService {
+  private loaded?: Promise<typeof BullMQ>;
+
   constructor(
     private readonly redis: RedisService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
@@ -33,12 +36,20 @@ export class QueueBackendService {
     if (this.kind === 'redis') await this.redis.connected();
   }
 
-  createQueue(name: string, options: Pick<QueueOptions, 'telemetry'> = {}): Queue {
+  // BullMQ is loaded by the first queue or worker: a process that answers
+  // MCP requests before any job is due starts without it.
+  bullmq(): Promise<typeof BullMQ> {
+    return (this.loaded ??= import('bullmq'));
+  }
+
+  async createQueue(name: string, options: Pick<QueueOptions, 'telemetry'> = {}): Promise<Queue> {
+    const { Queue, createPostgresBackend } = await this.bullmq();
     if (this.kind === 'redis') return new Queue(name, { ...options, connection: this.redis.client, prefix: this.redis.key('bull') });
     return new Queue(name, { ...options, connection: this.postgresConnection('queue') }, createPostgresBackend) as unknown as Queue;
   }
 
-  createWorker(name: string, processor: Processor, settings: WorkerSettings): Worker {
+  async createWorker(name: string, processor: Processor, settings: WorkerSettings): Promise<Worker> {
+    const { Worker, createPostgresBackend } = await this.bullmq();
     if (this.kind === 'redis') return new Worker(name, processor, { ...settings, connection: this.redis.connect(`worker-${name}`), prefix: this.redis.key('bull') });
     return new Worker(name, processor, { ...settings, connection: this.postgresConnection(`worker-${name}`) }, createPostgresBackend) as unknown as Worker;
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { Queue, type JobsOptions } from 'bullmq';
-import { BullMQOtel } from 'bullmq-otel';
+import type { JobsOptions, Queue } from 'bullmq';
+import type { BullMQOtel } from 'bullmq-otel';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -56,7 +56,7 @@ export type JobStatus =
 // Producer side of BullMQ: one Queue per queue name, on Redis or PostgreSQL.
 @Injectable()
 export class QueueService implements OnModuleDestroy {
-  private readonly queues = new Map<string, Queue>();
+  private readonly queues = new Map<string, Promise<Queue>>();
 
   constructor(
     private readonly backend: QueueBackendService,
@@ -80,13 +80,19 @@ export class QueueService implements OnModuleDestroy {
     await this.backend.connected();
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = this.backend.createQueue(name, { telemetry: queueTelemetry() });
-      // Connection errors are RedisService's to report (on PostgreSQL they
-      // fail the call); without a listener BullMQ's re-emitted 'error' would
-      // crash the process.
-      queue.on('error', () => undefined);
+      // Concurrent first calls share one queue.
+      queue = this.createQueue(name);
       this.queues.set(name, queue);
     }
+    return queue;
+  }
+
+  private async createQueue(name: string): Promise<Queue> {
+    const queue = await this.backend.createQueue(name, { telemetry: await queueTelemetry() });
+    // Connection errors are RedisService's to report (on PostgreSQL they
+    // fail the call); without a listener BullMQ's re-emitted 'error' would
+    // crash the process.
+    queue.on('error', () => undefined);
     return queue;
   }
 
@@ -211,12 +217,14 @@ export class QueueService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await Promise.all([...this.queues.values()].map(async (q) => (await q).close()));
   }
 }
 
 // BullMQ's OpenTelemetry bridge carries the enqueuing request's trace context
 // in the job, so the job's span links to the request; only when tracing is on.
-export function queueTelemetry(): BullMQOtel | undefined {
-  return telemetryRuntime()?.tracing ? new BullMQOtel({ tracerName: 'baton.queue' }) : undefined;
+export async function queueTelemetry(): Promise<BullMQOtel | undefined> {
+  if (!telemetryRuntime()?.tracing) return undefined;
+  const { BullMQOtel } = await import('bullmq-otel');
+  return new BullMQOtel({ tracerName: 'baton.queue' });
 }

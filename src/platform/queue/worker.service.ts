@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { DiscoveryService, Reflector } from '@nestjs/core';
-import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import type { Job, UnrecoverableError, Worker } from 'bullmq';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -20,6 +20,7 @@ export class WorkerService implements OnModuleDestroy {
   private readonly metrics = batonMetrics();
   private readonly workers: Worker[] = [];
   private readonly scheduleTimers: NodeJS.Timeout[] = [];
+  private creating?: Promise<void>;
   private started?: Promise<void>;
   private closing = false;
 
@@ -33,7 +34,7 @@ export class WorkerService implements OnModuleDestroy {
   ) {}
 
   get running(): boolean {
-    return this.workers.length > 0;
+    return this.started !== undefined;
   }
 
   // Starts the workers and settles once they are connected and their start
@@ -43,16 +44,26 @@ export class WorkerService implements OnModuleDestroy {
     await this.started;
   }
 
-  // All queues, or only the given ones (`baton stdio` serves just the queue
-  // of work that must run on its own machine). Returns at once: the workers
-  // connect in the background, and the start hooks run once they are up, so
-  // a Redis outage never holds up start-up.
+  // All queues, or only the given ones (`baton stdio` in service mode serves
+  // just the queue of work that must run on its own machine). Returns at
+  // once: the workers connect in the background, and the start hooks run once
+  // they are up, so a Redis outage never holds up start-up. A job without a
+  // handler throws here, before anything starts.
   launch(only?: readonly string[]): void {
     if (this.running) return;
     const handlers = this.collectHandlers();
     const queues = new Set([...handlers.keys()].map((key) => key.split('/')[0] as string).filter((queue) => !only || only.includes(queue)));
+    this.creating = this.createWorkers(handlers, queues).catch((error: Error) => {
+      this.logger.error({ err: error.message }, 'workers could not be created');
+    });
+    this.started = this.creating.then(() => this.whenConnected(queues));
+  }
+
+  private async createWorkers(handlers: Map<string, JobHandler>, queues: Set<string>): Promise<void> {
+    const { UnrecoverableError } = await this.backend.bullmq();
     for (const queue of queues) {
-      const worker = this.backend.createWorker(queue, (job) => this.dispatch(handlers, queue, job), {
+      if (this.closing) return;
+      const worker = await this.backend.createWorker(queue, (job) => this.dispatch(handlers, queue, job, UnrecoverableError), {
         concurrency: this.config.queue.concurrency,
         lockDuration: this.config.queue.lockDurationMs,
         stalledInterval: this.config.queue.stalledCheckMs,
@@ -61,7 +72,7 @@ export class WorkerService implements OnModuleDestroy {
         // (SIGTERM, tests) does not wait out a 5 s poll.
         drainDelay: 1,
         autorun: false,
-        telemetry: queueTelemetry(),
+        telemetry: await queueTelemetry(),
       });
       worker.on('failed', (job, error) => {
         this.logger.warn({ queue, job: job?.name, jobId: job?.id, attempt: job?.attemptsMade, err: error.message }, 'job failed');
@@ -76,11 +87,11 @@ export class WorkerService implements OnModuleDestroy {
         else this.logger.error({ queue, err: error.message }, 'worker error');
       });
       this.workers.push(worker);
+      if (this.closing) return;
       worker.run().catch((error: Error) => {
         if (!this.closing) this.logger.error({ queue, err: error.message }, 'worker stopped');
       });
     }
-    this.started = this.whenConnected(queues);
   }
 
   private async whenConnected(queues: Set<string>): Promise<void> {
@@ -138,10 +149,10 @@ export class WorkerService implements OnModuleDestroy {
       .map((wrapper) => wrapper.instance as T);
   }
 
-  private async dispatch(handlers: Map<string, JobHandler>, queue: string, job: Job): Promise<unknown> {
+  private async dispatch(handlers: Map<string, JobHandler>, queue: string, job: Job, unrecoverable: typeof UnrecoverableError): Promise<unknown> {
     const handler = handlers.get(`${queue}/${job.name}`);
     // A job nobody can run must not be retried forever.
-    if (!handler) throw new UnrecoverableError(`No handler for job ${queue}/${job.name}`);
+    if (!handler) throw new unrecoverable(`No handler for job ${queue}/${job.name}`);
     const kind = { 'baton.queue.name': queue, 'baton.job.name': job.name };
     const started = Date.now();
     // First tries only: from when the job became due (enqueued, plus its delay) to its start.
@@ -167,6 +178,7 @@ export class WorkerService implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.closing = true;
     for (const timer of this.scheduleTimers.splice(0)) clearInterval(timer);
+    await this.creating;
     // close() lets active jobs finish; an interrupted one is retried by
     // another worker once its lock expires. With Redis away there is nothing
     // to finish and nothing to wait for.

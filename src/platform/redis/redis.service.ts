@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
+
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import type * as IoRedis from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -15,6 +18,12 @@ const OUTAGE_REMINDER_MS = 60_000;
 const CONNECT_PATIENCE_MS = 5_000;
 
 const COMMAND_TIMEOUT_MS = 2_000;
+
+// The client library loads with the first connection: without REDIS_URL
+// (the embedded default) it is never needed.
+function ioredis(): typeof IoRedis {
+  return createRequire(import.meta.url)('ioredis') as typeof IoRedis;
+}
 
 // Owns Baton's Redis connections. Commands share one connection; each
 // subscriber gets its own, as Redis requires. Without REDIS_URL there are
@@ -83,7 +92,7 @@ export class RedisService implements OnModuleDestroy {
   // Redis to come back instead of failing their commands.
   connect(role: string, options: RedisOptions = { maxRetriesPerRequest: null }): Redis {
     if (this.config.redis.url === undefined) throw new Error(`Redis is not configured (REDIS_URL is empty), yet the ${role} connection asked for it`);
-    const connection = new Redis(this.config.redis.url, { connectTimeout: CONNECT_PATIENCE_MS, ...options, connectionName: `baton-${role}` });
+    const connection = new (ioredis().Redis)(this.config.redis.url, { connectTimeout: CONNECT_PATIENCE_MS, ...options, connectionName: `baton-${role}` });
     connection.on('error', (error: Error) => this.connectionFailed(role, error));
     connection.on('ready', () => this.connectionReady(role));
     setTimeout(() => {
