@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statfsSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,19 @@ const credentials = (home: string): { user: string; password: string; database: 
 
 function recordPort(home: string, port: number): void {
   writeFileSync(join(home, 'server.json'), JSON.stringify({ port, keeperPid: 0, startedAt: new Date().toISOString(), postgresVersion: '18' }), { mode: 0o600 });
+}
+
+// Writes until the file system is full (PostgreSQL may take space meanwhile).
+function fillDisk(path: string): void {
+  const chunk = Buffer.alloc(1024 * 1024);
+  const fd = openSync(path, 'w');
+  try {
+    for (;;) writeSync(fd, chunk);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function stopped(home: string): Promise<void> {
@@ -175,8 +188,7 @@ describe('embedded PostgreSQL after what users\' machines leave behind', () => {
       for (let i = 0; i < 3; i++) acknowledged.push((await callOk<{ sequence: number }>(client.client, 'update_context', { sessionKey: key, type: 'note', content: `before the disk filled ${i}` })).sequence);
 
       const ballast = join(disk, 'ballast');
-      const { bavail, bsize } = statfsSync(disk);
-      writeFileSync(ballast, Buffer.alloc(Number(bavail) * Number(bsize)));
+      fillDisk(ballast);
       // Words of random letters: PostgreSQL cannot compress them away.
       const filler = (): string => Array.from({ length: 20_000 }, () => randomBytes(6).toString('hex').replace(/[0-9]/g, (d) => 'ghijklmnop'[Number(d)] as string)).join(' ');
       let failure: { code: string; message: string } | undefined;
