@@ -125,7 +125,7 @@ program.addCommand(
 
 // The key service on the database, its audit records made as the local user from `cli`.
 async function openKeys(): Promise<KeysSession> {
-  const config = await withDatabase(boot(), 'keys');
+  const { config, release } = await openDatabase(boot(), 'keys');
   await checkSchema(config);
   const { createKeysApplication } = await import('src/bootstrap.js');
   const { ApiKeysService } = await import('src/features/api-keys/api-keys.service.js');
@@ -142,7 +142,10 @@ async function openKeys(): Promise<KeysSession> {
       rotate: (id, options) => runWithAccess(access, () => service.rotate(id, options)),
       revoke: (id) => runWithAccess(access, () => service.revoke(id)),
     },
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await release();
+    },
   };
 }
 
@@ -154,14 +157,21 @@ function loadApplication(): Promise<typeof Bootstrap> {
   return loading;
 }
 
-// Without DATABASE_URL, the embedded PostgreSQL: joined or started.
+// Without DATABASE_URL, the embedded PostgreSQL: joined or started, for the
+// life of the process.
 async function withDatabase(config: BatonConfig, role: string): Promise<BatonConfig> {
-  if (config.database.url !== undefined) return config;
+  return (await openDatabase(config, role)).config;
+}
+
+// The same for a command that ends: release gives up this process's lease on
+// the embedded server (its open connection would keep the process alive).
+async function openDatabase(config: BatonConfig, role: string): Promise<{ config: BatonConfig; release: () => Promise<void> }> {
+  if (config.database.url !== undefined) return { config, release: async () => undefined };
   const { openEmbeddedDatabase } = await import('src/platform/embedded/embedded-database.js');
   const embedded = await openEmbeddedDatabase({ home: batonHome(config), idleSeconds: config.database.embeddedIdleSeconds, role });
   if (embedded.started === 'created') process.stderr.write(`Baton created its embedded PostgreSQL in ${embedded.home}\n`);
   // The embedded database is always migrated at start (checkSchema does it).
-  return { ...config, database: { ...config.database, url: embedded.url, autoMigrate: true } };
+  return { config: { ...config, database: { ...config.database, url: embedded.url, autoMigrate: true } }, release: () => embedded.close() };
 }
 
 async function describeStatus(config: BatonConfig): Promise<string> {

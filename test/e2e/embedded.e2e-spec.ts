@@ -155,3 +155,20 @@ describe('embedded PostgreSQL in bad situations', () => {
     expect(result.stderr).toContain(`belongs to user id ${other}`);
   });
 });
+
+describe('one-shot commands on the embedded database', () => {
+  const home = mkdtempSync(join(tmpdir(), 'baton-oneshot-'));
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+  it('`baton keys create` prints the key once and exits, giving up its lease', async () => {
+    const started = Date.now();
+    const created = await baton(home, 'keys', 'create', '--name', 'ci', '--agent', 'ci-bot', '--role', 'agent', '--expires-in', '1d');
+    expect(created.code).toBe(0);
+    expect(created.stdout.trim()).toMatch(/^baton_[0-9a-f]{16}_[0-9A-Za-z]{43}$/);
+    // The idle period is 1 s: a command that kept its lease would hang here.
+    expect(Date.now() - started).toBeLessThan(60_000);
+    const listed = await baton(home, 'keys', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain('ci-bot');
+  });
+});
