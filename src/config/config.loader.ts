@@ -87,6 +87,12 @@ function readEnvSetting(setting: SettingSpec, env: Env, problems: string[]): { v
 
 // Text bound for a log or a terminal with every secret setting's value, and
 // any password inside a URL, replaced by [redacted].
+// The environment of a helper program Baton runs (the embedded PostgreSQL's
+// binaries): Baton's own, with the C locale so their messages can be read.
+export function childProcessEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, LC_ALL: 'C' };
+}
+
 export function redactSecrets(text: string, config: BatonConfig): string {
   let result = text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]+@/gi, `$1${REDACTED}@`);
   for (const setting of SETTINGS) {

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { principalOf, type AuthenticatedRequest } from 'src/platform/access/request-principal.js';
+import { clientAddress, principalOf, type AuthenticatedRequest } from 'src/platform/access/request-principal.js';
 import { LimitError } from 'src/platform/limits/limits.errors.js';
 import { RateLimiterService } from 'src/platform/limits/rate-limiter.service.js';
 import { RefusalAudit } from 'src/platform/limits/refusal-audit.js';
@@ -33,7 +33,7 @@ export class RequestLimitsMiddleware implements NestMiddleware {
     if (principal.kind !== 'local' && !isNotificationStream(req)) {
       const overloaded = this.enter(principal.credentialId, res);
       if (overloaded) {
-        this.refusals.refused(principal, 'limit.overloaded', { ...overloaded.details }, req.ip);
+        this.refusals.refused(principal, 'limit.overloaded', { ...overloaded.details }, clientAddress(req));
         return refuse(req, res, 503, overloaded);
       }
     }

@@ -14,7 +14,7 @@ import { SESSION_STATUSES } from 'src/features/sessions/sessions.types.js';
 import { InputGuardPipe } from 'src/http/input-guard.pipe.js';
 import { AccessError } from 'src/platform/access/access.errors.js';
 import { hasScope } from 'src/platform/access/principal.js';
-import { principalOf, type AuthenticatedRequest } from 'src/platform/access/request-principal.js';
+import { clientAddress, principalOf, type AuthenticatedRequest } from 'src/platform/access/request-principal.js';
 import { accessDeniedRecord } from 'src/platform/audit/access-denied.js';
 import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 import { QueryWholeNumberSchema } from 'src/platform/input/whole-number.js';
@@ -65,7 +65,7 @@ export class SessionsController {
     const principal = principalOf(req, this.config.sessions.defaultNamespace);
     if (!hasScope(principal, 'sessions:read')) {
       const refusal = AccessError.insufficientScope('sessions:read', 'Reading sessions');
-      void this.audit.record(accessDeniedRecord(refusal, `${req.method} ${req.path}`, principal, req.ip ?? 'unknown'));
+      void this.audit.record(accessDeniedRecord(refusal, `${req.method} ${req.path}`, principal, clientAddress(req)));
       throw refusal;
     }
     return principal.namespace;

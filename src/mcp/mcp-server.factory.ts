@@ -65,6 +65,7 @@ const INSTRUCTIONS = [
 export class McpServerFactory {
   private readonly logger = new Logger(McpServerFactory.name);
   private toolList?: { scope: Scope; tool: Tool }[];
+  private resourceMatchers?: { resource: ResourceDefinition; template: UriTemplate }[];
 
   constructor(
     private readonly registry: McpRegistry,
@@ -229,8 +230,8 @@ export class McpServerFactory {
 
   private async readResource(uri: string, caller: McpCaller, denied: Denied): Promise<unknown> {
     const { path, query } = parseResourceUri(uri);
-    for (const resource of this.registry.resources) {
-      const variables = new UriTemplate(resource.uriTemplate).match(path);
+    for (const { resource, template } of this.matchers()) {
+      const variables = template.match(path);
       if (!variables) continue;
       if (!hasScope(caller.principal, resource.scope)) {
         const refusal = AccessError.insufficientScope(resource.scope, `The resource ${echo(uri)}`);
@@ -268,7 +269,14 @@ export class McpServerFactory {
   private resourceFor(uri: string): ResourceDefinition | undefined {
     const split = uri.indexOf('?');
     const path = split === -1 ? uri : uri.slice(0, split);
-    return this.registry.resources.find((resource) => new UriTemplate(resource.uriTemplate).match(path) !== null);
+    return this.matchers().find(({ template }) => template.match(path) !== null)?.resource;
+  }
+
+  // Each resource's URI template, compiled once: every read, subscribe and
+  // scope check matches a URI against them.
+  private matchers(): { resource: ResourceDefinition; template: UriTemplate }[] {
+    this.resourceMatchers ??= this.registry.resources.map((resource) => ({ resource, template: new UriTemplate(resource.uriTemplate) }));
+    return this.resourceMatchers;
   }
 
   private templates(principal: Principal): ResourceDefinition[] {

@@ -12,6 +12,7 @@ import { ApiKeyRejectedError, ApiKeyTokenVerifier } from 'src/http/auth/api-key-
 import { JwtTokenVerifier } from 'src/http/auth/jwt-token.verifier.js';
 import { VerifiedTokenCache } from 'src/http/auth/verified-token.cache.js';
 import { looksLikeApiKey } from 'src/platform/access/api-key.js';
+import { clientAddress } from 'src/platform/access/request-principal.js';
 import { AuditTrail } from 'src/platform/audit/audit-trail.js';
 
 const KEYS_OFF = 'this server does not accept API keys (BATON_AUTH_API_KEYS is off); send an OAuth access token from its authorization server';
@@ -74,7 +75,7 @@ export class BearerAuthMiddleware implements NestMiddleware {
             await this.audit.record({
               action: 'auth.failed',
               outcome: 'denied',
-              source: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+              source: clientAddress(req),
               credentialId: keyId === undefined ? undefined : `key:${keyId}`,
               detail: { credential: scheme.credential, reason: error instanceof ApiKeyRejectedError ? error.reason : error.message, path: req.originalUrl.split('?')[0] },
             });

@@ -15,7 +15,7 @@ import { McpServerFactory } from 'src/mcp/mcp-server.factory.js';
 import { McpTelemetry } from 'src/mcp/mcp-telemetry.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { McpSessionStore } from 'src/mcp/transports/mcp-session.store.js';
-import { principalOf } from 'src/platform/access/request-principal.js';
+import { clientAddress, principalOf } from 'src/platform/access/request-principal.js';
 import { AccessError } from 'src/platform/access/access.errors.js';
 import { accessDeniedRecord } from 'src/platform/audit/access-denied.js';
 import { AuditTrail } from 'src/platform/audit/audit-trail.js';
@@ -84,7 +84,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     const principal = principalOf(req, this.config.sessions.defaultNamespace);
     const denied = this.deniedScope(req, principal);
     if (denied) {
-      void this.audit.record(accessDeniedRecord(AccessError.insufficientScope(denied.scope, denied.target), denied.target, principal, sourceOf(req)));
+      void this.audit.record(accessDeniedRecord(AccessError.insufficientScope(denied.scope, denied.target), denied.target, principal, clientAddress(req)));
       return insufficientScope(res, denied.scope, this.config);
     }
     const sessionId = req.header('mcp-session-id');
@@ -132,11 +132,11 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
   private async open(principal: Principal, req: Request, res: Response): Promise<void> {
     const overCap = this.sessionCapReached(principal);
     if (overCap) {
-      this.refusals.refused(principal, 'limit.mcp_sessions', { ...overCap.details }, sourceOf(req));
+      this.refusals.refused(principal, 'limit.mcp_sessions', { ...overCap.details }, clientAddress(req));
       res.status(429).json({ jsonrpc: '2.0', error: { code: -32000, message: overCap.message, data: { code: overCap.code, ...overCap.details } }, id: null });
       return;
     }
-    const server = this.factory.create({ principal, source: sourceOf(req) });
+    const server = this.factory.create({ principal, source: clientAddress(req) });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: async (id) => {
@@ -180,7 +180,7 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
       res.status(200).end();
       return;
     }
-    const server = this.factory.create({ principal, source: sourceOf(req), mcpSessionId: id });
+    const server = this.factory.create({ principal, source: clientAddress(req), mcpSessionId: id });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
     await server.connect(transport);
     this.telemetry.instrument(transport, 'tcp', id);
@@ -205,10 +205,6 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     await Promise.all([...this.sessions.values()].map((s) => s.server.close().catch(() => undefined)));
     this.sessions.clear();
   }
-}
-
-function sourceOf(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
 }
 
 // RFC 6750 §3.1: the caller is known but its token lacks the scope.

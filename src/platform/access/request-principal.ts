@@ -7,6 +7,11 @@ export interface AuthenticatedRequest {
   auth?: { extra?: Record<string, unknown> };
 }
 
+// Where an HTTP request came from, for the audit trail.
+export function clientAddress(req: { ip?: string; socket?: { remoteAddress?: string } }): string {
+  return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
+}
+
 export function principalOf(req: AuthenticatedRequest, defaultNamespace: string): Principal {
   return (req.auth?.extra?.principal as Principal | undefined) ?? localPrincipal(defaultNamespace);
 }

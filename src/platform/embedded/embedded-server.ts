@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 
 import pg from 'pg';
 
+import { childProcessEnv } from 'src/config/config.loader.js';
 import { postgresBinaries, type PostgresBinaries } from 'src/platform/embedded/embedded-binaries.js';
 import { EmbeddedDatabaseError } from 'src/platform/embedded/embedded-database.errors.js';
 import { fsStep, type Credentials, type HomeLayout } from 'src/platform/embedded/embedded-home.js';
@@ -184,7 +185,7 @@ export async function leaseHolders(client: pg.Client): Promise<LeaseHolder[]> {
 
 async function runBinary(path: string, args: string[], user: RunAs, what: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(path, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(path, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'], env: childProcessEnv() });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
