@@ -18,8 +18,9 @@ import { startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js
 // serve` with authentication and rate limiting off (the local user), and on
 // (OAuth access tokens of a local issuer, one credential per client, JWKS
 // cached; rate limits, in-flight and session caps checked on every request
-// but set high enough never to refuse one), in rounds of the same run whose
-// order alternates. Telemetry is off in both, so the difference is the
+// but set high enough never to refuse one), and with the tokens but no rate
+// limits (`tokens`), so the two costs show apart; in rounds of the same run
+// whose order alternates. Telemetry is off in both, so the difference is the
 // access checks alone. `--profile` writes V8 CPU profiles of each Baton
 // process to bench/.cache/auth-profiles. Then the CPU time of each added
 // step, measured in this process: a token's signature check, a remembered
@@ -30,8 +31,8 @@ const options = roundOptions();
 const RESOURCE = 'http://baton.bench/mcp';
 const PROFILES = 'bench/.cache/auth-profiles';
 
-type Mode = 'off' | 'on';
-const MODES: readonly Mode[] = ['off', 'on'];
+type Mode = 'off' | 'tokens' | 'on';
+const MODES: readonly Mode[] = ['off', 'tokens', 'on'];
 
 interface Round extends RoundResult {
   mode: Mode;
@@ -39,12 +40,9 @@ interface Round extends RoundResult {
 
 function settingsOf(mode: Mode, issuer: LocalIssuer): Record<string, string> {
   if (mode === 'off') return {};
-  return {
-    BATON_AUTH_ISSUER: issuer.url,
-    BATON_AUTH_RESOURCE: RESOURCE,
-    BATON_RATE_LIMITS: 'agent=1000000/60+1000',
-    BATON_HTTP_RATE_LIMITS: 'agent=1000000/60+1000',
-  };
+  const tokens = { BATON_AUTH_ISSUER: issuer.url, BATON_AUTH_RESOURCE: RESOURCE };
+  if (mode === 'tokens') return { ...tokens, BATON_RATE_LIMITS: 'agent=off', BATON_HTTP_RATE_LIMITS: 'agent=off' };
+  return { ...tokens, BATON_RATE_LIMITS: 'agent=1000000/60+1000', BATON_HTTP_RATE_LIMITS: 'agent=1000000/60+1000' };
 }
 
 async function measure(mode: Mode, env: Record<string, string>, issuer: LocalIssuer): Promise<Round> {
@@ -54,7 +52,7 @@ async function measure(mode: Mode, env: Record<string, string>, issuer: LocalIss
   try {
     const round = await measureAppends(baton, options, `auth-${mode}`, async (w) => {
       const agentId = `bench-agent-${w}`;
-      const headers: Record<string, string> = mode === 'on' ? { authorization: `Bearer ${await issuer.token({ audience: RESOURCE, subject: agentId, scope: 'agent' })}` } : {};
+      const headers: Record<string, string> = mode !== 'off' ? { authorization: `Bearer ${await issuer.token({ audience: RESOURCE, subject: agentId, scope: 'agent' })}` } : {};
       return { agentId, transport: { requestInit: { headers } } };
     });
     return { mode, ...round };
@@ -114,9 +112,11 @@ const mean = (mode: Mode, pick: (r: Round) => number | null): number => meanOf(r
 process.stdout.write(`update_context, concurrency ${options.concurrency}, ${options.rounds} rounds of ${options.durationMs / 1000} s per mode; JWKS fetches by all Baton processes: ${issuer.jwksFetches()}\n\n`);
 process.stdout.write('| round | auth and limits | ops/s | p50 ms | p99 ms | failed calls | Baton CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
 rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / MODES.length) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
-const opsChange = (mean('on', (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
-const cpuChange = (mean('on', (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
-process.stdout.write(`on vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (target: at most +5% CPU per call).\n`);
+for (const mode of ['tokens', 'on'] as const) {
+  const opsChange = (mean(mode, (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
+  const cpuChange = (mean(mode, (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
+  process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call${mode === 'on' ? ' (target: at most +5% CPU per call)' : ''}.\n`);
+}
 process.stdout.write(
   `\nCPU per step, in this process: signature check of an access token ${fmt(costs.verifyMicros)} µs; a remembered token ${fmt(costs.rememberedMicros, 2)} µs; ` +
     `one rate limit check ${fmt(costs.redisLimitMicros)} µs on Redis, ${fmt(costs.postgresLimitMicros)} µs on PostgreSQL (the Baton side only; a tool call makes one, HTTP requests are counted in memory).\n`,

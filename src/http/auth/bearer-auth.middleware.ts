@@ -60,7 +60,11 @@ export class BearerAuthMiddleware implements NestMiddleware {
     const token = /^Bearer (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const scheme = token !== undefined && looksLikeApiKey(token) && this.apiKeys ? this.apiKeys : (this.oauth ?? this.apiKeys);
     if (scheme === undefined) return next();
-    void (requireBearerAuth({ ...scheme.options, verifier: this.audited(scheme, req) }) as RequestHandler)(req, res, next);
+    const verified: NextFunction = (error?: unknown) => {
+      if (error === undefined) withoutCredential(req);
+      next(error);
+    };
+    void (requireBearerAuth({ ...scheme.options, verifier: this.audited(scheme, req) }) as RequestHandler)(req, res, verified);
   }
 
   // The scheme's verifier, recording each credential it rejects with where it came from.
@@ -84,5 +88,19 @@ export class BearerAuthMiddleware implements NestMiddleware {
         }
       },
     };
+  }
+}
+
+// Once verified, the credential is not handed on: what runs after this
+// middleware (MCP handlers, whose request info copies every header, and the
+// request log) works from the principal in `req.auth`, never the token.
+function withoutCredential(req: Request): void {
+  delete req.headers.authorization;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i]?.toLowerCase() === 'authorization') {
+      raw.splice(i, 2);
+      i -= 2;
+    }
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import pg from 'pg';
-import { BurstyRateLimiter, RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract, type RateLimiterLike } from 'rate-limiter-flexible';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
@@ -10,6 +10,7 @@ import { BURST_WINDOWS, describeRateLimit, resolveRateLimitPolicy, type RateLimi
 import { currentAccess } from 'src/platform/access/access-context.js';
 import type { Principal } from 'src/platform/access/principal.js';
 import { roleOf } from 'src/platform/access/principal-role.js';
+import { LeasedLimiter } from 'src/platform/limits/leased-limiter.js';
 import { LimitError } from 'src/platform/limits/limits.errors.js';
 import { RefusalAudit } from 'src/platform/limits/refusal-audit.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
@@ -81,7 +82,7 @@ export class RateLimiterService implements OnModuleDestroy {
     const id = `${bucket}:${limit.points}/${limit.seconds}+${limit.burst}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      const store = (name: string, points: number, duration: number): RateLimiterAbstract =>
+      const store = (name: string, points: number, duration: number): RateLimiterLike =>
         where === 'shared' ? this.store(name, points, duration) : new RateLimiterMemory({ keyPrefix: name, points, duration });
       const steady = store(bucket, limit.points, limit.seconds);
       limiter = limit.burst > 0 ? new BurstyRateLimiter(steady, store(`${bucket}.burst`, limit.burst, limit.seconds * BURST_WINDOWS)) : steady;
@@ -90,12 +91,13 @@ export class RateLimiterService implements OnModuleDestroy {
     return limiter;
   }
 
-  private store(bucket: string, points: number, duration: number): RateLimiterAbstract {
+  // Taken in leases, so a busy credential does not cost a trip to the store on every call.
+  private store(bucket: string, points: number, duration: number): LeasedLimiter {
     const keyPrefix = `${this.config.redis.keyPrefix}:ratelimit:${bucket}`;
     // Counts in this process while the store is away.
     const insuranceLimiter = new RateLimiterMemory({ keyPrefix, points, duration });
-    if (this.redis.enabled) return new RateLimiterRedis({ storeClient: this.redis.client, keyPrefix, points, duration, insuranceLimiter, rejectIfRedisNotReady: true });
-    return new RateLimiterPostgres({ storeClient: this.postgres(), storeType: 'pool', tableName: POSTGRES_TABLE, tableCreated: true, keyPrefix, points, duration, insuranceLimiter });
+    if (this.redis.enabled) return new LeasedLimiter(new RateLimiterRedis({ storeClient: this.redis.client, keyPrefix, points, duration, insuranceLimiter, rejectIfRedisNotReady: true }));
+    return new LeasedLimiter(new RateLimiterPostgres({ storeClient: this.postgres(), storeType: 'pool', tableName: POSTGRES_TABLE, tableCreated: true, keyPrefix, points, duration, insuranceLimiter }));
   }
 
   private postgres(): pg.Pool {
