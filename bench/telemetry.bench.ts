@@ -6,15 +6,24 @@ import type { AddressInfo } from 'node:net';
 import { busyShare, fmt, meanOf, measureAppends, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
+import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
 
 // `npm run bench:telemetry`: update_context at concurrency 8 against `baton
 // serve` with telemetry off (OTEL_SDK_DISABLED=true), with the default
 // metrics only (/metrics, no exporter configured), and fully on (every span
-// and metric exported over OTLP/HTTP to a local receiver, /metrics on), in
-// rounds of the same run whose order alternates. A CLI: output goes to stdout.
+// and metric exported over OTLP/HTTP to a local receiver, /metrics on), and
+// like that with one trace in ten recorded (`sampled`), in rounds of the same
+// run whose order alternates. Then the floor: what the OpenTelemetry SDK alone
+// costs for one traced call's spans and metrics (bench/support/telemetry-floor.ts).
+// A CLI: output goes to stdout.
 const options = roundOptions();
 
-const MODES = { off: { OTEL_SDK_DISABLED: 'true' }, metrics: {}, on: { OTEL_METRIC_EXPORT_INTERVAL: '5000' } } as const;
+const MODES = {
+  off: { OTEL_SDK_DISABLED: 'true' },
+  metrics: {},
+  on: { OTEL_METRIC_EXPORT_INTERVAL: '5000' },
+  sampled: { OTEL_METRIC_EXPORT_INTERVAL: '5000', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+} as const;
 type Mode = keyof typeof MODES;
 
 interface Round extends RoundResult {
@@ -38,7 +47,7 @@ async function startReceiver(): Promise<{ endpoint: string; exports: () => numbe
 
 async function measure(mode: Mode, env: Record<string, string>, receiver: string): Promise<Round> {
   mkdirSync('bench/.cache', { recursive: true });
-  const telemetry: Record<string, string> = { ...MODES[mode], ...(mode === 'on' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver } : {}) };
+  const telemetry: Record<string, string> = { ...MODES[mode], ...(mode === 'on' || mode === 'sampled' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver } : {}) };
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode}`] : [];
   const baton = await BatonProcess.start({ ...env, ...telemetry }, `bench/.cache/telemetry-${mode}.log`, profile);
   try {
@@ -53,9 +62,11 @@ const env = { DATABASE_URL: url, REDIS_URL: options.redisUrl, BATON_REDIS_PREFIX
 await migrate(env);
 const receiver = await startReceiver();
 const rounds: Round[] = [];
+let floor: { tracing: number; metrics: number };
 try {
   const order = Object.keys(MODES) as Mode[];
   for (let r = 0; r < options.rounds; r++) for (const mode of r % 2 === 0 ? order : [...order].reverse()) rounds.push(await measure(mode, env, receiver.endpoint));
+  floor = await telemetryFloorMicros(receiver.endpoint);
 } finally {
   receiver.close();
   await dropDatabase(options.adminUrl, name);
@@ -66,8 +77,13 @@ const order = Object.keys(MODES) as Mode[];
 process.stdout.write(`update_context, concurrency ${options.concurrency}, ${options.rounds} rounds of ${options.durationMs / 1000} s per mode; OTLP exports received: ${receiver.exports()}\n\n`);
 process.stdout.write('| round | telemetry | ops/s | p50 ms | p99 ms | Baton CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- |\n');
 rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / order.length) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
-for (const mode of ['metrics', 'on'] as const) {
+for (const mode of ['metrics', 'on', 'sampled'] as const) {
   const opsChange = (mean(mode, (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
   const cpuChange = (mean(mode, (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
   process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (targets: no worse than -10% and +10%).\n`);
 }
+const offMicros = mean('off', (r) => r.batonCpuMsPerOp) * 1000;
+process.stdout.write(
+  `\nFloor, the OpenTelemetry SDK alone in this process: the spans of one traced update_context ${fmt(floor.tracing)} µs of CPU, its metric records ${fmt(floor.metrics)} µs; ` +
+    `together ${fmt(((floor.tracing + floor.metrics) / offMicros) * 100)}% of the ${fmt(offMicros)} µs an update_context costs Baton with telemetry off.\n`,
+);
