@@ -106,14 +106,24 @@ export class ContextRepository {
 
   // Live entries and archived chunks are read in one statement, so a read
   // racing the archiver sees the entries on exactly one side of the move.
-  async listAfter(sessionId: string, afterSequence: number, limit: number, types?: EntryType[]): Promise<EntryRecord[]> {
+  // With `maxBytes`, live entries more than one past the one whose content
+  // crosses it are not read out: the caller trims the page to its exact size
+  // and sees from the one extra row that more follow. So a page of large
+  // entries never loads `limit` of them.
+  async listAfter(sessionId: string, afterSequence: number, limit: number, types?: EntryType[], maxBytes = Number.MAX_SAFE_INTEGER): Promise<EntryRecord[]> {
     const filtered = types && types.length > 0;
     const chunksPerRead = Math.ceil(limit / CHUNK_MAX_ENTRIES) + 1;
     const rows = await this.prisma.$queryRaw<ListedRow[]>`
-      (SELECT id, sequence, type::text AS type, content, metadata, token_count, content_hash, idempotency_key, created_at, NULL::bytea AS payload
-       FROM context_entries
-       WHERE session_id = ${sessionId}::uuid AND sequence > ${afterSequence}::int ${filtered ? Prisma.sql`AND type = ANY(${types}::entry_type[])` : Prisma.empty}
-       ORDER BY sequence LIMIT ${limit}::int)
+      (SELECT id, sequence, type, content, metadata, token_count, content_hash, idempotency_key, created_at, NULL::bytea AS payload
+       FROM (
+         SELECT *, coalesce(sum(octet_length(content)) OVER (ORDER BY sequence ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS bytes_before_previous
+         FROM (
+           SELECT id, sequence, type::text AS type, content, metadata, token_count, content_hash, idempotency_key, created_at
+           FROM context_entries
+           WHERE session_id = ${sessionId}::uuid AND sequence > ${afterSequence}::int ${filtered ? Prisma.sql`AND type = ANY(${types}::entry_type[])` : Prisma.empty}
+           ORDER BY sequence LIMIT ${limit}::int) page) live
+       WHERE bytes_before_previous < ${maxBytes}::bigint
+       ORDER BY sequence)
       UNION ALL
       (SELECT NULL, last_sequence, NULL, NULL, NULL, NULL, NULL, NULL, NULL, payload
        FROM context_entry_archives

@@ -38,7 +38,7 @@ function entry(overrides: Partial<EntryRecord> = {}): EntryRecord {
   return { id: 'e1', sequence: 1, type: 'note', content: 'hi', metadata: {}, tokenCount: 1, contentHash: '8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4', idempotencyKey: 'k1', createdAt: NOW, ...overrides };
 }
 
-function setup(maxEntryBytes = '1024') {
+function setup(maxEntryBytes = '1024', settings: Record<string, string> = {}) {
   const repository = {
     appendUnlessDuplicate: jest.fn(async (_e: NewEntry) => ({ entryId: 'new', sessionId: 's1', sequence: 5, reactivated: false }) as AppendedEntry | 'duplicate' | null),
     findByIdempotencyKey: jest.fn(async () => null as EntryRecord | null),
@@ -55,7 +55,7 @@ function setup(maxEntryBytes = '1024') {
   const events = { publish: jest.fn() };
   const clock: Clock = { now: () => NOW };
   const ledgers = { find: jest.fn(async (_id: string) => null as StoredLedger | null), save: jest.fn(async (_id: string, _state: StoredLedgerState) => undefined) };
-  const service = new ContextService(repository as unknown as ContextRepository, ledgers as unknown as LedgerStateRepository, sessions as unknown as SessionsService, events as unknown as EventBusService, clock, loadConfig({ BATON_MAX_ENTRY_BYTES: maxEntryBytes }, {}));
+  const service = new ContextService(repository as unknown as ContextRepository, ledgers as unknown as LedgerStateRepository, sessions as unknown as SessionsService, events as unknown as EventBusService, clock, loadConfig({ BATON_MAX_ENTRY_BYTES: maxEntryBytes, ...settings }, {}));
   return { service, repository, ledgers, sessions, events };
 }
 
@@ -152,8 +152,31 @@ describe('ContextService.page', () => {
     const { service, repository } = setup();
     repository.listAfter.mockResolvedValueOnce([entry({ sequence: 3 }), entry({ sequence: 4 }), entry({ sequence: 5 })]);
     const page = await service.page('ns', { sessionKey: 'k', afterSequence: 2, limit: 2 });
-    expect(repository.listAfter).toHaveBeenCalledWith('sid', 2, 3, undefined);
+    expect(repository.listAfter).toHaveBeenCalledWith('sid', 2, 3, undefined, 4 * 1024 * 1024);
     expect(page.entries.map((e) => e.sequence)).toEqual([3, 4]);
     expect(page.nextAfterSequence).toBe(4);
+  });
+
+  it('ends a page early at BATON_MAX_PAGE_BYTES, content plus metadata, and points at where it stopped', async () => {
+    const { service, repository } = setup('1024', { BATON_MAX_PAGE_BYTES: '1000' });
+    repository.listAfter.mockResolvedValueOnce([400, 400, 400, 400].map((size, i) => entry({ sequence: i + 1, content: 'x'.repeat(size), metadata: i === 1 ? { note: 'y'.repeat(150) } : {} })));
+    const page = await service.page('ns', { sessionKey: 'k', limit: 10 });
+    // 402 + 561 = 963 bytes fit; a third entry would make 1365.
+    expect(page.entries.map((e) => e.sequence)).toEqual([1, 2]);
+    expect(page.nextAfterSequence).toBe(2);
+  });
+
+  it('returns one entry larger than BATON_MAX_PAGE_BYTES on its own, so paging still moves on', async () => {
+    const { service, repository } = setup('1024', { BATON_MAX_PAGE_BYTES: '100' });
+    repository.listAfter.mockResolvedValueOnce([entry({ sequence: 7, content: 'x'.repeat(500) }), entry({ sequence: 8 })]);
+    const page = await service.page('ns', { sessionKey: 'k', afterSequence: 6 });
+    expect(page.entries.map((e) => e.sequence)).toEqual([7]);
+    expect(page.nextAfterSequence).toBe(7);
+  });
+
+  it('says there is no more when the last page fits', async () => {
+    const { service, repository } = setup('1024', { BATON_MAX_PAGE_BYTES: '1000' });
+    repository.listAfter.mockResolvedValueOnce([entry({ sequence: 1 }), entry({ sequence: 2 })]);
+    expect((await service.page('ns', { sessionKey: 'k', limit: 5 })).nextAfterSequence).toBeNull();
   });
 });

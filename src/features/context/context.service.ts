@@ -62,7 +62,7 @@ export class ContextService {
     }
     const metadata = input.metadata ?? {};
     const refs = readRefs(metadata);
-    const size = Buffer.byteLength(input.content, 'utf8') + (input.metadata ? Buffer.byteLength(JSON.stringify(input.metadata), 'utf8') : 0);
+    const size = entryBytes(input.content, input.metadata);
     const limit = this.config.limits.maxEntryBytes;
     if (size > limit) {
       throw new ContextError(ContextErrorCode.EntryTooLarge, `The entry is ${size} bytes (content plus metadata) and the limit is ${limit} bytes. Split it into several entries, or store a summary and point at the full text (a file path or URL).`, { size, limit });
@@ -114,9 +114,10 @@ export class ContextService {
     for (const type of query.types ?? []) {
       if (!ENTRY_TYPES.includes(type)) throw new ContextError(ContextErrorCode.InvalidArgument, `types contains "${echo(type)}", which is not an entry type; use any of: ${ENTRY_TYPES.join(', ')}.`);
     }
-    const rows = await this.entries.listAfter(session.id, after, limit + 1, query.types);
-    const entries = rows.slice(0, limit);
-    return { sessionKey: session.sessionKey, entries, nextAfterSequence: rows.length > limit ? (entries.at(-1)?.sequence ?? null) : null };
+    const maxBytes = this.config.limits.maxPageBytes;
+    const rows = await this.entries.listAfter(session.id, after, limit + 1, query.types, maxBytes);
+    const entries = withinBytes(rows.slice(0, limit), maxBytes);
+    return { sessionKey: session.sessionKey, entries, nextAfterSequence: rows.length > entries.length ? (entries.at(-1)?.sequence ?? null) : null };
   }
 
   // The ledger's state through its last entry: the stored state plus the
@@ -195,4 +196,22 @@ function readRefs(metadata: Record<string, unknown>): number[] {
     throw new ContextError(ContextErrorCode.InvalidArgument, `metadata.refs must be a list of earlier entry sequences (whole numbers from 1 to ${INT4_MAX}), e.g. {"refs": [12]}.`);
   }
   return refs as number[];
+}
+
+// What an entry weighs against BATON_MAX_ENTRY_BYTES and BATON_MAX_PAGE_BYTES.
+function entryBytes(content: string, metadata: Record<string, unknown> | undefined): number {
+  return Buffer.byteLength(content, 'utf8') + (metadata ? Buffer.byteLength(JSON.stringify(metadata), 'utf8') : 0);
+}
+
+// The leading entries whose sizes add up to at most `maxBytes`, and never
+// fewer than one: a page of a session with huge entries still moves on.
+function withinBytes(entries: EntryRecord[], maxBytes: number): EntryRecord[] {
+  let total = 0;
+  let count = 0;
+  for (const entry of entries) {
+    total += entryBytes(entry.content, entry.metadata);
+    if (count > 0 && total > maxBytes) break;
+    count++;
+  }
+  return entries.slice(0, count);
 }
