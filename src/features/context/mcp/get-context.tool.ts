@@ -32,6 +32,7 @@ export class GetContextTool implements ToolDefinition<typeof input, typeof outpu
   readonly title = 'Read a session\'s context';
   readonly description =
     'Read a session\'s entries in order, a page at a time (afterSequence + limit), optionally only some types (e.g. ["decision", "todo"]). ' +
+    'A page may end before limit when its entries are large (the server caps the size of a page): keep passing nextAfterSequence until it is null. ' +
     'Works on sessions in any state, including expired and archived ones; a purged session\'s entries are gone (SESSION_PURGED). For a summary that fits a token budget, ask for a handoff instead.';
   readonly input = input;
   readonly output = output;
