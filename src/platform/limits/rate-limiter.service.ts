@@ -96,8 +96,10 @@ export class RateLimiterService implements OnModuleDestroy {
     const keyPrefix = `${this.config.redis.keyPrefix}:ratelimit:${bucket}`;
     // Counts in this process while the store is away.
     const insuranceLimiter = new RateLimiterMemory({ keyPrefix, points, duration });
-    if (this.redis.enabled) return new LeasedLimiter(new RateLimiterRedis({ storeClient: this.redis.client, keyPrefix, points, duration, insuranceLimiter, rejectIfRedisNotReady: true }));
-    return new LeasedLimiter(new RateLimiterPostgres({ storeClient: this.postgres(), storeType: 'pool', tableName: POSTGRES_TABLE, tableCreated: true, keyPrefix, points, duration, insuranceLimiter }));
+    const shared = this.redis.enabled
+      ? new RateLimiterRedis({ storeClient: this.redis.client, keyPrefix, points, duration, insuranceLimiter, rejectIfRedisNotReady: true })
+      : new RateLimiterPostgres({ storeClient: this.postgres(), storeType: 'pool', tableName: POSTGRES_TABLE, tableCreated: true, keyPrefix, points, duration, insuranceLimiter });
+    return new LeasedLimiter(shared);
   }
 
   private postgres(): pg.Pool {
