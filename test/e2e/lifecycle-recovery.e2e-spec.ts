@@ -100,7 +100,13 @@ describe('a worker killed mid-job', () => {
       );
       expect(stored.rows[0]).toEqual({ entries: '40', live: '0' });
       // The stalled job itself was run again and succeeded (then forgotten).
-      expect(await queues.status('lifecycle', stale as string)).toEqual({ state: 'unknown' });
+      // The session turns archived when the job's transaction commits, a
+      // moment before the queue records the job complete and removes it.
+      const settled = await waitFor('the re-run job to settle', async () => {
+        const job = await queues.status('lifecycle', stale as string);
+        return ['unknown', 'completed', 'failed'].includes(job.state) ? job : undefined;
+      });
+      expect(settled).toEqual({ state: 'unknown' });
       expect((await queues.counts('lifecycle')).failed).toBe(0);
       const reader = await connectHttpClient(second.url);
       const page = await callOk<{ entries: { content: string }[] }>(reader, 'get_context', { sessionKey: key });
