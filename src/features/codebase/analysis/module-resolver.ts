@@ -36,7 +36,10 @@ export class ModuleResolver {
   // directory beyond its resolution options, package scope (for a
   // self-import) and mode (every directory sees the same workspace links):
   // by far most imports of a monorepo.
-  private readonly bare = new Map<string, string | null>();
+  // Keyed by the config's resolution key first: that long string is the
+  // same object on every lookup (its hash computed once), and the inner key
+  // stays short.
+  private readonly bare = new Map<string, Map<string, string | null>>();
 
   constructor(
     private readonly root: string,
@@ -64,17 +67,27 @@ export class ModuleResolver {
     }
     const mode = this.modeOf(config, containing, kind);
     // The package scope matters only for a self-import.
-    const key = isPathLike(specifier) ? null : `${config.resolutionKey}\0${scope?.name === name ? scope.directory : ''}\0${mode ?? ''}\0${specifier}`;
-    let path = key === null ? undefined : this.bare.get(key);
+    const answers = isPathLike(specifier) ? null : this.answersFor(config);
+    const key = `${scope?.name === name ? scope.directory : ''}\0${mode ?? ''}\0${specifier}`;
+    let path = answers?.get(key);
     if (path === undefined) {
       const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;
       // The compiler's paths are normalised, with forward slashes.
       path = resolved?.resolvedFileName.startsWith(this.rootPrefix) ? resolved.resolvedFileName.slice(this.rootPrefix.length) : null;
-      if (key !== null) this.bare.set(key, path);
+      answers?.set(key, path);
     }
     if (path !== null && this.relativeFiles.has(path)) return { kind: 'internal', path };
     if (isPathLike(specifier) || mapped) return { kind: 'unresolved' };
     return { kind: 'external', name };
+  }
+
+  private answersFor(config: ProjectConfig): Map<string, string | null> {
+    let answers = this.bare.get(config.resolutionKey);
+    if (!answers) {
+      answers = new Map();
+      this.bare.set(config.resolutionKey, answers);
+    }
+    return answers;
   }
 
   // The common case without the compiler: a relative specifier naming an

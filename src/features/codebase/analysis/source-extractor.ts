@@ -12,7 +12,8 @@ const SYNTAX_PROBLEMS_MAX = 5;
 // here needs type information. The syntax tree is dropped when it returns.
 export class SourceExtractor {
   extract(fileName: string, text: string): FileFacts {
-    const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, false, scriptKindOf(fileName));
+    // JSDoc is not read here, so the parser skips it.
+    const source = ts.createSourceFile(fileName, text, { languageVersion: ts.ScriptTarget.Latest, jsDocParsingMode: ts.JSDocParsingMode.ParseNone }, false, scriptKindOf(fileName));
     const facts: FileFacts = {
       lines: source.getLineStarts().length,
       exports: [],
@@ -179,34 +180,53 @@ function signatureOf(source: ts.SourceFile, name: string, node: FunctionLike): s
 // and their assignments). Closures inside the function count towards it;
 // a nested class's methods do not.
 function complexityOf(node: FunctionLike): number {
-  let complexity = 1;
+  if (!node.body) return 1;
+  const counter = { branches: 0 };
   const visit = (child: ts.Node): void => {
-    switch (child.kind) {
-      case ts.SyntaxKind.IfStatement:
-      case ts.SyntaxKind.ConditionalExpression:
-      case ts.SyntaxKind.ForStatement:
-      case ts.SyntaxKind.ForInStatement:
-      case ts.SyntaxKind.ForOfStatement:
-      case ts.SyntaxKind.WhileStatement:
-      case ts.SyntaxKind.DoStatement:
-      case ts.SyntaxKind.CaseClause:
-      case ts.SyntaxKind.CatchClause:
-        complexity++;
-        break;
-      case ts.SyntaxKind.BinaryExpression: {
-        const operator = (child as ts.BinaryExpression).operatorToken.kind;
-        if (LOGICAL_OPERATORS.has(operator)) complexity++;
-        break;
-      }
-      case ts.SyntaxKind.ClassDeclaration:
-      case ts.SyntaxKind.ClassExpression:
-        return;
-    }
+    const role = ROLE[child.kind];
+    if (role === Role.Leaf) return;
+    if (role === Role.Branch) counter.branches++;
+    else if (role === Role.Binary && LOGICAL_OPERATORS.has((child as ts.BinaryExpression).operatorToken.kind)) counter.branches++;
     ts.forEachChild(child, visit);
   };
-  if (node.body) ts.forEachChild(node.body, visit);
-  return complexity;
+  ts.forEachChild(node.body, visit);
+  return 1 + counter.branches;
 }
+
+// What a node is to the complexity walk, looked up by kind (the walk visits
+// most of a file's nodes, so its per-node work is kept to one array read).
+// Leaf: nothing below can add to the count: tokens and identifiers have no
+// children, type nodes hold no expressions, and a nested class's methods
+// count on their own.
+const enum Role {
+  Walk = 0,
+  Branch = 1,
+  Binary = 2,
+  Leaf = 3,
+}
+
+const ROLE: Uint8Array = (() => {
+  const kinds = Object.values(ts.SyntaxKind).filter((k): k is number => typeof k === 'number');
+  const roles = new Uint8Array(Math.max(...kinds) + 1);
+  for (let kind = ts.SyntaxKind.FirstToken; kind <= ts.SyntaxKind.LastToken; kind++) roles[kind] = Role.Leaf;
+  for (let kind = ts.SyntaxKind.FirstTypeNode; kind <= ts.SyntaxKind.LastTypeNode; kind++) roles[kind] = Role.Leaf;
+  for (const kind of [ts.SyntaxKind.ClassDeclaration, ts.SyntaxKind.ClassExpression]) roles[kind] = Role.Leaf;
+  for (const kind of [
+    ts.SyntaxKind.IfStatement,
+    ts.SyntaxKind.ConditionalExpression,
+    ts.SyntaxKind.ForStatement,
+    ts.SyntaxKind.ForInStatement,
+    ts.SyntaxKind.ForOfStatement,
+    ts.SyntaxKind.WhileStatement,
+    ts.SyntaxKind.DoStatement,
+    ts.SyntaxKind.CaseClause,
+    ts.SyntaxKind.CatchClause,
+  ]) {
+    roles[kind] = Role.Branch;
+  }
+  roles[ts.SyntaxKind.BinaryExpression] = Role.Binary;
+  return roles;
+})();
 
 const LOGICAL_OPERATORS = new Set([
   ts.SyntaxKind.AmpersandAmpersandToken,
