@@ -1,5 +1,7 @@
 // Start-up of `baton stdio` as agents spawn it: time from spawn to the
-// `initialize` answer, and the process's RSS once idle, in four situations:
+// `initialize` answer and to the first `tools/list` answer (`baton stdio`
+// answers `initialize` before its application is up; `tools/list` waits for
+// it), and the process's RSS once idle, in four situations:
 // the embedded PostgreSQL created on first start, started again (its server
 // stopped), joined (another Baton process keeps it running), and the
 // service-backed mode (DATABASE_URL and REDIS_URL). Run: npm run bench:embedded-startup
@@ -21,6 +23,7 @@ const REDIS_URL = process.env.BATON_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 interface Sample {
   initializeMs: number;
+  toolsMs: number;
   rssMiB: number;
 }
 
@@ -32,12 +35,13 @@ async function spawnStdio(env: Record<string, string>): Promise<{ client: Client
   const started = performance.now();
   await client.connect(transport, { timeout: 120_000 });
   const initializeMs = performance.now() - started;
-  // As agents do, once the measured start is over.
+  // As agents do, right after initialize.
   await client.listTools();
+  const toolsMs = performance.now() - started;
   await sleep(IDLE_MS);
   const status = readFileSync(`/proc/${transport.pid}/status`, 'utf8');
   const rssKiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return { client, sample: { initializeMs, rssMiB: rssKiB / 1024 } };
+  return { client, sample: { initializeMs, toolsMs, rssMiB: rssKiB / 1024 } };
 }
 
 async function waitStopped(home: string): Promise<void> {
@@ -48,10 +52,14 @@ async function waitStopped(home: string): Promise<void> {
   }
 }
 
+function spread(values: number[]): string {
+  const ms = [...values].sort((a, b) => a - b);
+  return `median ${Math.round(ms[Math.floor(ms.length / 2)] as number)} ms (min ${Math.round(ms[0] as number)}, max ${Math.round(ms.at(-1) as number)})`;
+}
+
 function summary(samples: Sample[]): string {
-  const ms = samples.map((s) => s.initializeMs).sort((a, b) => a - b);
   const rss = samples.map((s) => s.rssMiB);
-  return `initialize median ${Math.round(ms[Math.floor(ms.length / 2)] as number)} ms (min ${Math.round(ms[0] as number)}, max ${Math.round(ms.at(-1) as number)}), idle RSS ${Math.round(Math.min(...rss))}-${Math.round(Math.max(...rss))} MiB`;
+  return `initialize ${spread(samples.map((s) => s.initializeMs))}; tools/list ${spread(samples.map((s) => s.toolsMs))}; idle RSS ${Math.round(Math.min(...rss))}-${Math.round(Math.max(...rss))} MiB`;
 }
 
 async function main(): Promise<void> {

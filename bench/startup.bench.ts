@@ -44,11 +44,15 @@ interface Server {
 
 interface Sample {
   readyMs: number;
+  // stdio: spawn to the answer of the first tools/list, sent right after
+  // initialize (what an agent needs before it can use any tool).
+  toolsMs?: number;
   cpuMs: number;
   idleMiB: number;
 }
 
 const INITIALIZE = `${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench-startup', version: '1.0.0' } } })}\n`;
+const LIST_TOOLS = `${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' })}\n${JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' })}\n`;
 
 function procStat(pid: number): { cpuMs: number; rssMiB: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -63,6 +67,7 @@ async function measure(server: Server, port: number): Promise<Sample> {
   const child: ChildProcess = spawn(process.execPath, [...server.args, ...(http?.args ?? [])], { env: { PATH: process.env.PATH ?? '', ...server.env }, stdio: ['pipe', 'pipe', 'ignore'] });
   try {
     let readyMs: number;
+    let toolsMs: number | undefined;
     if (http) {
       for (;;) {
         if (child.exitCode !== null) throw new Error(`${server.name} exited with ${child.exitCode}`);
@@ -72,20 +77,29 @@ async function measure(server: Server, port: number): Promise<Sample> {
       readyMs = performance.now() - started;
     } else {
       let out = '';
-      const answered = new Promise<void>((resolveAnswer, reject) => {
-        child.stdout?.on('data', (chunk: Buffer) => {
-          out += chunk.toString();
-          if (out.includes('"id":1')) resolveAnswer();
+      const answer = (id: number): Promise<void> =>
+        new Promise<void>((resolveAnswer, reject) => {
+          const onData = (chunk: Buffer): void => {
+            out += chunk.toString();
+            if (out.includes(`"id":${id}`)) {
+              child.stdout?.off('data', onData);
+              resolveAnswer();
+            }
+          };
+          child.stdout?.on('data', onData);
+          onData(Buffer.alloc(0));
+          child.once('exit', (code) => reject(new Error(`${server.name} exited with ${code} before answering request ${id}`)));
         });
-        child.once('exit', (code) => reject(new Error(`${server.name} exited with ${code} before answering initialize`)));
-      });
       child.stdin?.write(INITIALIZE);
-      await answered;
+      await answer(1);
       readyMs = performance.now() - started;
+      child.stdin?.write(LIST_TOOLS);
+      await answer(2);
+      toolsMs = performance.now() - started;
     }
     const { cpuMs } = procStat(child.pid as number);
     await sleep(IDLE_MS);
-    return { readyMs, cpuMs, idleMiB: procStat(child.pid as number).rssMiB };
+    return { readyMs, toolsMs, cpuMs, idleMiB: procStat(child.pid as number).rssMiB };
   } finally {
     child.kill('SIGTERM');
     if (child.exitCode === null) await once(child, 'exit');
@@ -145,11 +159,11 @@ function writeDoc(rows: { name: string; samples: Sample[] }[], load: [number, nu
     '## Start-up (issue #12)',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:startup\`: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; 1-minute load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after (a load above the core count inflates every time; the servers run interleaved, so they share it alike).`,
-    `Medians of ${RUNS} spawns each. Ready: spawn to the answer of \`initialize\` over stdio (for \`baton serve\`: to the first 200 of /health/live). CPU: the process's user + system time by then. Idle RSS: after ${IDLE_MS / 1000} s idle.`,
+    `Medians of ${RUNS} spawns each. Ready: spawn to the answer of \`initialize\` over stdio (for \`baton serve\`: to the first 200 of /health/live). Tools: spawn to the answer of the first \`tools/list\`, sent as soon as \`initialize\` is answered (\`baton stdio\` answers \`initialize\` before its application is up; \`tools/list\` waits for it). CPU: the process's user + system time once both are answered. Idle RSS: after ${IDLE_MS / 1000} s idle.`,
     '',
-    '| server | ready ms | CPU ms by then | idle RSS MiB |',
-    '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.name} | ${fmt(median(r.samples.map((s) => s.readyMs)))} | ${fmt(median(r.samples.map((s) => s.cpuMs)))} | ${fmt(median(r.samples.map((s) => s.idleMiB)))} |`),
+    '| server | ready ms | tools ms | CPU ms by then | idle RSS MiB |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.name} | ${fmt(median(r.samples.map((s) => s.readyMs)))} | ${r.samples[0]?.toolsMs === undefined ? '' : fmt(median(r.samples.map((s) => s.toolsMs ?? 0)))} | ${fmt(median(r.samples.map((s) => s.cpuMs)))} | ${fmt(median(r.samples.map((s) => s.idleMiB)))} |`),
     '',
     stdio ? `- \`baton stdio\` ready within ${TARGET.stdioInitializeMs} ms: ${verdict(median(stdio.samples.map((s) => s.readyMs)) <= TARGET.stdioInitializeMs)}; idle under ${TARGET.stdioIdleMiB} MiB: ${verdict(median(stdio.samples.map((s) => s.idleMiB)) < TARGET.stdioIdleMiB)}` : '',
     serve ? `- \`baton serve\` live within ${TARGET.serveLiveMs} ms: ${verdict(median(serve.samples.map((s) => s.readyMs)) <= TARGET.serveLiveMs)}` : '',

@@ -54,11 +54,11 @@ export async function createStandaloneApplication(config: BatonConfig): Promise<
 // `baton stdio` until its client is gone. Its workers ('all' queues, or the
 // 'local' one of this machine's analyses) start after the first answer,
 // which must not wait for them.
-export async function serveStdio(config: BatonConfig, workers: 'all' | 'local'): Promise<never> {
+export async function serveStdio(config: BatonConfig, workers: 'all' | 'local', streams: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream; parentPid: number }): Promise<never> {
   const app = await createStandaloneApplication(config);
   stopOnSignals(app);
   const queues = workers === 'all' ? undefined : [CODEBASE_QUEUE];
-  const reason = await app.get(StdioTransport).serve({ afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
+  const reason = await app.get(StdioTransport).serve({ ...streams, afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
   return stopProcess(app, reason);
 }
 

@@ -61,6 +61,8 @@ program
   .description('serve MCP over stdin/stdout, for agents that spawn Baton (logs go to stderr)')
   .action(async () => {
     const settings = boot();
+    // Started by main.ts: the client's `initialize` is answered already.
+    const handshake = (await import('src/mcp/transports/stdio-handshake.js')).StdioHandshake.forProcess();
     const application = loadApplication();
     const config = withStdioDefaults(await withDatabase(settings, 'stdio'));
     await checkSchema(config);
@@ -68,7 +70,7 @@ program
     // On the embedded database there is no `baton worker`: every stdio
     // process runs all the workers (BullMQ gives each job to one of them).
     // With DATABASE_URL, only this machine's analyses run here.
-    await serveStdio(config, settings.database.url === undefined ? 'all' : 'local');
+    await serveStdio(config, settings.database.url === undefined ? 'all' : 'local', handshake.handOver());
   });
 
 program

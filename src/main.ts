@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The `baton` command. Telemetry starts first, before the application is
 // imported, so that its module hooks see every library the application loads.
-import { ConfigError, loadConfig } from 'src/config/config.loader.js';
-import { startTelemetry, wouldExport, type TelemetryRole } from 'src/platform/telemetry/telemetry.js';
+import type { TelemetryRole } from 'src/platform/telemetry/telemetry.js';
 
 // Node prints process warnings (libraries' deprecations included) as plain
 // text on stderr, which carries only JSON log lines: they become warn lines.
@@ -13,7 +12,15 @@ process.on('warning', (warning: Error & { code?: string }) => {
 
 const ROLES: Record<string, TelemetryRole> = { serve: 'serve', worker: 'worker', stdio: 'stdio' };
 const role = ROLES[process.argv[2] ?? ''];
+if (role === 'stdio') {
+  // The client's `initialize` is answered before the rest loads; one turn of
+  // the event loop reads one already sent before loading keeps the thread busy.
+  (await import('src/mcp/transports/stdio-handshake.js')).StdioHandshake.forProcess();
+  await new Promise((resolve) => setImmediate(resolve));
+}
 if (role !== undefined) {
+  const { ConfigError, loadConfig } = await import('src/config/config.loader.js');
+  const { startTelemetry, wouldExport } = await import('src/platform/telemetry/telemetry.js');
   try {
     const config = loadConfig();
     if (wouldExport(config, role)) await startTelemetry(config, role);

@@ -18,13 +18,13 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 
-import { BATON_VERSION } from 'src/config/version.js';
 import type { McpCaller } from 'src/mcp/mcp-caller.js';
 import { ErrorEnvelopeSchema, INTERNAL_ERROR_CODE, invalidArgumentsError, isDomainError, ProtocolError, RESOURCE_NOT_FOUND, toolError, toResourceReadError } from 'src/mcp/mcp-errors.js';
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import { decodeUriPart, parseResourceUri, plainParamErrors } from 'src/mcp/mcp-request.js';
 import type { ListedResource, ResourceDefinition } from 'src/mcp/mcp-resource.js';
 import type { ToolDefinition } from 'src/mcp/mcp-tool.js';
+import { SERVER_CAPABILITIES, SERVER_INFO, SERVER_INSTRUCTIONS } from 'src/mcp/server-identity.js';
 import { SubscriptionHub } from 'src/mcp/subscription-hub.js';
 import { AccessError } from 'src/platform/access/access.errors.js';
 import { runWithAccess } from 'src/platform/access/access-context.js';
@@ -50,12 +50,6 @@ export interface McpIdentity {
   readonly mcpSessionId?: string;
 }
 
-const INSTRUCTIONS = [
-  'Baton keeps a coding session\'s state across agents and hands it over.',
-  'Start with register_session, record what happens with update_context (decisions, todos, code changes, errors, ...),',
-  'read it back with get_context or the handoff://sessions/{sessionKey}/context resource, and subscribe to that resource to hear of new entries.',
-  'To pass the work on, request_handoff; to pick work up, subscribe to handoff://agents/{yourAgentId}/handoffs, then list_handoffs and accept_handoff.',
-].join(' ');
 
 // Builds one low-level MCP Server per MCP session, wired to the tools and
 // resources that features registered. The SDK's McpServer is not used because
@@ -76,8 +70,8 @@ export class McpServerFactory {
 
   create(identity: McpIdentity): Server {
     const server = new Server(
-      { name: 'baton', title: 'Baton', version: BATON_VERSION },
-      { capabilities: { tools: { listChanged: false }, resources: { subscribe: true, listChanged: true }, completions: {} }, instructions: INSTRUCTIONS },
+      SERVER_INFO,
+      { capabilities: SERVER_CAPABILITIES, instructions: SERVER_INSTRUCTIONS },
     );
     const { principal } = identity;
     const subscriber = this.hub.attach(server, principal.namespace, identity.mcpSessionId);

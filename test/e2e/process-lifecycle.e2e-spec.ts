@@ -9,6 +9,39 @@ import { waitFor } from 'test/support/wait-for.js';
 
 // `baton stdio` belongs to the agent that spawned it: once that agent is gone
 // (its pipe closed, or the process itself dead) Baton must not live on.
+describe('baton stdio starting up', () => {
+  it('answers initialize before its application is up, once, and serves what was sent meanwhile', async () => {
+    const baton = spawnBaton(['stdio'], { BATON_LOG_LEVEL: 'info' });
+    try {
+      const lines: Record<string, unknown>[] = [];
+      let buffered = '';
+      let serverUpAtAnswer: boolean | undefined;
+      const serverUp = (): boolean => logLines(baton.stderr()).some((line) => line.msg === 'stdio server up');
+      baton.child.stdout?.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        for (let at = buffered.indexOf('\n'); at >= 0; at = buffered.indexOf('\n')) {
+          const message = JSON.parse(buffered.slice(0, at)) as Record<string, unknown>;
+          if (message.id === 1) serverUpAtAnswer ??= serverUp();
+          lines.push(message);
+          buffered = buffered.slice(at + 1);
+        }
+      });
+      const send = (message: object): unknown => baton.child.stdin?.write(`${JSON.stringify({ jsonrpc: '2.0', ...message })}\n`);
+      send({ id: 1, method: 'initialize', params: INITIALIZE });
+      send({ method: 'notifications/initialized' });
+      send({ id: 2, method: 'tools/list' });
+      await waitFor('the answer to tools/list', () => lines.some((m) => m.id === 2), 30_000);
+      // The answer to initialize came before the server was up.
+      expect(serverUpAtAnswer).toBe(false);
+      expect(serverUp()).toBe(true);
+      expect(lines.filter((m) => m.id === 1)).toEqual([{ jsonrpc: '2.0', id: 1, result: expect.objectContaining({ protocolVersion: '2025-06-18', serverInfo: expect.objectContaining({ name: 'baton' }) }) }]);
+      expect((lines.find((m) => m.id === 2)?.result as { tools: unknown[] }).tools.length).toBeGreaterThan(5);
+    } finally {
+      baton.kill();
+    }
+  });
+});
+
 describe('baton stdio ends with its client', () => {
   const running: BatonProcess[] = [];
 

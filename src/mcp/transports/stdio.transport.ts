@@ -67,6 +67,7 @@ export class StdioTransport {
     const transport = new StdioServerTransport(input as NodeJS.ReadStream, output as NodeJS.WriteStream);
     await server.connect(transport);
     this.telemetry.instrument(transport, 'pipe');
+    this.logger.log({ parentPid }, 'stdio server up');
     const afterFirstAnswer = this.afterFirstAnswer(transport, options.afterFirstAnswer);
     const reason = await finished;
     clearTimeout(afterFirstAnswer);
