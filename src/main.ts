@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // The `baton` command. Telemetry starts first, before the application is
 // imported, so that its module hooks see every library the application loads.
+import module from 'node:module';
+
 import type { TelemetryRole } from 'src/platform/telemetry/telemetry.js';
+
+// Node 22.1+ keeps the code it compiles for Baton's modules on disk, so the
+// next start skips most of the compiling (NODE_DISABLE_COMPILE_CACHE=1 turns
+// it off; NODE_COMPILE_CACHE names its directory).
+(module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 // Node prints process warnings (libraries' deprecations included) as plain
 // text on stderr, which carries only JSON log lines: they become warn lines.
