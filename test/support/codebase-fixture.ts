@@ -24,7 +24,7 @@ export function copySampleProject(): CodebaseCopy {
 }
 
 export const WORKSPACE_FIXTURE = resolve('test/fixtures/codebase/workspace');
-export const WORKSPACE_PACKAGES = { '@acme/core': 'packages/core', '@acme/ui': 'packages/ui', '@acme/app': 'packages/app' };
+export const WORKSPACE_PACKAGES = { '@acme/core': 'packages/core', '@acme/ui': 'packages/ui', '@acme/app': 'packages/app', '@acme/plain': 'packages/plain' };
 
 // A private copy of the pnpm-style workspace, installed as a hoisted install
 // (npm, yarn) leaves it: each workspace package linked under node_modules,

@@ -24,7 +24,7 @@ afterAll(() => project.remove());
 describe('ModuleResolver in a pnpm-style workspace', () => {
   it('finds exactly the file-to-file edges the TypeScript resolver finds, for every file of every package', () => {
     const parsed = outcome.files.filter((f) => f.facts).map((f) => f.path);
-    expect(parsed).toHaveLength(11);
+    expect(parsed).toHaveLength(19);
     const expected = compilerEdges(project.root, parsed);
     for (const [path, targets] of expected) expect({ path, targets: targetsOf(path) }).toEqual({ path, targets: [...targets].sort() });
   });
@@ -36,6 +36,9 @@ describe('ModuleResolver in a pnpm-style workspace', () => {
     expect(targetsOf('packages/ui/src/button.ts')).toEqual(['packages/core/src/format.ts', 'packages/core/src/index.ts']);
     // typesVersions of a package without exports; ui's own paths alias.
     expect(targetsOf('packages/ui/src/index.ts')).toEqual(['packages/app/src/helpers/env.ts', 'packages/ui/src/button.ts']);
+    // Subpaths of a package that maps none: TypeScript before JavaScript, a
+    // file before a directory's index, a directory's own package.json first.
+    expect(targetsOf('packages/ui/src/plain-user.ts')).toEqual(['packages/plain/src/dir/index.ts', 'packages/plain/src/script/index.ts', 'packages/plain/src/typed/types.d.ts', 'packages/plain/src/util.ts']);
   });
 
   it('keeps dependencies external and reports #imports the package does not declare as unresolved', () => {
@@ -49,9 +52,10 @@ describe('ModuleResolver in a pnpm-style workspace', () => {
     expect(outcome.graph?.packages).toEqual([
       { name: '@acme/app', path: 'packages/app', files: 4 },
       { name: '@acme/core', path: 'packages/core', files: 5 },
-      { name: '@acme/ui', path: 'packages/ui', files: 2 },
+      { name: '@acme/plain', path: 'packages/plain', files: 7 },
+      { name: '@acme/ui', path: 'packages/ui', files: 3 },
     ]);
-    expect(outcome.graph?.crossPackageEdges).toBe(8);
+    expect(outcome.graph?.crossPackageEdges).toBe(12);
     expect(outcome.graph?.externalPackages.map((p) => p.name)).toEqual(['left-pad']);
   });
 

@@ -16,6 +16,11 @@ const ASSET_EXTENSION = /\.(json|css|scss|sass|less|svg|png|jpe?g|gif|webp|html|
 const EXTENSION_TRIES = ['.ts', '.tsx', '.d.ts', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
 const JS_TO_TS: Record<string, string[]> = { '.js': ['.ts', '.tsx', '.d.ts'], '.jsx': ['.tsx'], '.mjs': ['.mts', '.d.mts'], '.cjs': ['.cts', '.d.cts'] };
 
+// What the compiler tries for a subpath inside node_modules, TypeScript
+// first (file, then directory index), JavaScript second.
+const TYPESCRIPT_TRIES = ['.ts', '.tsx', '.d.ts'];
+const JAVASCRIPT_TRIES = ['.js', '.jsx'];
+
 const BUILTINS = new Set(builtinModules);
 
 // Resolves import specifiers to files of the analysed set with the
@@ -71,9 +76,12 @@ export class ModuleResolver {
     const key = `${scope?.name === name ? scope.directory : ''}\0${mode ?? ''}\0${specifier}`;
     let path = answers?.get(key);
     if (path === undefined) {
-      const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;
-      // The compiler's paths are normalised, with forward slashes.
-      path = resolved?.resolvedFileName.startsWith(this.rootPrefix) ? resolved.resolvedFileName.slice(this.rootPrefix.length) : null;
+      path = mapped || isPathLike(specifier) ? null : this.resolveWorkspaceSubpath(config, name, specifier, mode);
+      if (path === null) {
+        const resolved = ts.resolveModuleName(specifier, containing, config.options, this.layout, config.cache, undefined, mode).resolvedModule;
+        // The compiler's paths are normalised, with forward slashes.
+        path = resolved?.resolvedFileName.startsWith(this.rootPrefix) ? resolved.resolvedFileName.slice(this.rootPrefix.length) : null;
+      }
       answers?.set(key, path);
     }
     if (path !== null && this.relativeFiles.has(path)) return { kind: 'internal', path };
@@ -88,6 +96,34 @@ export class ModuleResolver {
       this.bare.set(config.resolutionKey, answers);
     }
     return answers;
+  }
+
+  // The common import of a monorepo without the compiler: a subpath of a
+  // workspace package that maps nothing (no `exports`, no `typesVersions`),
+  // `@acme/lib/utils/zod`. The compiler would find the package under
+  // node_modules, follow its link and try the subpath as a file, then as a
+  // directory's index, TypeScript before JavaScript; this finds the first of
+  // those in the analysed set. Null (the compiler decides) when none is
+  // there, or when something could make the compiler look elsewhere: a
+  // package.json in the subpath's directory, baseUrl, moduleSuffixes,
+  // preserveSymlinks, an extension other than `.js`, or an extensionless ESM
+  // import under node16/nodenext.
+  private resolveWorkspaceSubpath(config: ProjectConfig, name: string, specifier: string, mode: ts.ResolutionMode): string | null {
+    const { baseUrl, moduleSuffixes, preserveSymlinks } = config.options;
+    if (specifier.length <= name.length + 1 || baseUrl || moduleSuffixes || preserveSymlinks) return null;
+    const directory = this.layout.plainPackageDirectory(name);
+    if (directory === null) return null;
+    const base = posix.join(directory, specifier.slice(name.length + 1));
+    if (base !== posix.normalize(base) || base.startsWith('../') || (directory !== '' && !base.startsWith(`${directory}/`))) return null;
+    const extension = CODE_EXTENSION.exec(base)?.[0];
+    if (extension === '.js') {
+      if (this.layout.directoryExists(join(this.root, base))) return null;
+      const stem = base.slice(0, -extension.length);
+      return [...TYPESCRIPT_TRIES.map((e) => stem + e), base].find((candidate) => this.relativeFiles.has(candidate)) ?? null;
+    }
+    if (extension !== undefined || (isNodeResolution(config) && mode === ts.ModuleKind.ESNext) || this.layout.hasManifest(base)) return null;
+    const tries = (extensions: string[]): string[] => [...extensions.map((e) => base + e), ...extensions.map((e) => `${base}/index${e}`)];
+    return [...tries(TYPESCRIPT_TRIES), ...tries(JAVASCRIPT_TRIES)].find((candidate) => this.relativeFiles.has(candidate)) ?? null;
   }
 
   // The common case without the compiler: a relative specifier naming an

@@ -63,6 +63,7 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
   private readonly parseHost: ts.ParseConfigHost;
   private defaults: ProjectConfig | undefined;
   private readonly rootPrefix: string;
+  private readonly manifests: Set<string>;
 
   constructor(
     private readonly root: string,
@@ -71,6 +72,7 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
     manifestDirectories: string[],
   ) {
     this.rootPrefix = root.endsWith(sep) ? root : root + sep;
+    this.manifests = new Set(manifestDirectories);
     this.files = new Set([...relativeFiles].map((p) => join(root, p)));
     for (const file of this.files) this.addDirectories(dirname(file));
     this.packages = this.findWorkspacePackages(manifestDirectories);
@@ -106,6 +108,22 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
 
   isWorkspacePackage(name: string): boolean {
     return this.packageDirectories.has(name);
+  }
+
+  // A workspace package whose subpaths name its files as they are: its
+  // package.json has neither `exports` nor `typesVersions` to map them. Its
+  // directory relative to the root, or null.
+  plainPackageDirectory(name: string): string | null {
+    const directory = this.packageDirectories.get(name);
+    if (directory === undefined) return null;
+    const manifest = parseJson(this.readFile(join(directory, 'package.json')));
+    if (!manifest || manifest.exports !== undefined || manifest.typesVersions !== undefined) return null;
+    return toPosix(relative(this.root, directory));
+  }
+
+  // Whether the scan found a package.json in this directory (relative).
+  hasManifest(relativeDirectory: string): boolean {
+    return this.manifests.has(relativeDirectory);
   }
 
   // The package whose package.json is nearest above the file (the
