@@ -24,7 +24,7 @@ afterAll(() => project.remove());
 describe('ModuleResolver in a pnpm-style workspace', () => {
   it('finds exactly the file-to-file edges the TypeScript resolver finds, for every file of every package', () => {
     const parsed = outcome.files.filter((f) => f.facts).map((f) => f.path);
-    expect(parsed).toHaveLength(19);
+    expect(parsed).toHaveLength(20);
     const expected = compilerEdges(project.root, parsed);
     for (const [path, targets] of expected) expect({ path, targets: targetsOf(path) }).toEqual({ path, targets: [...targets].sort() });
   });
@@ -37,8 +37,9 @@ describe('ModuleResolver in a pnpm-style workspace', () => {
     // typesVersions of a package without exports; ui's own paths alias.
     expect(targetsOf('packages/ui/src/index.ts')).toEqual(['packages/app/src/helpers/env.ts', 'packages/ui/src/button.ts']);
     // Subpaths of a package that maps none: TypeScript before JavaScript, a
-    // file before a directory's index, a directory's own package.json first.
-    expect(targetsOf('packages/ui/src/plain-user.ts')).toEqual(['packages/plain/src/dir/index.ts', 'packages/plain/src/script/index.ts', 'packages/plain/src/typed/types.d.ts', 'packages/plain/src/util.ts']);
+    // file before a directory's index, a directory's own package.json first,
+    // and a file under ui's baseUrl before them all.
+    expect(targetsOf('packages/ui/src/plain-user.ts')).toEqual(['packages/plain/src/script/index.ts', 'packages/plain/src/typed/types.d.ts', 'packages/plain/src/util.ts', 'packages/ui/@acme/plain/src/dir.ts']);
   });
 
   it('keeps dependencies external and reports #imports the package does not declare as unresolved', () => {
@@ -53,9 +54,9 @@ describe('ModuleResolver in a pnpm-style workspace', () => {
       { name: '@acme/app', path: 'packages/app', files: 4 },
       { name: '@acme/core', path: 'packages/core', files: 5 },
       { name: '@acme/plain', path: 'packages/plain', files: 7 },
-      { name: '@acme/ui', path: 'packages/ui', files: 3 },
+      { name: '@acme/ui', path: 'packages/ui', files: 4 },
     ]);
-    expect(outcome.graph?.crossPackageEdges).toBe(12);
+    expect(outcome.graph?.crossPackageEdges).toBe(11);
     expect(outcome.graph?.externalPackages.map((p) => p.name)).toEqual(['left-pad']);
   });
 

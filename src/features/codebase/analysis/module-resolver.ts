@@ -1,5 +1,5 @@
 import { builtinModules } from 'node:module';
-import { join, posix } from 'node:path';
+import { join, posix, relative } from 'node:path';
 
 import { ts } from 'ts-morph';
 
@@ -45,6 +45,7 @@ export class ModuleResolver {
   // same object on every lookup (its hash computed once), and the inner key
   // stays short.
   private readonly bare = new Map<string, Map<string, string | null>>();
+  private readonly underBaseUrl = new Map<string, boolean>();
 
   constructor(
     private readonly root: string,
@@ -64,10 +65,10 @@ export class ModuleResolver {
     if (isPathLike(specifier) && ASSET_EXTENSION.test(specifier)) return { kind: 'asset' };
     const mapped = config.pathPatterns.some((p) => p.test(specifier));
     const name = packageName(specifier);
-    // A bare specifier that no paths pattern maps, no baseUrl could name, and
-    // that names neither a workspace package nor the file's own package, can
-    // only be a dependency: skip the compiler's node_modules search.
-    if (!isPathLike(specifier) && !mapped && !config.options.baseUrl && !this.layout.isWorkspacePackage(name) && scope?.name !== name) {
+    // A bare specifier that no paths pattern maps, that names nothing under
+    // baseUrl, and that names neither a workspace package nor the file's own
+    // package, can only be a dependency: skip the compiler's node_modules search.
+    if (!isPathLike(specifier) && !mapped && !this.layout.isWorkspacePackage(name) && scope?.name !== name && !this.foundUnderBaseUrl(config, specifier)) {
       return { kind: 'external', name };
     }
     const mode = this.modeOf(config, containing, kind);
@@ -105,12 +106,12 @@ export class ModuleResolver {
   // directory's index, TypeScript before JavaScript; this finds the first of
   // those in the analysed set. Null (the compiler decides) when none is
   // there, or when something could make the compiler look elsewhere: a
-  // package.json in the subpath's directory, baseUrl, moduleSuffixes,
-  // preserveSymlinks, an extension other than `.js`, or an extensionless ESM
-  // import under node16/nodenext.
+  // package.json in the subpath's directory, anything baseUrl could name,
+  // moduleSuffixes, preserveSymlinks, an extension other than `.js`, or an
+  // extensionless ESM import under node16/nodenext.
   private resolveWorkspaceSubpath(config: ProjectConfig, name: string, specifier: string, mode: ts.ResolutionMode): string | null {
-    const { baseUrl, moduleSuffixes, preserveSymlinks } = config.options;
-    if (specifier.length <= name.length + 1 || baseUrl || moduleSuffixes || preserveSymlinks) return null;
+    const { moduleSuffixes, preserveSymlinks } = config.options;
+    if (specifier.length <= name.length + 1 || moduleSuffixes || preserveSymlinks || this.foundUnderBaseUrl(config, specifier)) return null;
     const directory = this.layout.plainPackageDirectory(name);
     if (directory === null) return null;
     const base = posix.join(directory, specifier.slice(name.length + 1));
@@ -124,6 +125,30 @@ export class ModuleResolver {
     if (extension !== undefined || (isNodeResolution(config) && mode === ts.ModuleKind.ESNext) || this.layout.hasManifest(base)) return null;
     const tries = (extensions: string[]): string[] => [...extensions.map((e) => base + e), ...extensions.map((e) => `${base}/index${e}`)];
     return [...tries(TYPESCRIPT_TRIES), ...tries(JAVASCRIPT_TRIES)].find((candidate) => this.relativeFiles.has(candidate)) ?? null;
+  }
+
+  // With baseUrl the compiler first looks for a bare specifier under it, as a
+  // file or a directory. True when the analysed set holds anything there it
+  // could find (kept broad: any file named like a candidate, a directory or a
+  // package.json at that path).
+  private foundUnderBaseUrl(config: ProjectConfig, specifier: string): boolean {
+    const { baseUrl } = config.options;
+    if (!baseUrl) return false;
+    const key = `${baseUrl}\0${specifier}`;
+    let found = this.underBaseUrl.get(key);
+    if (found === undefined) {
+      const base = toPosix(relative(this.root, join(baseUrl, specifier)));
+      const tries = [...EXTENSION_TRIES, '.json'];
+      found =
+        !base.startsWith('../') &&
+        (this.relativeFiles.has(base) ||
+          this.layout.hasManifest(base) ||
+          this.layout.directoryExists(join(this.root, base)) ||
+          tries.some((e) => this.relativeFiles.has(base + e)) ||
+          Object.values(JS_TO_TS).some((targets) => targets.some((e) => this.relativeFiles.has(base.replace(CODE_EXTENSION, '') + e))));
+      this.underBaseUrl.set(key, found);
+    }
+    return found;
   }
 
   // The common case without the compiler: a relative specifier naming an
