@@ -88,12 +88,14 @@ describe('StdioHandshake', () => {
   });
 
   it('leaves anything but a well-formed first initialize to the server', async () => {
-    for (const first of ['not json\n', line({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), line({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: 5 } })]) {
+    const oversized = `${initialize(1).slice(0, -3)}${' '.repeat(1100 * 1024)}}}\n`;
+    for (const first of ['not json\n', line({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), line({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: 5 } }), oversized]) {
       const stdin = new PassThrough();
       const stdout = new PassThrough();
       const seen = messages(stdout);
       const handshake = StdioHandshake.start(stdin, stdout);
-      stdin.write(first);
+      // In pipe-sized pieces.
+      for (let at = 0; at < first.length; at += 65_536) stdin.write(first.slice(at, at + 65_536));
       // A later initialize is not answered early either.
       stdin.write(initialize(2));
       await turn();
@@ -105,6 +107,19 @@ describe('StdioHandshake', () => {
       expect(seen.filter((m) => 'id' in m && m.id === 2)).toHaveLength(1);
       await server.close();
     }
+  });
+
+  it('reads a first line whose characters are split across chunks', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const seen = messages(stdout);
+    StdioHandshake.start(stdin, stdout);
+    const bytes = Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 'é', method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'çà', version: '1' } } })}\n`);
+    const split = bytes.indexOf(Buffer.from('é')) + 1;
+    stdin.write(bytes.subarray(0, split));
+    stdin.write(bytes.subarray(split));
+    await turn();
+    expect(seen).toEqual([{ jsonrpc: '2.0', id: 'é', result: StdioHandshake.answer('2025-06-18') }]);
   });
 
   it('passes on the end of input that came before the server was up', async () => {

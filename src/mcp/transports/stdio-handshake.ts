@@ -6,6 +6,10 @@ import { SERVER_CAPABILITIES, SERVER_INFO, SERVER_INSTRUCTIONS } from 'src/mcp/s
 
 type Id = string | number;
 
+// A first line longer than this is no initialize worth answering early: the
+// server reads it as it reads any other line.
+const FIRST_LINE_MAX_BYTES = 1024 * 1024;
+
 let processHandshake: StdioHandshake | undefined;
 
 // Agents spawn `baton stdio` and wait for its answer to `initialize` before
@@ -18,7 +22,8 @@ let processHandshake: StdioHandshake | undefined;
 // dropped. Requests sent meanwhile (tools/list, ...) wait for the server.
 export class StdioHandshake {
   private readonly received: Buffer[] = [];
-  private pending = '';
+  // Bytes of the first line received before its newline.
+  private pendingBytes = 0;
   // The id of the `initialize` answered here, until the server's own answer
   // to it has been dropped.
   private answered: Id | undefined;
@@ -91,15 +96,16 @@ export class StdioHandshake {
   }
 
   private lookForInitialize(bytes: Buffer): void {
-    const text = this.pending + bytes.toString('utf8');
-    const newline = text.indexOf('\n');
+    const newline = bytes.indexOf(0x0a);
     if (newline < 0) {
-      this.pending = text;
+      this.pendingBytes += bytes.length;
+      if (this.pendingBytes > FIRST_LINE_MAX_BYTES) this.firstLineSeen = true;
       return;
     }
     this.firstLineSeen = true;
-    this.pending = '';
-    const request = parseInitialize(text.slice(0, newline).replace(/\r$/, ''));
+    // The first line: the chunks received so far, up to this newline.
+    const line = Buffer.concat(this.received).subarray(0, this.pendingBytes + newline).toString('utf8');
+    const request = parseInitialize(line.replace(/\r$/, ''));
     // Anything else first (or a malformed initialize) is the server's to answer.
     if (!request) return;
     this.answered = request.id;
