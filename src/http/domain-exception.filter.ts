@@ -1,4 +1,4 @@
-import { Catch, HttpStatus, type ArgumentsHost } from '@nestjs/common';
+import { Catch, HttpException, HttpStatus, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 
@@ -55,8 +55,17 @@ export function httpStatusOf(code: BatonErrorCode): HttpStatus {
 export class DomainExceptionFilter extends BaseExceptionFilter {
   override catch(error: unknown, host: ArgumentsHost): void {
     const known = error instanceof DomainError ? error : asUnavailable(error);
-    if (!known) return super.catch(error, host);
     const res = host.switchToHttp().getResponse<Response>();
+    if (!known) {
+      // Nest's own messages can echo the request (a 404 names the whole URL,
+      // query string included): bounded like Baton's.
+      const body = error instanceof HttpException ? error.getResponse() : undefined;
+      if (error instanceof HttpException && typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') {
+        res.status(error.getStatus()).json({ ...body, message: boundMessage(body.message) });
+        return;
+      }
+      return super.catch(error, host);
+    }
     if (known.code === UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     if (known instanceof LimitError && known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));
     if (known.code === AccessErrorCode.InsufficientScope) res.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${String(known.details?.requiredScope)}"`);

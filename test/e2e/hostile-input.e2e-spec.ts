@@ -297,6 +297,14 @@ describe('hostile HTTP requests', () => {
     }
   });
 
+  it('bounds the 404 of an unknown path, whose message would name the whole URL', async () => {
+    const path = `/etc/passwd/context?limit=${'x'.repeat(5000)}`;
+    const answer = await rawRequest('GET', path, { host: `127.0.0.1:${baton.url.port}` });
+    expect(answer.status).toBe(404);
+    expect(answer.text.length).toBeLessThan(1200);
+    expect((JSON.parse(answer.text) as { message: string }).message).toMatch(/^Cannot GET \/etc\/passwd\/context\?limit=x+\.\.\. \(message cut\)$/);
+  });
+
   async function openSession(): Promise<{ sessionId: string }> {
     const response = await fetch(baton.url, {
       method: 'POST',
