@@ -59,12 +59,10 @@ export class DomainExceptionFilter extends BaseExceptionFilter {
     if (!known) {
       // Nest's own messages can echo the request (a 404 names the whole URL,
       // query string included): bounded like Baton's.
-      const body = error instanceof HttpException ? error.getResponse() : undefined;
-      if (error instanceof HttpException && typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') {
-        res.status(error.getStatus()).json({ ...body, message: boundMessage(body.message) });
-        return;
-      }
-      return super.catch(error, host);
+      const body: unknown = error instanceof HttpException ? error.getResponse() : undefined;
+      if (!(error instanceof HttpException) || typeof body !== 'object' || body === null || !('message' in body) || typeof body.message !== 'string') return super.catch(error, host);
+      res.status(error.getStatus()).json({ ...body, message: boundMessage(body.message) });
+      return;
     }
     if (known.code === UNAVAILABLE) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     if (known instanceof LimitError && known.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(known.retryAfterSeconds));

@@ -64,6 +64,7 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
   private defaults: ProjectConfig | undefined;
   private readonly rootPrefix: string;
   private readonly manifests: Set<string>;
+  private readonly plainPackages = new Map<string, string | null>();
 
   constructor(
     private readonly root: string,
@@ -114,11 +115,13 @@ export class ProjectLayout implements ts.ModuleResolutionHost {
   // package.json has neither `exports` nor `typesVersions` to map them. Its
   // directory relative to the root, or null.
   plainPackageDirectory(name: string): string | null {
-    const directory = this.packageDirectories.get(name);
-    if (directory === undefined) return null;
-    const manifest = parseJson(this.readFile(join(directory, 'package.json')));
-    if (!manifest || manifest.exports !== undefined || manifest.typesVersions !== undefined) return null;
-    return toPosix(relative(this.root, directory));
+    if (!this.plainPackages.has(name)) {
+      const directory = this.packageDirectories.get(name);
+      const manifest = directory === undefined ? null : parseJson(this.readFile(join(directory, 'package.json')));
+      const plain = directory !== undefined && manifest !== null && manifest.exports === undefined && manifest.typesVersions === undefined;
+      this.plainPackages.set(name, plain ? toPosix(relative(this.root, directory)) : null);
+    }
+    return this.plainPackages.get(name) ?? null;
   }
 
   // Whether the scan found a package.json in this directory (relative).
