@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { decoder } from 'gpt-tokenizer/BytePairEncodingCore';
+import { countTokens, decode, encode } from 'gpt-tokenizer/encoding/o200k_base';
 
 import { clipToTokens, countTextTokens, countTextTokensAsync, fitsInTokens, truncateToTokens } from 'src/platform/tokens/token-counter.js';
 
@@ -116,10 +117,34 @@ describe('token counter', () => {
     expect(fitsInTokens(cut, 3)).toBe(true);
   });
 
+  it('keeps a cut through a character from leaking into the next cut', () => {
+    // "吾輩" is three tokens; the second and third each hold part of "輩".
+    expect(truncateToTokens('吾輩は猫である', 2)).toBe('吾');
+    expect(truncateToTokens('吾輩は猫である', 3)).toBe('吾輩');
+    expect(truncateToTokens('plain text', 1)).toBe('plain');
+  });
+
   it('clips and counts in one pass, agreeing with truncate and count', () => {
     const text = 'Streaming keeps RSS under 180 MB for 1.84M rows; the gateway still times out at 30 s.';
     const clipped = clipToTokens(text, 7);
     expect(clipped).toEqual({ text: truncateToTokens(text, 7), tokens: 7, clipped: true });
     expect(clipToTokens(text, 500)).toEqual({ text, tokens: countTextTokens(text), clipped: false });
+  });
+
+  it('cuts ordinary text exactly where the library cuts its whole tokenization', () => {
+    // The library's decoder keeps the bytes of a half character for its next
+    // call: they are flushed after each cut.
+    const reference = (text: string, n: number) => {
+      const cut = decode(encode(text, { disallowedSpecial: new Set<string>() }).slice(0, n));
+      decoder.decode();
+      return cut.replace(/\uFFFD+$/u, '');
+    };
+    for (const { name, text } of [...ordinaryTexts(), { name: 'empty', text: '' }]) {
+      const sample = text.slice(0, 6_000);
+      const total = exact(sample);
+      for (const n of [1, 2, 7, 100, 599, total - 1, total, total + 5]) {
+        expect({ name, n, cut: truncateToTokens(sample, n) }).toEqual({ name, n, cut: n >= total ? sample : reference(sample, n) });
+      }
+    }
   });
 });

@@ -17,13 +17,11 @@ const AS_TEXT = { disallowedSpecial: new Set<string>() };
 // The tokenizer splits text into pre-tokens (a word, a run of digits, of
 // symbols or of whitespace) and byte-pair merges each one in time quadratic in
 // its length: 200,000 "x" took 22 s. So text is tokenized pre-token by
-// pre-token (or in pieces that end where one ends), which leaves the count
-// unchanged, and a pre-token longer than MAX_RUN_BYTES (in UTF-8) is cut into
+// pre-token, which leaves the count unchanged, and a pre-token longer than MAX_RUN_BYTES (in UTF-8) is cut into
 // runs of at most that size. Only such cuts can change the count, by a token
 // or two each; ordinary prose and code rarely have pre-tokens that long
 // (docs/benchmarks.md gives the measured difference).
 const MAX_RUN_BYTES = 256;
-const PIECE_CHARS = 2048;
 // countTextTokensAsync gives the event loop a turn after this much text or time.
 const SLICE_CHARS = 16_384;
 const SLICE_MS = 8;
@@ -38,12 +36,28 @@ type Tokenizer = typeof O200k;
 const require = createRequire(import.meta.url);
 let tokenizer: Tokenizer | undefined;
 
+let streamDecoder: { decode(): string } | undefined;
+
 function o200k(): Tokenizer {
   if (!tokenizer) {
     tokenizer = require('gpt-tokenizer/cjs/encoding/o200k_base') as Tokenizer;
     tokenizer.setMergeCacheSize(0);
+    streamDecoder = (require('gpt-tokenizer/cjs/BytePairEncodingCore') as { decoder: { decode(): string } }).decoder;
   }
   return tokenizer;
+}
+
+// The tokenizer decodes with one TextDecoder shared by every call, in
+// streaming mode: the bytes of a character that a cut split in two stayed in
+// it and came out at the start of the next decode, whatever its text
+// ("吾輩" cut after one token, then "吾輩は" read "吾�輩"). The decoder is
+// flushed after each decode, and half a character at the end is dropped.
+function decode(tokens: number[]): string {
+  try {
+    return o200k().decode(tokens).replace(/\uFFFD+$/u, '');
+  } finally {
+    streamDecoder?.decode();
+  }
 }
 const RUN_CACHE_SIZE = 10_000;
 let runCounts = new Map<string, number>();
@@ -91,18 +105,25 @@ export function truncateToTokens(text: string, maxTokens: number): string {
 }
 
 // `text` cut to at most `maxTokens` tokens (see truncateToTokens), with its
-// token count, tokenizing no further than the cut.
+// token count. Pre-tokens are counted (mostly from the cache) up to the one
+// the cut falls in, and only that one is tokenized and decoded: a text's
+// tokens are its pre-tokens' tokens in turn.
 export function clipToTokens(text: string, maxTokens: number): { text: string; tokens: number; clipped: boolean } {
   if (text.length === 0 || maxTokens <= 0) return { text: '', tokens: 0, clipped: text.length > 0 };
-  const tokens: number[] = [];
-  for (const piece of pieces(text)) {
-    for (const token of o200k().encode(piece, AS_TEXT)) tokens.push(token);
-    if (tokens.length > maxTokens) {
-      const cut = o200k().decode(tokens.slice(0, maxTokens)).replace(/\uFFFD+$/u, '');
-      return { text: cut, tokens: maxTokens, clipped: true };
+  let total = 0;
+  for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
+    let start = match.index;
+    for (const run of tooLong(match[0]) ? cutRun(match[0], 0, match[0].length) : [match[0]]) {
+      const count = countRun(run);
+      if (total + count > maxTokens) {
+        const head = total < maxTokens ? decode(o200k().encode(run, AS_TEXT).slice(0, maxTokens - total)) : '';
+        return { text: text.slice(0, start) + head, tokens: maxTokens, clipped: true };
+      }
+      total += count;
+      start += run.length;
     }
   }
-  return { text, tokens: tokens.length, clipped: false };
+  return { text, tokens: total, clipped: false };
 }
 
 function countRun(run: string): number {
@@ -124,29 +145,6 @@ function* runs(text: string): Generator<string> {
     if (tooLong(run)) yield* cutRun(run, 0, run.length);
     else yield run;
   }
-}
-
-// `text` in consecutive pieces of whole pre-tokens (long ones cut), for
-// encoding a few thousand characters per call.
-function* pieces(text: string): Generator<string> {
-  if (text.length * 3 <= MAX_RUN_BYTES) {
-    if (text.length > 0) yield text;
-    return;
-  }
-  let start = 0;
-  for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
-    const runStart = match.index;
-    const runEnd = runStart + match[0].length;
-    if (tooLong(match[0])) {
-      if (runStart > start) yield text.slice(start, runStart);
-      yield* cutRun(text, runStart, runEnd);
-      start = runEnd;
-    } else if (runEnd - start >= PIECE_CHARS) {
-      yield text.slice(start, runEnd);
-      start = runEnd;
-    }
-  }
-  if (start < text.length) yield text.slice(start);
 }
 
 function tooLong(run: string): boolean {
