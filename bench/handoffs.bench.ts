@@ -8,7 +8,8 @@
 // reported apart). Cold runs append one entry before each request, so every
 // package is built (the cache key names the last sequence); warm runs repeat
 // a request. Results replace the handoffs section of docs/benchmarks.md.
-//   npm run bench:handoffs   (BENCH_SIZES, BENCH_BUDGET, BENCH_ITERATIONS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL)
+//   npm run bench:handoffs   (BENCH_SIZES, BENCH_BUDGET, BENCH_ITERATIONS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL;
+//   BENCH_SERVER_NODE_ARGS, e.g. --cpu-prof, is passed to the server's node)
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -101,7 +102,8 @@ function run(args: string[], env: Record<string, string>): Promise<void> {
 
 async function startBaton(env: Record<string, string>): Promise<{ child: ChildProcess; url: URL }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [resolve('dist/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, resolve('dist/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`baton serve exited with ${child.exitCode}`);

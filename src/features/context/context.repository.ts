@@ -163,8 +163,8 @@ export class ContextRepository {
   async outlineOf(sessionId: string, sequences: number[]): Promise<EntryOutline[]> {
     if (sequences.length === 0) return [];
     const rows = await this.prisma.$queryRaw<{ outline: string }[]>`
-      SELECT coalesce(json_agg(json_build_array(sequence, type, metadata, token_count, (extract(epoch FROM created_at) * 1000)::bigint) ORDER BY sequence), '[]')::text AS outline
-      FROM context_entries WHERE session_id = ${sessionId}::uuid AND sequence = ANY(${sequences}::int[])`;
+      SELECT coalesce(json_agg(json_build_array(e.sequence, e.type, e.metadata, e.token_count, (extract(epoch FROM e.created_at) * 1000)::bigint) ORDER BY e.sequence), '[]')::text AS outline
+      FROM ${liveEntriesAt(sessionId, sequences, Prisma.sql`sequence, type, metadata, token_count, created_at`)}`;
     const live = parseOutline(rows[0]?.outline);
     if (live.length === sequences.length) return live;
     const found = new Set(live.map((e) => e.sequence));
@@ -176,7 +176,7 @@ export class ContextRepository {
   async contents(sessionId: string, sequences: number[], maxChars: number): Promise<Map<number, string>> {
     if (sequences.length === 0) return new Map();
     const rows = await this.prisma.$queryRaw<{ sequence: number; content: string }[]>`
-      SELECT sequence, left(content, ${maxChars}::int) AS content FROM context_entries WHERE session_id = ${sessionId}::uuid AND sequence = ANY(${sequences}::int[])`;
+      SELECT e.sequence, e.content FROM ${liveEntriesAt(sessionId, sequences, Prisma.sql`sequence, left(content, ${maxChars}::int) AS content`)}`;
     const found = new Map(rows.map((r) => [r.sequence, r.content]));
     if (found.size === sequences.length) return found;
     for (const entry of await this.archivedEntriesAt(sessionId, sequences.filter((sequence) => !found.has(sequence)))) found.set(entry.sequence, entry.content.slice(0, maxChars));
@@ -258,6 +258,16 @@ export class ContextRepository {
       };
     }, ARCHIVE_TRANSACTION);
   }
+}
+
+// A session's live entries at some sequences, as `e`: one probe of the
+// (session, sequence) key per sequence wanted, so the cost follows how many
+// are wanted. A plain `sequence = ANY(...)` let the planner scan every entry
+// of the session when its statistics were stale (a session that grew fast),
+// 38 ms instead of 2.5 ms for 500 of 100,000 entries.
+function liveEntriesAt(sessionId: string, sequences: number[], columns: Prisma.Sql): Prisma.Sql {
+  return Prisma.sql`(SELECT DISTINCT unnest(${sequences}::int[])) AS wanted(sequence)
+    CROSS JOIN LATERAL (SELECT ${columns} FROM context_entries WHERE session_id = ${sessionId}::uuid AND sequence = wanted.sequence LIMIT 1) AS e`;
 }
 
 function parseOutline(json: string | undefined): EntryOutline[] {

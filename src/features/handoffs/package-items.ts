@@ -30,7 +30,7 @@ export function toItem(spec: ItemSpec, input: BriefInput): Item {
   const item: Item = { ...spec, text, textTokens, fullCost: 0, shown: textTokens };
   // The label and the text are counted apart: close enough, and the exact
   // count of the whole package has the last word.
-  const label = spec.section === 'highlights' ? 0 : labelTokens(quoteEntry({ ...item, text: '' }, input));
+  const label = spec.section === 'highlights' ? 0 : labelTokens(describe({ ...item, text: '' }, input, ''));
   item.fullCost = label + textTokens + (text.match(/\n/g)?.length ?? 0) + 1 + (text.length < raw.length ? 2 : 0);
   return item;
 }
@@ -47,11 +47,21 @@ export function costAt(item: Item, shown: number): number {
   return item.fullCost - Math.max(0, item.textTokens - shown) + (shown < item.textTokens ? 3 : 0);
 }
 
+// A fit renders its items several times, mostly at the same lengths: an
+// item keeps its latest quote until its length changes.
+const quotes = new WeakMap<Item, { shown: number; quote: QuotedEntry }>();
+
 export function quoteEntry(item: Item, input: BriefInput): QuotedEntry {
+  const known = quotes.get(item);
+  if (known?.shown === item.shown) return known.quote;
+  const quote = describe(item, input, item.shown < item.textTokens ? truncateToTokens(item.text, item.shown).trimEnd() : item.text);
+  quotes.set(item, { shown: item.shown, quote });
+  return quote;
+}
+
+function describe(item: Item, input: BriefInput, quoted: string): QuotedEntry {
   const entry = input.entries.get(item.sequence);
   const metadata = entry?.metadata ?? {};
-  const truncated = item.shown < item.textTokens;
-  const quoted = truncated ? truncateToTokens(item.text, item.shown).trimEnd() : item.text;
   const raw = input.texts.contents.get(item.sequence) ?? '';
   const files = Array.isArray(metadata.files) ? metadata.files.filter((f): f is string => typeof f === 'string').map((f) => input.texts.paths.get(f.trim().replace(/^\.\//, '')) ?? f) : [];
   const supersedes = input.state.decisions.get(item.sequence) ?? [];
@@ -60,7 +70,7 @@ export function quoteEntry(item: Item, input: BriefInput): QuotedEntry {
     type: entry?.type ?? 'unknown',
     at: entry?.createdAt.toISOString() ?? '',
     quoted,
-    truncated: truncated || item.text.length < raw.length,
+    truncated: item.shown < item.textTokens || item.text.length < raw.length,
     ...(files.length > 0 && (item.section === 'changes' || item.section === 'tried') ? { files } : {}),
     ...(typeof metadata.status === 'string' && item.section === 'tried' ? { status: metadata.status } : {}),
     ...(item.section === 'decisions' && supersedes.length > 0 ? { supersedes } : {}),

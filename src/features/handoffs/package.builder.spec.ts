@@ -119,6 +119,15 @@ describe('HandoffPackageBuilder', () => {
     expect(leftOutLine).toContain('older)');
   });
 
+  it('shortens entries in scripts without spaces without mangling the next one', () => {
+    const cjk: TranscriptEntry[] = Array.from({ length: 60 }, (_, i) => ({ type: 'todo', content: `${i}: ${'x'.repeat(i % 7)}${'鬱蒼とした森、齟齬、躊躇、顰蹙。'.repeat(30)}` }));
+    const pkg = builder.build(input(cjk, 1500));
+    expect(countTextTokens(pkg.markdown)).toBeLessThanOrEqual(1500);
+    expect(pkg.openTodos.some((t) => t.truncated)).toBe(true);
+    for (const todo of pkg.openTodos) expect(cjk[todo.sequence - 1]?.content.startsWith(todo.quoted)).toBe(true);
+    expect(pkg.markdown).not.toContain('\uFFFD');
+  });
+
   it('builds the same package twice from the same ledger', () => {
     expect(builder.build(input(entries, 2000))).toEqual(builder.build(input(entries, 2000)));
   });
