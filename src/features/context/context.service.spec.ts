@@ -5,7 +5,7 @@ import type { Clock } from 'src/platform/clock/clock.js';
 import type { EventBusService } from 'src/platform/events/event-bus.service.js';
 import { ContextErrorCode } from 'src/features/context/context.errors.js';
 import type { ContextRepository } from 'src/features/context/context.repository.js';
-import { ContextService } from 'src/features/context/context.service.js';
+import { ContextService, LEDGER_STORE_AFTER } from 'src/features/context/context.service.js';
 import type { AppendedEntry, EntryOutline, EntryRecord, NewEntry } from 'src/features/context/context.types.js';
 import { encodeLedgerState, type StoredLedgerState } from 'src/features/context/ledger-state.codec.js';
 import { openTodos, reduceLedger } from 'src/features/context/ledger-state.reducer.js';
@@ -111,14 +111,21 @@ describe('ContextService.append', () => {
 describe('ContextService.ledgerState', () => {
   const todo = (sequence: number, metadata: Record<string, unknown> = {}): EntryOutline => ({ sequence, type: 'todo', metadata, tokenCount: 3, createdAt: NOW });
 
-  it('applies only the entries after the stored state, and stores the state it reached', async () => {
+  it('applies only the entries after the stored state, and stores the state it reached once enough came', async () => {
     const { service, repository, ledgers } = setup();
-    ledgers.find.mockResolvedValueOnce({ throughSequence: 2, state: encodeLedgerState(reduceLedger([todo(1), todo(2)])) });
+    const storedState = encodeLedgerState(reduceLedger([todo(1), todo(2)]));
+    ledgers.find.mockResolvedValue({ throughSequence: 2, state: storedState });
     repository.outline.mockResolvedValueOnce([todo(3, { refs: [1], status: 'done' })]);
     const state = await service.ledgerState('sid');
     expect(repository.outline).toHaveBeenCalledWith('sid', 2);
     expect(openTodos(state)).toEqual([2]);
-    expect(ledgers.save).toHaveBeenCalledWith('sid', expect.objectContaining({ lastSequence: 3, openTodos: [2] }));
+    // One entry is cheaper to apply again than the state is to write.
+    expect(ledgers.save).not.toHaveBeenCalled();
+
+    const many = Array.from({ length: LEDGER_STORE_AFTER }, (_, i) => todo(3 + i));
+    repository.outline.mockResolvedValueOnce(many);
+    await service.ledgerState('sid');
+    expect(ledgers.save).toHaveBeenCalledWith('sid', expect.objectContaining({ lastSequence: 2 + LEDGER_STORE_AFTER }));
   });
 
   it('rebuilds from every entry when no state is stored, or one of another version', async () => {

@@ -38,6 +38,10 @@ export const CONTEXT_EVENTS = { appended: 'context.appended' } as const;
 // Every this many entries an append brings the stored ledger state up to
 // date (after answering), so a reader applies at most about this many.
 export const LEDGER_CHECKPOINT_EVERY = 128;
+// A read stores the state it reached only when it applied at least this many
+// entries: applying a few again costs less than writing the state of a long
+// session (tens of KiB) on every read.
+export const LEDGER_STORE_AFTER = 32;
 
 @Injectable()
 export class ContextService {
@@ -96,7 +100,7 @@ export class ContextService {
 
     this.metrics.appends.add(1, { 'baton.entry.type': input.type });
     if (appended.sequence % LEDGER_CHECKPOINT_EVERY === 0) {
-      void this.ledgerState(appended.sessionId).catch((error: unknown) => this.logger.warn({ sessionKey: input.sessionKey, err: (error as Error).message }, 'could not bring the ledger state up to date'));
+      void this.ledgerState(appended.sessionId, 1).catch((error: unknown) => this.logger.warn({ sessionKey: input.sessionKey, err: (error as Error).message }, 'could not bring the ledger state up to date'));
     }
     const subject = { sessionKey: input.sessionKey, sequence: String(appended.sequence) };
     this.events.publish({ namespace, type: CONTEXT_EVENTS.appended, subject, audience: 'subscriptions' });
@@ -122,15 +126,16 @@ export class ContextService {
 
   // The ledger's state through its last entry: the stored state plus the
   // entries appended since (all of them when none is stored), stored again
-  // when it moved. Costs what is current plus the entries since the last
-  // checkpoint, not the length of the session.
-  async ledgerState(sessionId: string): Promise<LedgerState> {
+  // when none was stored or at least `storeAfter` entries were applied.
+  // Costs what is current plus the entries since the last checkpoint, not
+  // the length of the session.
+  async ledgerState(sessionId: string, storeAfter = LEDGER_STORE_AFTER): Promise<LedgerState> {
     const stored = await this.ledgers.find(sessionId);
     const decoded = stored ? decodeLedgerState(stored.state) : null;
     const state = decoded ?? emptyLedgerState();
     const since = await this.entries.outline(sessionId, decoded ? (stored?.throughSequence ?? 0) : 0);
     for (const entry of since) applyEntry(state, entry);
-    if (since.length > 0) await this.ledgers.save(sessionId, encodeLedgerState(state));
+    if (since.length > 0 && (decoded === null || since.length >= storeAfter)) await this.ledgers.save(sessionId, encodeLedgerState(state));
     return state;
   }
 
