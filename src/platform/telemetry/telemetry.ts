@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
 
 import type { Span } from '@opentelemetry/api';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
@@ -62,9 +62,14 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
   if (!wouldExport(config, role) || current) return current;
   const { otlp, tracing, logging, prometheus } = signals(config, role);
 
-  const { createAddHookMessageChannel } = await import('import-in-the-middle');
-  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
-  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+  // Baton is ESM: a library it imports is patched only through module hooks
+  // (import-in-the-middle), which send every import of the process through
+  // a hooks thread, about 1 s of a `baton serve` start. Spans and log
+  // records need them (Nest, ioredis, pino...). Metrics alone need only the
+  // http and pg instrumentations, and both modules are CommonJS: required
+  // once the SDK has started, they are patched through require-in-the-middle,
+  // and every later import gets the same patched module.
+  const hooksAcknowledged = tracing || logging ? await registerModuleHooks() : undefined;
 
   const [{ NodeSDK }, { getNodeAutoInstrumentations }, { ExpressLayerType }, resources, metricsSdk, traceSdk, logsSdk, { prismaInstrumentation }] = await Promise.all([
     import('@opentelemetry/sdk-node'),
@@ -137,7 +142,8 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
     ],
   });
   sdk.start();
-  await waitForAllMessagesAcknowledged();
+  if (hooksAcknowledged) await hooksAcknowledged();
+  else for (const name of PATCHED_ON_REQUIRE) require(name);
   current = { tracing, metricsHandler, shutdown: () => sdk.shutdown() };
   return current;
 }
@@ -189,6 +195,19 @@ async function otlpExporter(signal: 'traces' | 'metrics' | 'logs', config: Baton
     }
   }
 }
+
+// Module hooks for ESM imports; resolves once the instrumentations' hooks are in place.
+async function registerModuleHooks(): Promise<() => Promise<void>> {
+  const { createAddHookMessageChannel } = await import('import-in-the-middle');
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel();
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions);
+  return waitForAllMessagesAcknowledged;
+}
+
+// The modules whose instrumentations feed the metrics, loaded through
+// require-in-the-middle when no module hooks are registered.
+const PATCHED_ON_REQUIRE = ['http', 'pg'];
+const require = createRequire(import.meta.url);
 
 // Instrumentations of libraries Baton does not use, or whose spans would only
 // be noise (every fs call, every DNS lookup, every socket).
