@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire, register } from 'node:module';
 
 import type { Span } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type * as TraceSdk from '@opentelemetry/sdk-trace-base';
@@ -71,15 +72,13 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
   // and every later import gets the same patched module.
   const hooksAcknowledged = tracing || logging ? await registerModuleHooks() : undefined;
 
-  const [{ NodeSDK }, { getNodeAutoInstrumentations }, { ExpressLayerType }, resources, metricsSdk, traceSdk, logsSdk, { prismaInstrumentation }] = await Promise.all([
+  const [{ NodeSDK }, instrumentations, resources, metricsSdk, traceSdk, logsSdk] = await Promise.all([
     import('@opentelemetry/sdk-node'),
-    import('@opentelemetry/auto-instrumentations-node'),
-    import('@opentelemetry/instrumentation-express'),
+    loadInstrumentations(tracing, logging),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/sdk-logs'),
-    import('src/platform/database/prisma.instrumentation.js'),
   ]);
 
   const metricReaders: InstanceType<typeof metricsSdk.MetricReader>[] = [];
@@ -118,28 +117,7 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
     metricReaders,
     logRecordProcessors,
     sampler: sampler(traceSdk, settings.sampler, settings.samplerArg),
-    // Without traces, only the instrumentations whose metrics the dashboards
-    // chart (HTTP durations, the pg pool and queries, the runtime) are loaded:
-    // the others would only wrap calls to make spans nobody records.
-    instrumentations: [
-      getNodeAutoInstrumentations({
-        '@opentelemetry/instrumentation-http': {
-          enabled: true,
-          ignoreIncomingRequestHook: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health/'),
-        },
-        // One span for the route handler, not one per middleware layer: each span costs CPU on every request.
-        '@opentelemetry/instrumentation-express': { enabled: tracing, ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] },
-        '@opentelemetry/instrumentation-nestjs-core': { enabled: tracing },
-        '@opentelemetry/instrumentation-pg': { enabled: true, requireParentSpan: true, ignoreConnectSpans: true, requestHook: nameNamedStatement },
-        '@opentelemetry/instrumentation-ioredis': { enabled: tracing, requireParentSpan: true },
-        // Correlates every log line with the active span; sends the records over OTLP when configured.
-        '@opentelemetry/instrumentation-pino': { enabled: tracing || logging, disableLogSending: !logging },
-        '@opentelemetry/instrumentation-runtime-node': { enabled: true },
-        '@opentelemetry/instrumentation-undici': { enabled: tracing },
-        ...Object.fromEntries(OFF.map((name) => [name, { enabled: false }])),
-      }),
-      ...(tracing ? [prismaInstrumentation()] : []),
-    ],
+    instrumentations,
   });
   sdk.start();
   if (hooksAcknowledged) await hooksAcknowledged();
@@ -209,40 +187,42 @@ async function registerModuleHooks(): Promise<() => Promise<void>> {
 const PATCHED_ON_REQUIRE = ['http', 'pg'];
 const require = createRequire(import.meta.url);
 
-// Instrumentations of libraries Baton does not use, or whose spans would only
-// be noise (every fs call, every DNS lookup, every socket).
-const OFF = [
-  '@opentelemetry/instrumentation-fs',
-  '@opentelemetry/instrumentation-dns',
-  '@opentelemetry/instrumentation-net',
-  '@opentelemetry/instrumentation-amqplib',
-  '@opentelemetry/instrumentation-aws-lambda',
-  '@opentelemetry/instrumentation-aws-sdk',
-  '@opentelemetry/instrumentation-bunyan',
-  '@opentelemetry/instrumentation-cassandra-driver',
-  '@opentelemetry/instrumentation-connect',
-  '@opentelemetry/instrumentation-cucumber',
-  '@opentelemetry/instrumentation-dataloader',
-  '@opentelemetry/instrumentation-generic-pool',
-  '@opentelemetry/instrumentation-graphql',
-  '@opentelemetry/instrumentation-grpc',
-  '@opentelemetry/instrumentation-hapi',
-  '@opentelemetry/instrumentation-host-metrics',
-  '@opentelemetry/instrumentation-kafkajs',
-  '@opentelemetry/instrumentation-knex',
-  '@opentelemetry/instrumentation-koa',
-  '@opentelemetry/instrumentation-lru-memoizer',
-  '@opentelemetry/instrumentation-memcached',
-  '@opentelemetry/instrumentation-mongodb',
-  '@opentelemetry/instrumentation-mongoose',
-  '@opentelemetry/instrumentation-mysql',
-  '@opentelemetry/instrumentation-mysql2',
-  '@opentelemetry/instrumentation-openai',
-  '@opentelemetry/instrumentation-oracledb',
-  '@opentelemetry/instrumentation-redis',
-  '@opentelemetry/instrumentation-restify',
-  '@opentelemetry/instrumentation-router',
-  '@opentelemetry/instrumentation-socket.io',
-  '@opentelemetry/instrumentation-tedious',
-  '@opentelemetry/instrumentation-winston',
-] as const;
+// Without traces, only the instrumentations whose metrics the dashboards
+// chart (HTTP durations, the pg pool and queries, the runtime) are loaded:
+// the others would only wrap calls to make spans nobody records. Each is
+// imported on its own (the auto-instrumentations package imports some forty).
+async function loadInstrumentations(tracing: boolean, logging: boolean): Promise<Instrumentation[]> {
+  const [{ HttpInstrumentation }, { PgInstrumentation }, { RuntimeNodeInstrumentation }] = await Promise.all([
+    import('@opentelemetry/instrumentation-http'),
+    import('@opentelemetry/instrumentation-pg'),
+    import('@opentelemetry/instrumentation-runtime-node'),
+  ]);
+  const instrumentations: Instrumentation[] = [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health/') }),
+    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true, requestHook: nameNamedStatement }),
+    new RuntimeNodeInstrumentation(),
+  ];
+  if (tracing || logging) {
+    // Correlates every log line with the active span; sends the records over OTLP when configured.
+    const { PinoInstrumentation } = await import('@opentelemetry/instrumentation-pino');
+    instrumentations.push(new PinoInstrumentation({ disableLogSending: !logging }));
+  }
+  if (tracing) {
+    const [{ ExpressInstrumentation, ExpressLayerType }, { NestInstrumentation }, { IORedisInstrumentation }, { UndiciInstrumentation }, { prismaInstrumentation }] = await Promise.all([
+      import('@opentelemetry/instrumentation-express'),
+      import('@opentelemetry/instrumentation-nestjs-core'),
+      import('@opentelemetry/instrumentation-ioredis'),
+      import('@opentelemetry/instrumentation-undici'),
+      import('src/platform/database/prisma.instrumentation.js'),
+    ]);
+    instrumentations.push(
+      // One span for the route handler, not one per middleware layer: each span costs CPU on every request.
+      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
+      new NestInstrumentation(),
+      new IORedisInstrumentation({ requireParentSpan: true }),
+      new UndiciInstrumentation(),
+      prismaInstrumentation(),
+    );
+  }
+  return instrumentations;
+}
