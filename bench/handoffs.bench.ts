@@ -8,8 +8,9 @@
 // reported apart). Cold runs append one entry before each request, so every
 // package is built (the cache key names the last sequence); warm runs repeat
 // a request. Results replace the handoffs section of docs/benchmarks.md.
-//   npm run bench:handoffs   (BENCH_SIZES, BENCH_BUDGET, BENCH_ITERATIONS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL;
-//   BENCH_SERVER_NODE_ARGS, e.g. --cpu-prof, is passed to the server's node)
+//   npm run bench:handoffs   (BENCH_SIZES, BENCH_BUDGET, BENCH_ITERATIONS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL)
+//   npm run bench:handoffs -- --skip-docs   a trial run: the docs are left as they are
+//   npm run bench:handoffs -- --profile     also a V8 CPU profile of the server in bench/.cache/profiles
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -32,6 +34,8 @@ const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,20000,100000').split(',').m
 const BUDGET = Number(process.env.BENCH_BUDGET ?? 4_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 100);
 const WARMUP = 10;
+const { values } = parseArgs({ options: { profile: { type: 'boolean', default: false }, 'skip-docs': { type: 'boolean', default: false } } });
+const PROFILE_ARGS = values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.cache/profiles'] : [];
 const TARGET = { p95At20k: 60, p95At100k: 100, ratio: 2 };
 const ADMIN_URL = process.env.BATON_BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BATON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -102,8 +106,7 @@ function run(args: string[], env: Record<string, string>): Promise<void> {
 
 async function startBaton(env: Record<string, string>): Promise<{ child: ChildProcess; url: URL }> {
   const port = await freePort();
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, resolve('dist/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...PROFILE_ARGS, resolve('dist/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`baton serve exited with ${child.exitCode}`);
@@ -246,7 +249,8 @@ async function main(): Promise<void> {
       sizes.push(result);
     }
     const versions = await serverVersions(dbUrl.toString());
-    writeDoc({ sizes, load: [loadBefore, loadavg()[0] as number] }, versions);
+    // A profiled run is slower than a plain one: its figures stay out of the docs.
+    if (!values.profile && !values['skip-docs']) writeDoc({ sizes, load: [loadBefore, loadavg()[0] as number] }, versions);
   } finally {
     await client?.close().catch(() => undefined);
     await db.end();

@@ -99,6 +99,7 @@ export class ContextService {
     if (appended === null || appended === 'duplicate') throw await this.explainRejectedAppend(namespace, input.sessionKey, entry.highestRef, entry.agentId);
 
     this.metrics.appends.add(1, { 'baton.entry.type': input.type });
+    // A checkpoint stores whatever it applied.
     if (appended.sequence % LEDGER_CHECKPOINT_EVERY === 0) {
       void this.ledgerState(appended.sessionId, 1).catch((error: unknown) => this.logger.warn({ sessionKey: input.sessionKey, err: (error as Error).message }, 'could not bring the ledger state up to date'));
     }

@@ -10,6 +10,8 @@ import type * as TraceSdk from '@opentelemetry/sdk-trace-base';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
 
+const require = createRequire(import.meta.url);
+
 export type TelemetryRole = 'serve' | 'worker' | 'stdio';
 
 export interface TelemetryRuntime {
@@ -185,7 +187,6 @@ async function registerModuleHooks(): Promise<() => Promise<void>> {
 // The modules whose instrumentations feed the metrics, loaded through
 // require-in-the-middle when no module hooks are registered.
 const PATCHED_ON_REQUIRE = ['http', 'pg'];
-const require = createRequire(import.meta.url);
 
 // Without traces, only the instrumentations whose metrics the dashboards
 // chart (HTTP durations, the pg pool and queries, the runtime) are loaded:

@@ -17,8 +17,8 @@ const AS_TEXT = { disallowedSpecial: new Set<string>() };
 // The tokenizer splits text into pre-tokens (a word, a run of digits, of
 // symbols or of whitespace) and byte-pair merges each one in time quadratic in
 // its length: 200,000 "x" took 22 s. So text is tokenized pre-token by
-// pre-token, which leaves the count unchanged, and a pre-token longer than MAX_RUN_BYTES (in UTF-8) is cut into
-// runs of at most that size. Only such cuts can change the count, by a token
+// pre-token, which leaves the count unchanged, and a pre-token longer than
+// MAX_RUN_BYTES (in UTF-8) is cut into runs of at most that size. Only such cuts can change the count, by a token
 // or two each; ordinary prose and code rarely have pre-tokens that long
 // (docs/benchmarks.md gives the measured difference).
 const MAX_RUN_BYTES = 256;
@@ -59,6 +59,7 @@ function decode(tokens: number[]): string {
     streamDecoder?.decode();
   }
 }
+
 const RUN_CACHE_SIZE = 10_000;
 let runCounts = new Map<string, number>();
 
@@ -111,17 +112,17 @@ export function truncateToTokens(text: string, maxTokens: number): string {
 export function clipToTokens(text: string, maxTokens: number): { text: string; tokens: number; clipped: boolean } {
   if (text.length === 0 || maxTokens <= 0) return { text: '', tokens: 0, clipped: text.length > 0 };
   let total = 0;
-  for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
-    let start = match.index;
-    for (const run of tooLong(match[0]) ? cutRun(match[0], 0, match[0].length) : [match[0]]) {
-      const count = countRun(run);
-      if (total + count > maxTokens) {
-        const head = total < maxTokens ? decode(o200k().encode(run, AS_TEXT).slice(0, maxTokens - total)) : '';
-        return { text: text.slice(0, start) + head, tokens: maxTokens, clipped: true };
-      }
-      total += count;
-      start += run.length;
+  // The pre-tokens cover the text end to end, so the run's start is the
+  // length of those before it.
+  let start = 0;
+  for (const run of runs(text)) {
+    const count = countRun(run);
+    if (total + count > maxTokens) {
+      const head = total < maxTokens ? decode(o200k().encode(run, AS_TEXT).slice(0, maxTokens - total)) : '';
+      return { text: text.slice(0, start) + head, tokens: maxTokens, clipped: true };
     }
+    total += count;
+    start += run.length;
   }
   return { text, tokens: total, clipped: false };
 }
