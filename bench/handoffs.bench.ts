@@ -18,14 +18,13 @@ import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
 
-import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
+import { benchFlags, runBench, writeDocSection } from 'bench/support/bench-doc.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
@@ -34,8 +33,7 @@ const SIZES = (process.env.BENCH_SIZES ?? '1000,5000,20000,100000').split(',').m
 const BUDGET = Number(process.env.BENCH_BUDGET ?? 4_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 100);
 const WARMUP = 10;
-const { values } = parseArgs({ options: { profile: { type: 'boolean', default: false }, 'skip-docs': { type: 'boolean', default: false } } });
-const PROFILE_ARGS = values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.cache/profiles'] : [];
+const FLAGS = benchFlags();
 const TARGET = { p95At20k: 60, p95At100k: 100, ratio: 2 };
 const ADMIN_URL = process.env.BATON_BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BATON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -106,7 +104,7 @@ function run(args: string[], env: Record<string, string>): Promise<void> {
 
 async function startBaton(env: Record<string, string>): Promise<{ child: ChildProcess; url: URL }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...PROFILE_ARGS, resolve('dist/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...FLAGS.profileArgs, resolve('dist/main.js'), 'serve', '--host', '127.0.0.1', '--port', String(port)], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`baton serve exited with ${child.exitCode}`);
@@ -249,8 +247,7 @@ async function main(): Promise<void> {
       sizes.push(result);
     }
     const versions = await serverVersions(dbUrl.toString());
-    // A profiled run is slower than a plain one: its figures stay out of the docs.
-    if (!values.profile && !values['skip-docs']) writeDoc({ sizes, load: [loadBefore, loadavg()[0] as number] }, versions);
+    if (FLAGS.writeDocs) writeDoc({ sizes, load: [loadBefore, loadavg()[0] as number] }, versions);
   } finally {
     await client?.close().catch(() => undefined);
     await db.end();

@@ -9,6 +9,8 @@
 // for the next steps. Results replace the load section of docs/benchmarks.md.
 //   npm run bench:load   (BENCH_AGENTS=10,50,200 BENCH_STORED=10000,100000,1000000 BENCH_DURATION_S=10,
 //                         BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL)
+//   npm run bench:load -- --skip-docs   a trial run: the docs are left as they are
+//   npm run bench:load -- --profile     also a V8 CPU profile of the server in bench/.cache/profiles
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -18,7 +20,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
 
-import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
+import { benchFlags, runBench, writeDocSection } from 'bench/support/bench-doc.js';
 
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
@@ -36,6 +38,7 @@ const DOC = resolve('docs/benchmarks.md');
 const START = '<!-- load-bench:start -->';
 const END = '<!-- load-bench:end -->';
 const FILLER_SESSION_ENTRIES = 10_000;
+const FLAGS = benchFlags();
 
 interface Agent {
   id: string;
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
   const { name, url } = benchDatabaseUrl(ADMIN_URL);
   const env = { DATABASE_URL: url, REDIS_URL, BATON_REDIS_PREFIX: `baton-bench-${name}`, BATON_LOG_LEVEL: 'warn', BATON_WORKERS_IN_SERVE: 'false' };
   await migrate(env);
-  const baton = await BatonProcess.start(env, 'bench/.cache/load-serve.log');
+  const baton = await BatonProcess.start(env, 'bench/.cache/load-serve.log', FLAGS.profileArgs);
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   const agents: Agent[] = [];
@@ -148,7 +151,7 @@ async function main(): Promise<void> {
     await baton.stop();
     await dropDatabase(ADMIN_URL, name);
   }
-  writeDoc(cases, sustained, [loadBefore, loadavg()[0] as number]);
+  if (FLAGS.writeDocs) writeDoc(cases, sustained, [loadBefore, loadavg()[0] as number]);
 }
 
 function writeDoc(cases: Case[], sustained: { rate: number; result: LoadResult } | null, load: [number, number]): void {

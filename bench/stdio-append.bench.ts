@@ -9,20 +9,18 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import pg from 'pg';
 
-import { runBench, writeDocSection } from 'bench/support/bench-doc.js';
+import { benchFlags, runBench, writeDocSection } from 'bench/support/bench-doc.js';
 import { migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
-const { values } = parseArgs({ options: { profile: { type: 'boolean', default: false }, 'skip-docs': { type: 'boolean', default: false } } });
-const PROFILE_ARGS = values.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/.cache/profiles'] : [];
+const FLAGS = benchFlags();
 const CALLS = Number(process.env.BENCH_CALLS ?? 4_000);
 const WARMUP = 200;
 const SLICE_CALLS = 250;
@@ -97,11 +95,11 @@ async function main(): Promise<void> {
   await db.end();
   const loadBefore = loadavg()[0] as number;
   try {
-    const baton = await open([...PROFILE_ARGS, resolve('dist/main.js'), 'stdio'], env, async (client) => {
+    const baton = await open([...FLAGS.profileArgs, resolve('dist/main.js'), 'stdio'], env, async (client) => {
       const result = await client.callTool({ name: 'register_session', arguments: { agentId: 'bench-agent', title: 'stdio append benchmark' } });
       return (result.structuredContent as { sessionKey: string }).sessionKey;
     });
-    const referenceServer = await open([...PROFILE_ARGS, resolve('bench/.cache/stdio-append/bench/reference/minimal-server.js')], { DATABASE_URL: url }, async () => 'bench-session');
+    const referenceServer = await open([...FLAGS.profileArgs, resolve('bench/.cache/stdio-append/bench/reference/minimal-server.js')], { DATABASE_URL: url }, async () => 'bench-session');
     const measured = await measure(baton, referenceServer).finally(() => Promise.all([baton.close(), referenceServer.close()]));
     const perCall = (tally: Tally) => ({ cpuPerCall: tally.cpuMs / tally.calls, msPerCall: tally.wallMs / tally.calls });
     const batonFigures = perCall(measured.baton);
@@ -109,7 +107,7 @@ async function main(): Promise<void> {
     const ratio = batonFigures.cpuPerCall / reference.cpuPerCall;
     const ratios = [...measured.sliceRatios].sort((x, y) => x - y);
     process.stderr.write(`${JSON.stringify({ baton: batonFigures, reference, ratio, sliceRatios: ratios })}\n`);
-    if (values.profile || values['skip-docs']) return;
+    if (!FLAGS.writeDocs) return;
     const f = (n: number) => n.toFixed(2);
     writeDocSection(
       resolve('docs/benchmarks.md'),
