@@ -5,6 +5,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { isLoopback } from 'src/http/loopback.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 
@@ -71,8 +72,4 @@ export class OriginGuardMiddleware implements NestMiddleware {
         `Still checked on every route: ${originRule}; requests without an Origin header (MCP clients, curl) are accepted.`,
     );
   }
-}
-
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -1,5 +1,5 @@
 import type { BatonConfig } from 'src/config/config.schema.js';
-import { isLoopback } from 'src/http/origin-guard.middleware.js';
+import { isLoopback } from 'src/http/loopback.js';
 
 // What stops `baton serve` from starting with its authentication settings:
 // half-configured OAuth, or no authentication (neither OAuth nor API keys)
