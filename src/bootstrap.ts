@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from 'src/app.module.js';
 import { KeysCliModule } from 'src/cli/keys-cli.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import type { StartingServer } from 'src/http/starting-server.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
@@ -17,8 +18,9 @@ export { WorkerService };
 
 const HTTP_KEEP_ALIVE_MS = 65_000;
 
-// The HTTP application of `baton serve`, not yet listening.
-export async function createHttpApplication(config: BatonConfig): Promise<NestExpressApplication> {
+// The HTTP application of `baton serve`, not yet listening; given the
+// server `baton serve` started with, `app.listen()` takes that one over.
+export async function createHttpApplication(config: BatonConfig, starting?: StartingServer): Promise<NestExpressApplication> {
   // MCP clients hold long-lived streams (SSE); without forcing them closed,
   // shutdown would wait for every client to hang up.
   // MCP over HTTP, REST and health (terminus) are for `baton serve` only:
@@ -27,7 +29,10 @@ export async function createHttpApplication(config: BatonConfig): Promise<NestEx
   const { jsonRpcBodyErrors } = await import('src/mcp/transports/streamable-http.controller.js');
   const { HttpModule } = await import('src/http/http.module.js');
   const { securityHeaders } = await import('src/http/security-headers.js');
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, [McpHttpModule, HttpModule]), { bufferLogs: true, forceCloseConnections: true });
+  const { StartingServerAdapter } = await import('src/http/starting-server-adapter.js');
+  const module = AppModule.forRoot(config, [McpHttpModule, HttpModule]);
+  const options = { bufferLogs: true, forceCloseConnections: true };
+  const app = starting ? await NestFactory.create<NestExpressApplication>(module, new StartingServerAdapter(starting), options) : await NestFactory.create<NestExpressApplication>(module, options);
   app.useLogger(app.get(Logger));
   app.use(securityHeaders());
   // Entries may be as large as maxEntryBytes once JSON-escaped; the entry

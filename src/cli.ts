@@ -37,18 +37,22 @@ program
   .option('--port <port>', 'listen port (overrides BATON_HTTP_PORT)')
   .action(async (options: { host?: string; port?: string }) => {
     const settings = boot({ BATON_HTTP_HOST: options.host, BATON_HTTP_PORT: options.port });
-    // The application's modules load while the database is opened and checked.
-    const application = loadApplication();
     const { httpAuthProblems } = await import('src/http/auth/http-auth.policy.js');
     const authProblems = httpAuthProblems(settings);
     if (authProblems.length > 0) {
       process.stderr.write(`${authProblems.join('\n')}\n`);
       process.exit(2);
     }
+    // Probes and clients reach the process from here on (see StartingServer),
+    // before the application's modules load, which keeps the thread busy.
+    const { StartingServer } = await import('src/http/starting-server.js');
+    const starting = await StartingServer.listen(settings.http.host, settings.http.port);
+    // The application's modules load while the database is opened and checked.
+    const application = loadApplication();
     const config = await withDatabase(settings, 'serve');
     await checkSchema(config);
     const { createHttpApplication, stopOnSignals, WorkerService } = await application;
-    const app = await createHttpApplication(config);
+    const app = await createHttpApplication(config, starting);
     stopOnSignals(app);
     await app.listen(config.http.port, config.http.host);
     process.stderr.write(`Baton ${BATON_VERSION} listening on http://${config.http.host}:${config.http.port}/mcp\n`);

@@ -24,6 +24,20 @@ async function callStdioTool(baton: BatonProcess, id: number, name: string, args
   return result.structuredContent;
 }
 
+// /health/ready once the application answers it: while `baton serve` starts,
+// its port is open already and the answer names no dependency.
+async function applicationReadiness(base: string): Promise<{ status: number; body: { details: Record<string, { status: string; message?: string }> } }> {
+  return waitFor(
+    'the application to answer /health/ready',
+    async () => {
+      const response = await fetch(`${base}/health/ready`).catch(() => undefined);
+      const body = (await response?.json().catch(() => undefined)) as { details: Record<string, { status: string; message?: string }> } | undefined;
+      return response && body?.details.database ? { status: response.status, body } : undefined;
+    },
+    START_MS,
+  );
+}
+
 // Redis carries notifications, caches and background jobs, never the ledger:
 // with Redis away every command starts at once, serves sessions, entries and
 // handoffs, says in one log line what is down, and stops when told to.
@@ -90,10 +104,9 @@ describe('start-up with Redis unreachable', () => {
     const port = await new TcpProxy({ host: '127.0.0.1', port: 1 }).reservePort();
     const baton = start(['serve', '--port', String(port)], `redis://127.0.0.1:${closedPort}`);
     const base = `http://127.0.0.1:${port}`;
-    await waitFor('the port to open', async () => (await fetch(`${base}/health/live`).catch(() => undefined))?.status === 200, START_MS);
-    const ready = await fetch(`${base}/health/ready`);
+    const ready = await applicationReadiness(base);
     expect(ready.status).toBe(503);
-    const body = (await ready.json()) as { details: Record<string, { status: string; message?: string }> };
+    const body = ready.body;
     expect(body.details.database?.status).toBe('up');
     expect(body.details.redis).toMatchObject({ status: 'down', message: expect.stringContaining('not connected') });
     const client: Client = await connectHttpClient(new URL(`${base}/mcp`));
@@ -126,8 +139,7 @@ describe('start-up with Redis unreachable', () => {
     const baton = start(['serve', '--port', String(port)], proxy.via(process.env.BATON_E2E_REDIS_URL as string), { BATON_REDIS_PREFIX: prefix });
     const base = `http://127.0.0.1:${port}`;
     try {
-      await waitFor('the port to open', async () => (await fetch(`${base}/health/live`).catch(() => undefined))?.status === 200, START_MS);
-      expect((await fetch(`${base}/health/ready`)).status).toBe(503);
+      expect((await applicationReadiness(base)).status).toBe(503);
       expect(redisPort).toBe(proxy.port);
       await proxy.start();
       await waitFor('the recovery log line', () => logLines(baton.stderr()).some((line) => line.msg === 'Redis is reachable again; notifications, caching and background jobs resume'), START_MS);
