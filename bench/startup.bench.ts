@@ -6,7 +6,8 @@
 // better-sqlite3), the official MCP memory server and mcp-memory-keeper.
 // For each stdio server: spawn to the answer of `initialize`, the process's
 // CPU time by then, and its RSS after 5 s idle. For `baton serve`: spawn to
-// the first 200 of /health/live, and RSS after 5 s idle.
+// the first 200 of /health/live, to the answer of tools/list over HTTP, and
+// RSS after 5 s idle.
 // Results replace the start-up section of docs/benchmarks.md.
 //   npm run bench:startup   (BENCH_RUNS, BATON_BENCH_DATABASE_URL, BATON_BENCH_REDIS_URL)
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,8 +39,10 @@ interface Server {
   name: string;
   args: string[];
   env: Record<string, string>;
-  // Probe: stdio initialize, or an HTTP URL polled until it answers 200.
-  http?: (port: number) => { args: string[]; url: string };
+  // Probe: stdio initialize, or an HTTP URL polled until it answers 200
+  // (then, where the server serves MCP at `mcp`, initialize and tools/list
+  // sent there at once).
+  http?: (port: number) => { args: string[]; url: string; mcp?: string };
 }
 
 interface Sample {
@@ -75,6 +78,10 @@ async function measure(server: Server, port: number): Promise<Sample> {
         await sleep(5);
       }
       readyMs = performance.now() - started;
+      if (http.mcp) {
+        await listToolsOverHttp(http.mcp);
+        toolsMs = performance.now() - started;
+      }
     } else {
       let out = '';
       const answer = (id: number): Promise<void> =>
@@ -106,6 +113,21 @@ async function measure(server: Server, port: number): Promise<Sample> {
   }
 }
 
+// initialize, then tools/list, over Streamable HTTP; the answers are read
+// whole (JSON or an event stream).
+async function listToolsOverHttp(url: string): Promise<void> {
+  const post = async (body: string, session?: string) => {
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...(session ? { 'mcp-session-id': session, 'mcp-protocol-version': '2025-06-18' } : {}) }, body });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text.slice(0, 200)}`);
+    return { session: response.headers.get('mcp-session-id') ?? undefined, text };
+  };
+  const { session } = await post(INITIALIZE.trim());
+  await post(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }), session);
+  const { text } = await post(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), session);
+  if (!text.includes('"tools"')) throw new Error(`tools/list over HTTP answered without tools: ${text.slice(0, 200)}`);
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 async function main(): Promise<void> {
@@ -130,7 +152,7 @@ async function main(): Promise<void> {
     name: '`baton serve` (/health/live)',
     args: [resolve('dist/main.js'), 'serve'],
     env: batonEnv,
-    http: (port) => ({ args: ['--host', '127.0.0.1', '--port', String(port)], url: `http://127.0.0.1:${port}/health/live` }),
+    http: (port) => ({ args: ['--host', '127.0.0.1', '--port', String(port)], url: `http://127.0.0.1:${port}/health/live`, mcp: `http://127.0.0.1:${port}/mcp` }),
   });
   const samples = new Map(servers.map((s) => [s.name, [] as Sample[]]));
   const loadBefore = loadavg()[0] as number;
@@ -159,7 +181,7 @@ function writeDoc(rows: { name: string; samples: Sample[] }[], load: [number, nu
     '## Start-up (issue #12)',
     '',
     `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:startup\`: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; 1-minute load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after (a load above the core count inflates every time; the servers run interleaved, so they share it alike).`,
-    `Medians of ${RUNS} spawns each. Ready: spawn to the answer of \`initialize\` over stdio (for \`baton serve\`: to the first 200 of /health/live). Tools: spawn to the answer of the first \`tools/list\`, sent as soon as \`initialize\` is answered (\`baton stdio\` answers \`initialize\` before its application is up; \`tools/list\` waits for it). CPU: the process's user + system time once both are answered. Idle RSS: after ${IDLE_MS / 1000} s idle.`,
+    `Medians of ${RUNS} spawns each. Ready: spawn to the answer of \`initialize\` over stdio (for \`baton serve\`: to the first 200 of /health/live). Tools: spawn to the answer of the first \`tools/list\`, sent as soon as \`initialize\` is answered (\`baton stdio\` answers \`initialize\` before its application is up; \`tools/list\` waits for it; \`baton serve\` listens before its application is up, answers /health/live at once and holds MCP requests until the application answers them, so its tools column is spawn to the answer of \`initialize\` then \`tools/list\` sent over HTTP as soon as /health/live answered). CPU: the process's user + system time once both are answered. Idle RSS: after ${IDLE_MS / 1000} s idle.`,
     '',
     '| server | ready ms | tools ms | CPU ms by then | idle RSS MiB |',
     '| --- | --- | --- | --- | --- |',
