@@ -12,29 +12,42 @@ export interface LoadResult {
   readonly seconds: number;
   readonly throughput: number;
   readonly latencyMs: LatencySummary;
+  // What the first failed operation threw, when one did.
+  readonly firstError?: string;
+}
+
+// Counts failures and keeps the first one's message.
+class Failures {
+  count = 0;
+  first: string | undefined;
+
+  add(error: unknown): false {
+    this.count++;
+    this.first ??= error === false ? 'the operation reported a failure' : error instanceof Error ? error.message : String(error);
+    return false;
+  }
 }
 
 // Closed loop: `concurrency` workers each issue the next operation as soon as
 // the previous one returns. Measures the throughput the system sustains.
 export async function closedLoop(operation: Operation, concurrency: number, durationMs: number): Promise<LoadResult> {
   const latencies: number[] = [];
-  let errors = 0;
+  const failures = new Failures();
   const start = performance.now();
   const deadline = start + durationMs;
   let end = start;
   const worker = async (id: number): Promise<void> => {
     while (performance.now() < deadline) {
       const t0 = performance.now();
-      const ok = await operation(id).catch(() => false);
+      const ok = await operation(id).then((done) => done || failures.add(false), (error: unknown) => failures.add(error));
       const t1 = performance.now();
       if (ok) latencies.push(t1 - t0);
-      else errors++;
       end = Math.max(end, t1);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
   const seconds = (end - start) / 1000;
-  return { ops: latencies.length, errors, seconds, throughput: latencies.length / seconds, latencyMs: summarize(latencies) };
+  return { ops: latencies.length, errors: failures.count, seconds, throughput: latencies.length / seconds, latencyMs: summarize(latencies), firstError: failures.first };
 }
 
 export interface OpenLoopResult extends LoadResult {
@@ -51,18 +64,17 @@ export async function openLoop(operation: Operation, rate: number, workers: numb
   const total = Math.max(1, Math.floor((rate * durationMs) / 1000));
   const latencies: number[] = [];
   const pending = new Set<Promise<void>>();
-  let errors = 0;
+  const failures = new Failures();
   let maxOutstanding = 0;
   let end = 0;
   const start = performance.now();
   const fire = (index: number): void => {
     const scheduled = start + index * interval;
     const run = operation(index % workers)
-      .catch(() => false)
+      .then((ok) => ok || failures.add(false), (error: unknown) => failures.add(error))
       .then((ok) => {
         const done = performance.now();
         if (ok) latencies.push(done - scheduled);
-        else errors++;
         end = Math.max(end, done);
         pending.delete(run);
       });
@@ -78,5 +90,5 @@ export async function openLoop(operation: Operation, rate: number, workers: numb
   }
   await Promise.all(pending);
   const seconds = (end - start) / 1000;
-  return { targetRate: rate, ops: latencies.length, errors, seconds, throughput: latencies.length / seconds, latencyMs: summarize(latencies), maxOutstanding };
+  return { targetRate: rate, ops: latencies.length, errors: failures.count, seconds, throughput: latencies.length / seconds, latencyMs: summarize(latencies), maxOutstanding, firstError: failures.first };
 }
