@@ -1,4 +1,4 @@
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -6,7 +6,7 @@ import { jest } from '@jest/globals';
 
 import { registerSession } from 'test/factories/session.factory.js';
 import { connectHttpClient } from 'test/support/baton-app.js';
-import { runEmbeddedBaton as baton, connectEmbeddedStdio, postmasterPid, processAlive, startEmbeddedServe } from 'test/support/embedded-baton.js';
+import { runEmbeddedBaton as baton, runEmbeddedBatonAs, connectEmbeddedStdio, postmasterPid, processAlive, startEmbeddedServe } from 'test/support/embedded-baton.js';
 import { watchUpdates } from 'test/support/notifications.js';
 import { callOk } from 'test/support/tool-calls.js';
 import { waitFor } from 'test/support/wait-for.js';
@@ -142,6 +142,50 @@ describe('embedded PostgreSQL in bad situations', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('was made by PostgreSQL 99, newer than the PostgreSQL 18');
     expect(existsSync(join(home, 'pgdata', 'PG_VERSION'))).toBe(true);
+  });
+
+  // Homes with a database: the server runs as another user (as root) or
+  // the command does, and either must reach the homes inside.
+  const reachable = mkdtempSync(join(tmpdir(), 'baton-bad-reachable-'));
+  chmodSync(reachable, 0o711);
+  afterAll(() => rmSync(reachable, { recursive: true, force: true }));
+
+  // A data directory with a database in it, its server stopped again.
+  async function migratedHome(name: string, user?: { uid: number; gid: number }): Promise<{ home: string; databases: string[] }> {
+    const home = join(reachable, name);
+    if (user) {
+      mkdirSync(home, { mode: 0o700 });
+      chownSync(home, user.uid, user.gid);
+    }
+    expect((await runEmbeddedBatonAs(user, home, 'migrate')).code).toBe(0);
+    await waitFor('the embedded server to stop', async () => (await runEmbeddedBatonAs(user, home, 'status')).stdout.includes('server: not running'), 30_000);
+    return { home, databases: readdirSync(join(home, 'pgdata', 'base')).sort() };
+  }
+
+  it('will not recreate a finished data directory that lost its PG_VERSION, and leaves its data in place', async () => {
+    const { home, databases } = await migratedHome('lost-version');
+    rmSync(join(home, 'pgdata', 'PG_VERSION'));
+    const result = await baton(home, 'migrate');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${join(home, 'pgdata')} holds a database`);
+    expect(result.stderr).toContain('has no PG_VERSION');
+    expect(result.stderr).toContain('the data is untouched');
+    expect(existsSync(join(home, 'pgdata', 'global', 'pg_control'))).toBe(true);
+    expect(readdirSync(join(home, 'pgdata', 'base')).sort()).toEqual(databases);
+  });
+
+  // Root reads any file: as root, the command runs as another user.
+  it('stops, changing nothing, when it cannot read PG_VERSION', async () => {
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    const { home, databases } = await migratedHome('unreadable-version', user);
+    const versionFile = join(home, 'pgdata', 'PG_VERSION');
+    chmodSync(versionFile, 0o000);
+    const result = await runEmbeddedBatonAs(user, home, 'migrate');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Could not read ${versionFile}: permission denied; make it readable and writable by you`);
+    expect(result.stderr).toContain('Nothing in BATON_HOME was changed');
+    expect(existsSync(join(home, 'pgdata', 'global', 'pg_control'))).toBe(true);
+    expect(readdirSync(join(home, 'pgdata', 'base')).sort()).toEqual(databases);
   });
 
   // Only root can give a directory away (CI runs as root).

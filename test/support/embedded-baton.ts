@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -19,8 +20,13 @@ export function embeddedEnv(home: string, extra: Record<string, string> = {}): R
 
 // One `baton` command in BATON_HOME, to its end.
 export async function runEmbeddedBaton(home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runEmbeddedBatonAs(undefined, home, ...args);
+}
+
+// The same as another user (only root may), whose HOME is the temporary directory.
+export async function runEmbeddedBatonAs(user: { uid: number; gid: number } | undefined, home: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [resolve('dist/main.js'), ...args], { env: embeddedEnv(home) });
+    const { stdout, stderr } = await run(process.execPath, [resolve('dist/main.js'), ...args], { env: embeddedEnv(home, user ? { HOME: tmpdir() } : {}), ...user });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

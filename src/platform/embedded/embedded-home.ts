@@ -112,10 +112,11 @@ export async function fsStep<T>(what: string, path: string, operation: () => Pro
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOSPC' ? 'the disk is full; free some space' :
-      code === 'EACCES' || code === 'EPERM' ? 'permission denied; make it writable by you, or set BATON_HOME to a directory you own' :
+      code === 'EACCES' || code === 'EPERM' ? 'permission denied; make it readable and writable by you, or set BATON_HOME to a directory you own' :
       code === 'EROFS' ? 'the file system is read-only; set BATON_HOME to a writable directory' :
       code === 'ENOTDIR' || code === 'EEXIST' ? 'a file is in the way of a directory; set BATON_HOME to a directory' :
       (error as Error).message;
-    throw new EmbeddedDatabaseError(`Could not ${what} (${path}): ${reason}. Nothing in BATON_HOME was changed by this attempt.`);
+    const where = what.endsWith(path) ? '' : ` (${path})`;
+    throw new EmbeddedDatabaseError(`Could not ${what}${where}: ${reason}. Nothing in BATON_HOME was changed by this attempt.`);
   }
 }

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { chmod, chown, cp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, chmod, chown, cp, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -62,7 +62,10 @@ export async function serverBinaries(layout: HomeLayout): Promise<PostgresBinari
 // Creates the cluster on first start, or checks that the existing one is of
 // the bundled PostgreSQL major version.
 export async function ensureCluster(layout: HomeLayout, credentials: Credentials, binaries: PostgresBinaries): Promise<'created' | 'existing'> {
-  const existing = await readFile(join(layout.data, 'PG_VERSION'), 'utf8').catch(() => null);
+  const versionFile = join(layout.data, 'PG_VERSION');
+  // Only a missing PG_VERSION means there is no cluster: one that cannot be
+  // read (permissions, I/O) stops the start, and nothing is touched.
+  const existing = await fsStep(`read ${versionFile}`, versionFile, () => readFile(versionFile, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : Promise.reject(error))));
   if (existing !== null) {
     const major = Number.parseInt(existing, 10);
     if (major > binaries.major) {
@@ -73,8 +76,14 @@ export async function ensureCluster(layout: HomeLayout, credentials: Credentials
     }
     return 'existing';
   }
+  // A half-made cluster (initdb killed, disk full) has no PG_VERSION: start
+  // over. A finished one (its control file written, which initdb does last
+  // of the two) that lost the file is data: it is left as it is.
+  const controlFile = join(layout.data, 'global', 'pg_control');
+  if (await fsStep(`read ${controlFile}`, controlFile, () => access(controlFile).then(() => true, (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error))))) {
+    throw new EmbeddedDatabaseError(`${layout.data} holds a database (${controlFile} exists) but has no PG_VERSION, so Baton cannot tell which PostgreSQL made it and will not recreate it. Restore ${versionFile} (a PostgreSQL ${binaries.major} data directory's reads "${binaries.major}"), or move the directory away to start with an empty database; the data is untouched.`);
+  }
   const user = await serverUser();
-  // A half-made cluster (initdb killed, disk full) has no PG_VERSION: start over.
   await fsStep(`clear ${layout.data}`, layout.data, () => rm(layout.data, { recursive: true, force: true }));
   await fsStep(`create ${layout.data}`, layout.data, () => mkdir(layout.data, { mode: 0o700 }));
   if (user.uid !== undefined) await chown(layout.data, user.uid, user.gid as number);
