@@ -174,6 +174,19 @@ describe('embedded PostgreSQL in bad situations', () => {
     expect(readdirSync(join(home, 'pgdata', 'base')).sort()).toEqual(databases);
   });
 
+  // Root writes anywhere: as root, the command runs as another user.
+  it('says so, as a user who may not write there, when BATON_HOME cannot be created', async () => {
+    const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+    const closed = join(reachable, 'closed');
+    mkdirSync(closed, { mode: 0o755 });
+    if (!user) chmodSync(closed, 0o555);
+    const home = join(closed, 'home');
+    const result = await runEmbeddedBatonAs(user, home, 'migrate');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Could not create ${home}: permission denied; make it readable and writable by you, or set BATON_HOME to a directory you own`);
+    expect(existsSync(home)).toBe(false);
+  });
+
   // Root reads any file: as root, the command runs as another user.
   it('stops, changing nothing, when it cannot read PG_VERSION', async () => {
     const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
