@@ -83,13 +83,8 @@ export async function lockHome(layout: HomeLayout): Promise<() => Promise<void>>
 }
 
 async function readJson<T>(path: string): Promise<T | null> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    return fsStep(`read ${path}`, path, () => Promise.reject(error as Error));
-  }
+  const text = await fsRead(path, () => readFile(path, 'utf8'), null);
+  if (text === null) return null;
   try {
     return JSON.parse(text) as T;
   } catch {
@@ -102,6 +97,12 @@ async function writeJsonAtomically(path: string, value: unknown): Promise<void> 
   const temporary = `${path}.${process.pid}.tmp`;
   await fsStep(`write ${path}`, path, () => writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600 }));
   await fsStep(`write ${path}`, path, () => rename(temporary, path));
+}
+
+// Reading a file that may not be there: `missing` when it is not; any other
+// failure (permissions, I/O, a file in the way) is fsStep's error.
+export function fsRead<T, M>(path: string, read: () => Promise<T>, missing: M): Promise<T | M> {
+  return fsStep(`read ${path}`, path, () => read().catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? missing : Promise.reject(error))));
 }
 
 // File-system failures in words a user can act on.

@@ -10,7 +10,7 @@ import pg from 'pg';
 import { childProcessEnv } from 'src/config/config.loader.js';
 import { postgresBinaries, type PostgresBinaries } from 'src/platform/embedded/embedded-binaries.js';
 import { EmbeddedDatabaseError } from 'src/platform/embedded/embedded-database.errors.js';
-import { fsStep, type Credentials, type HomeLayout } from 'src/platform/embedded/embedded-home.js';
+import { fsRead, fsStep, type Credentials, type HomeLayout } from 'src/platform/embedded/embedded-home.js';
 
 const run = promisify(execFile);
 
@@ -65,7 +65,7 @@ export async function ensureCluster(layout: HomeLayout, credentials: Credentials
   const versionFile = join(layout.data, 'PG_VERSION');
   // Only a missing PG_VERSION means there is no cluster: one that cannot be
   // read (permissions, I/O) stops the start, and nothing is touched.
-  const existing = await fsStep(`read ${versionFile}`, versionFile, () => readFile(versionFile, 'utf8').catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? null : Promise.reject(error))));
+  const existing = await fsRead(versionFile, () => readFile(versionFile, 'utf8'), null);
   if (existing !== null) {
     const major = Number.parseInt(existing, 10);
     if (major > binaries.major) {
@@ -80,8 +80,8 @@ export async function ensureCluster(layout: HomeLayout, credentials: Credentials
   // over. A finished one (its control file written, which initdb does last
   // of the two) that lost the file is data: it is left as it is.
   const controlFile = join(layout.data, 'global', 'pg_control');
-  if (await fsStep(`read ${controlFile}`, controlFile, () => access(controlFile).then(() => true, (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? false : Promise.reject(error))))) {
-    throw new EmbeddedDatabaseError(`${layout.data} holds a database (${controlFile} exists) but has no PG_VERSION, so Baton cannot tell which PostgreSQL made it and will not recreate it. Restore ${versionFile} (a PostgreSQL ${binaries.major} data directory's reads "${binaries.major}"), or move the directory away to start with an empty database; the data is untouched.`);
+  if (await fsRead(controlFile, () => access(controlFile).then(() => true), false)) {
+    throw new EmbeddedDatabaseError(`${layout.data} holds a database (${controlFile} exists) but has no PG_VERSION, so Baton cannot tell which PostgreSQL made it and will not recreate it. Restore ${versionFile} (one line with the major version: "${binaries.major}" for the PostgreSQL this Baton bundles), or move the directory away to start with an empty database; the data is untouched.`);
   }
   const user = await serverUser();
   await fsStep(`clear ${layout.data}`, layout.data, () => rm(layout.data, { recursive: true, force: true }));
