@@ -78,6 +78,8 @@ describe('StartingServer', () => {
     const seen: string[] = [];
     const first = send(port, 'POST', '/mcp', '{"jsonrpc":"2.0","id":1,"method":"initialize"}');
     const second = send(port, 'GET', '/api/sessions');
+    // Only reads of the probes are answered while starting.
+    const write = send(port, 'POST', '/health/live', '{}');
     // Neither is answered while starting: the probe is, meanwhile.
     expect((await send(port, 'GET', '/health/live')).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -86,7 +88,8 @@ describe('StartingServer', () => {
     starting.handOver(echo(seen));
     expect((await first).body).toBe('application: {"jsonrpc":"2.0","id":1,"method":"initialize"}');
     expect((await second).body).toBe('application: ');
-    expect(seen).toEqual(['POST /mcp {"jsonrpc":"2.0","id":1,"method":"initialize"}', 'GET /api/sessions ']);
+    expect((await write).body).toBe('application: {}');
+    expect(seen).toEqual(['POST /mcp {"jsonrpc":"2.0","id":1,"method":"initialize"}', 'GET /api/sessions ', 'POST /health/live {}']);
     // From now on the application answers everything, health included.
     expect((await send(port, 'GET', '/health/live')).body).toBe('application: ');
     expect(() => starting.handOver(echo(seen))).toThrow(/handed over already/);

@@ -62,7 +62,9 @@ export class StartingServer {
   }
 
   private readonly onRequest = (req: IncomingMessage, res: ServerResponse): void => {
-    const path = (req.url ?? '/').split('?', 1)[0];
+    // Only reads of the probes are answered here; anything else waits for the
+    // application, which answers it as it always does (a POST to /health/live: 404).
+    const path = req.method === 'GET' || req.method === 'HEAD' ? (req.url ?? '/').split('?', 1)[0] : undefined;
     if (path === '/health/live') return this.answer(req, res, 200, { status: 'ok', info: {}, error: {}, details: {} });
     if (path === '/health/ready') {
       const starting = { application: { status: 'down', message: 'Baton is starting: it loads and opens its database, and is ready in a moment' } };
