@@ -231,7 +231,7 @@ function writeDoc(cases: Case[], sustained: Sustained[], load: [number, number])
     '',
     '| stored entries | sustained ops/s | p50 ms | p95 ms | p99 ms |',
     '| --- | --- | --- | --- | --- |',
-    ...sustained.map((s) => (s.result ? `| ${s.stored} | ${s.rate} | ${f(s.result.latencyMs.p50)} | ${f(s.result.latencyMs.p95)} | ${f(s.result.latencyMs.p99)} |` : `| ${s.stored} | none tried | | | |`)),
+    ...sustained.map((s) => (s.result ? `| ${s.stored} | ${s.rate} | ${f(s.result.latencyMs.p50)} | ${f(s.result.latencyMs.p95)} | ${f(s.result.latencyMs.p99)} |` : `| ${s.stored} | none of the tried rates | | | |`)),
     ...(errors.length > 0 ? ['', ...errors.map((c) => `- ${c.stored} stored, ${c.agents} agents: ${c.errors} failed; the first: ${c.firstError}`)] : []),
   ].join('\n');
   writeDocSection(DOC, START, END, section);
