@@ -12,17 +12,20 @@ import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
 // serve` with telemetry off (OTEL_SDK_DISABLED=true), with the default
 // metrics only (/metrics, no exporter configured), and fully on (every span
 // and metric exported over OTLP/HTTP to a local receiver, /metrics on), and
-// like that with one trace in ten recorded (`sampled`), in rounds of the same
-// run whose order alternates. Then the floor: what the OpenTelemetry SDK alone
+// like that with one trace in ten recorded (`sampled`), and fully on without
+// the Express and Nest instrumentations (`lean`), in rounds of the same run
+// whose order alternates. Then the floor: what the OpenTelemetry SDK alone
 // costs for one traced call's spans and metrics (bench/support/telemetry-floor.ts).
 // A CLI: output goes to stdout.
 const options = roundOptions();
 
+const EXPORTING = { OTEL_METRIC_EXPORT_INTERVAL: '5000' };
 const MODES = {
   off: { OTEL_SDK_DISABLED: 'true' },
   metrics: {},
-  on: { OTEL_METRIC_EXPORT_INTERVAL: '5000' },
-  sampled: { OTEL_METRIC_EXPORT_INTERVAL: '5000', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  on: EXPORTING,
+  sampled: { ...EXPORTING, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
+  lean: { ...EXPORTING, OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express,nestjs-core' },
 } as const;
 type Mode = keyof typeof MODES;
 
@@ -47,7 +50,7 @@ async function startReceiver(): Promise<{ endpoint: string; exports: () => numbe
 
 async function measure(mode: Mode, env: Record<string, string>, receiver: string): Promise<Round> {
   mkdirSync('bench/.cache', { recursive: true });
-  const telemetry: Record<string, string> = { ...MODES[mode], ...(mode === 'on' || mode === 'sampled' ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver } : {}) };
+  const telemetry: Record<string, string> = { ...MODES[mode], ...('OTEL_METRIC_EXPORT_INTERVAL' in MODES[mode] ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver } : {}) };
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode}`] : [];
   const baton = await BatonProcess.start({ ...env, ...telemetry }, `bench/.cache/telemetry-${mode}.log`, profile);
   try {
@@ -77,7 +80,7 @@ const order = Object.keys(MODES) as Mode[];
 process.stdout.write(`update_context, concurrency ${options.concurrency}, ${options.rounds} rounds of ${options.durationMs / 1000} s per mode; OTLP exports received: ${receiver.exports()}\n\n`);
 process.stdout.write('| round | telemetry | ops/s | p50 ms | p99 ms | Baton CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- |\n');
 rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / order.length) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
-for (const mode of ['metrics', 'on', 'sampled'] as const) {
+for (const mode of ['metrics', 'on', 'sampled', 'lean'] as const) {
   const opsChange = (mean(mode, (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
   const cpuChange = (mean(mode, (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
   process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (targets: no worse than -10% and +10%).\n`);

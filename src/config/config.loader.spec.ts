@@ -66,6 +66,11 @@ describe('loadConfig', () => {
 
   it('splits comma-separated lists from the environment', () => {
     expect(loadConfig({}, { BATON_ALLOWED_ORIGINS: 'https://a.example, https://b.example' }).http.allowedOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(loadConfig({}, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express, nestjs-core' }).telemetry.disabledInstrumentations).toEqual(['express', 'nestjs-core']);
+  });
+
+  it('names the instrumentations there are when one to disable is unknown', () => {
+    expect(() => loadConfig({}, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'expres' })).toThrow(/OTEL_NODE_DISABLED_INSTRUMENTATIONS = "expres": .*must be instrumentation names among http, pg, runtime-node, pino, express, nestjs-core, ioredis, undici, prisma, separated by commas/);
   });
 
   it('reads lifecycle policy rules from a YAML file or a JSON environment variable', () => {

@@ -26,6 +26,10 @@ const flag = z.union([z.boolean(), z.enum(['true', 'false'], 'must be true or fa
 const retention = z.union([positiveInt, z.literal('forever')], 'must be a positive number of seconds or "forever"');
 
 export const OTLP_PROTOCOLS = ['http/protobuf', 'http/json'] as const;
+// The instrumentations Baton can load, by the names of OpenTelemetry's Node
+// auto-instrumentations (src/platform/telemetry/telemetry.ts).
+export const INSTRUMENTATION_NAMES = ['http', 'pg', 'runtime-node', 'pino', 'express', 'nestjs-core', 'ioredis', 'undici', 'prisma'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
 export const TRACE_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')], 'must be true or false');
 // `key=value,key2=value2` (the OTEL_RESOURCE_ATTRIBUTES and OTEL_EXPORTER_OTLP_HEADERS form), or a mapping in the file.
@@ -43,7 +47,10 @@ const keyValues = z.preprocess((value, ctx) => {
   return pairs;
 }, z.record(z.string(), z.string(), 'must be key=value pairs separated by commas (a mapping in the file)'));
 function exporterList<const T extends string>(allowed: readonly [T, ...T[]]) {
-  return list.pipe(z.array(z.enum(allowed, `must be one or more of ${allowed.join(', ')}, separated by commas`)));
+  return nameList(allowed, 'one or more of');
+}
+function nameList<const T extends string>(allowed: readonly [T, ...T[]], what: string) {
+  return list.pipe(z.array(z.enum(allowed, `must be ${what} ${allowed.join(', ')}, separated by commas`)));
 }
 export const QUEUE_BACKENDS = ['auto', 'redis', 'postgres'] as const;
 
@@ -177,6 +184,7 @@ export const SETTINGS = [
   { path: ['telemetry', 'tracesExporter'], env: 'OTEL_TRACES_EXPORTER', schema: z.enum(['otlp', 'console', 'none']).default('otlp'), help: 'where spans go: otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set), console (stderr) or none' },
   { path: ['telemetry', 'metricsExporter'], env: 'OTEL_METRICS_EXPORTER', schema: exporterList(['prometheus', 'otlp', 'console', 'none']).default(['prometheus', 'otlp']), help: 'where metrics go, comma-separated: prometheus (/metrics on `baton serve`, OTEL_EXPORTER_PROMETHEUS_PORT for `baton worker`), otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set), console, none' },
   { path: ['telemetry', 'logsExporter'], env: 'OTEL_LOGS_EXPORTER', schema: z.enum(['otlp', 'none']).default('otlp'), help: 'send log records over OTLP as well as to stderr: otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set) or none' },
+  { path: ['telemetry', 'disabledInstrumentations'], env: 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', schema: nameList(INSTRUMENTATION_NAMES, 'instrumentation names among').default([]), help: `instrumentations not to load, comma-separated, among ${INSTRUMENTATION_NAMES.join(', ')}; express,nestjs-core drops the spans that repeat the HTTP and MCP ones` },
   { path: ['telemetry', 'sampler'], env: 'OTEL_TRACES_SAMPLER', schema: z.enum(TRACE_SAMPLERS).default('parentbased_always_on'), help: `which traces are recorded: ${TRACE_SAMPLERS.join(', ')}` },
   { path: ['telemetry', 'samplerArg'], env: 'OTEL_TRACES_SAMPLER_ARG', schema: z.coerce.number().min(0).max(1).default(1), help: 'sampling ratio for the traceidratio samplers, 0 to 1' },
   { path: ['telemetry', 'metricExportIntervalMs'], env: 'OTEL_METRIC_EXPORT_INTERVAL', schema: positiveInt.min(100).default(60_000), help: 'how often metrics are pushed over OTLP (Prometheus pulls on its own schedule)' },

@@ -154,3 +154,53 @@ describe('telemetry exported over OTLP', () => {
     expect(receiver.metrics.some((m) => m.name === 'baton.context.appends')).toBe(true);
   });
 });
+
+describe('OTEL_NODE_DISABLED_INSTRUMENTATIONS', () => {
+  let lean: BatonProcess;
+  let leanClient: Client;
+
+  beforeAll(async () => {
+    lean = await BatonProcess.start(
+      testSettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express,nestjs-core',
+      }),
+      join(mkdtempSync(join(tmpdir(), 'baton-telemetry-lean-')), 'serve.log'),
+    );
+    leanClient = await connectHttpClient(lean.url, 'telemetry-e2e-lean');
+  }, 60_000);
+
+  afterAll(async () => {
+    await leanClient?.close();
+    await lean?.stop();
+  });
+
+  // The scopes of every span in the trace of one update_context made through `through`.
+  async function scopesOfAppendTrace(through: Client): Promise<Set<string>> {
+    const sessionKey = await registerSession(through);
+    const traceId = randomBytes(16).toString('hex');
+    await through.callTool({ name: 'update_context', arguments: { sessionKey, type: 'note', content: 'traced' }, _meta: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+    const mcpSpan = await waitFor('the update_context span', () => receiver.spans.find((s) => s.traceId === traceId && s.name === 'tools/call update_context'), 20_000);
+    // The HTTP request that carried the call is linked from the MCP span; its trace holds the Express span, if any.
+    const httpTraceId = mcpSpan.links[0]?.traceId as string;
+    await waitFor('the pg span of the append', () => childrenOf(receiver.spans, mcpSpan).find((s) => s.scope.includes('instrumentation-pg')));
+    const httpTrace = await waitFor('the HTTP server span', () => {
+      const spans = receiver.spans.filter((s) => s.traceId === httpTraceId);
+      return spans.some((s) => s.scope === '@opentelemetry/instrumentation-http') ? spans : undefined;
+    });
+    return new Set([...httpTrace, mcpSpan, ...childrenOf(receiver.spans, mcpSpan)].map((s) => s.scope));
+  }
+
+  it('leaves out the named instrumentations\' spans and keeps the HTTP, MCP and pg ones', async () => {
+    const usual = await scopesOfAppendTrace(client);
+    expect(usual).toContain('@opentelemetry/instrumentation-express');
+
+    const trimmed = await scopesOfAppendTrace(leanClient);
+    expect(trimmed).not.toContain('@opentelemetry/instrumentation-express');
+    expect([...trimmed].some((scope) => scope.includes('nestjs'))).toBe(false);
+    expect(trimmed).toContain('@opentelemetry/instrumentation-http');
+    expect(trimmed).toContain('baton.mcp');
+    expect(trimmed).toContain('@opentelemetry/instrumentation-pg');
+  });
+});

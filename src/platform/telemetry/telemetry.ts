@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire, register } from 'node:module';
 
-import type { Span } from '@opentelemetry/api';
+import type { ContextManager, Span } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type * as TraceSdk from '@opentelemetry/sdk-trace-base';
 
-import type { BatonConfig } from 'src/config/config.schema.js';
+import type { BatonConfig, InstrumentationName } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
 
 const require = createRequire(import.meta.url);
@@ -76,7 +76,7 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
 
   const [{ NodeSDK }, instrumentations, resources, metricsSdk, traceSdk, logsSdk] = await Promise.all([
     import('@opentelemetry/sdk-node'),
-    loadInstrumentations(tracing, logging),
+    loadInstrumentations(tracing, logging, settings.disabledInstrumentations),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-metrics'),
     import('@opentelemetry/sdk-trace-base'),
@@ -120,6 +120,13 @@ export async function startTelemetry(config: BatonConfig, role: TelemetryRole): 
     logRecordProcessors,
     sampler: sampler(traceSdk, settings.sampler, settings.samplerArg),
     instrumentations,
+    // Context only carries spans from one call to the next. With neither
+    // spans nor log records to correlate, the SDK's default context manager
+    // (an AsyncLocalStorage, bound by the HTTP instrumentation to every
+    // request and response) and the W3C propagator would cost every request
+    // about 25 µs for nothing (docs/benchmarks.md, telemetry overhead).
+    // The SDK registers no context manager when given null (its types do not say so).
+    ...(tracing || logging ? {} : { contextManager: null as unknown as ContextManager, textMapPropagator: null }),
   });
   sdk.start();
   if (hooksAcknowledged) await hooksAcknowledged();
@@ -188,42 +195,47 @@ async function registerModuleHooks(): Promise<() => Promise<void>> {
 // require-in-the-middle when no module hooks are registered.
 const PATCHED_ON_REQUIRE = ['http', 'pg'];
 
-// Without traces, only the instrumentations whose metrics the dashboards
-// chart (HTTP durations, the pg pool and queries, the runtime) are loaded:
-// the others would only wrap calls to make spans nobody records. Each is
-// imported on its own (the auto-instrumentations package imports some forty).
-async function loadInstrumentations(tracing: boolean, logging: boolean): Promise<Instrumentation[]> {
-  const [{ HttpInstrumentation }, { PgInstrumentation }, { RuntimeNodeInstrumentation }] = await Promise.all([
-    import('@opentelemetry/instrumentation-http'),
-    import('@opentelemetry/instrumentation-pg'),
-    import('@opentelemetry/instrumentation-runtime-node'),
-  ]);
-  const instrumentations: Instrumentation[] = [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health/') }),
-    new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true, requestHook: nameNamedStatement }),
-    new RuntimeNodeInstrumentation(),
-  ];
-  if (tracing || logging) {
-    // Correlates every log line with the active span; sends the records over OTLP when configured.
-    const { PinoInstrumentation } = await import('@opentelemetry/instrumentation-pino');
-    instrumentations.push(new PinoInstrumentation({ disableLogSending: !logging }));
-  }
-  if (tracing) {
-    const [{ ExpressInstrumentation, ExpressLayerType }, { NestInstrumentation }, { IORedisInstrumentation }, { UndiciInstrumentation }, { prismaInstrumentation }] = await Promise.all([
-      import('@opentelemetry/instrumentation-express'),
-      import('@opentelemetry/instrumentation-nestjs-core'),
-      import('@opentelemetry/instrumentation-ioredis'),
-      import('@opentelemetry/instrumentation-undici'),
-      import('src/platform/database/prisma.instrumentation.js'),
-    ]);
-    instrumentations.push(
+// The instrumentations Baton loads, by the names OpenTelemetry's Node
+// auto-instrumentations use (OTEL_NODE_DISABLED_INSTRUMENTATIONS takes them),
+// each with the signal that needs it. Without traces, only those whose
+// metrics the dashboards chart (HTTP durations, the pg pool and queries, the
+// runtime) are loaded: the others would only wrap calls to make spans nobody
+// records. Each is imported on its own (the auto-instrumentations package
+// imports some forty).
+const INSTRUMENTATIONS: Record<InstrumentationName, { needs: 'metrics' | 'logs' | 'traces'; load: (on: { tracing: boolean; logging: boolean }) => Promise<Instrumentation> }> = {
+  http: {
+    needs: 'metrics',
+    load: async () => new (await import('@opentelemetry/instrumentation-http')).HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/metrics' || (request.url ?? '').startsWith('/health/') }),
+  },
+  // Its query and pool metrics are recorded only where it would make a span:
+  // with traces, under a request's span (no trace of its own for every
+  // background query); without, for every query, as there is no context to
+  // find a parent in (and no span is recorded either way).
+  pg: {
+    needs: 'metrics',
+    load: async ({ tracing }) => new (await import('@opentelemetry/instrumentation-pg')).PgInstrumentation({ requireParentSpan: tracing, ignoreConnectSpans: true, requestHook: nameNamedStatement }),
+  },
+  'runtime-node': { needs: 'metrics', load: async () => new (await import('@opentelemetry/instrumentation-runtime-node')).RuntimeNodeInstrumentation() },
+  // Correlates every log line with the active span; sends the records over OTLP when configured.
+  pino: { needs: 'logs', load: async ({ logging }) => new (await import('@opentelemetry/instrumentation-pino')).PinoInstrumentation({ disableLogSending: !logging }) },
+  express: {
+    needs: 'traces',
+    load: async () => {
+      const { ExpressInstrumentation, ExpressLayerType } = await import('@opentelemetry/instrumentation-express');
       // One span for the route handler, not one per middleware layer: each span costs CPU on every request.
-      new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] }),
-      new NestInstrumentation(),
-      new IORedisInstrumentation({ requireParentSpan: true }),
-      new UndiciInstrumentation(),
-      prismaInstrumentation(),
-    );
-  }
-  return instrumentations;
+      return new ExpressInstrumentation({ ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER] });
+    },
+  },
+  'nestjs-core': { needs: 'traces', load: async () => new (await import('@opentelemetry/instrumentation-nestjs-core')).NestInstrumentation() },
+  ioredis: { needs: 'traces', load: async () => new (await import('@opentelemetry/instrumentation-ioredis')).IORedisInstrumentation({ requireParentSpan: true }) },
+  undici: { needs: 'traces', load: async () => new (await import('@opentelemetry/instrumentation-undici')).UndiciInstrumentation() },
+  prisma: { needs: 'traces', load: async () => (await import('src/platform/database/prisma.instrumentation.js')).prismaInstrumentation() },
+};
+
+async function loadInstrumentations(tracing: boolean, logging: boolean, disabled: readonly InstrumentationName[]): Promise<Instrumentation[]> {
+  const wanted = (Object.keys(INSTRUMENTATIONS) as InstrumentationName[]).filter((name) => {
+    const { needs } = INSTRUMENTATIONS[name];
+    return !disabled.includes(name) && (needs === 'metrics' || tracing || (needs === 'logs' && logging));
+  });
+  return Promise.all(wanted.map((name) => INSTRUMENTATIONS[name].load({ tracing, logging })));
 }
