@@ -49,8 +49,9 @@ const keyValues = z.preprocess((value, ctx) => {
 function exporterList<const T extends string>(allowed: readonly [T, ...T[]]) {
   return nameList(allowed, 'one or more of');
 }
+// A comma-separated list of names from `allowed`; an unknown one is named in the error.
 function nameList<const T extends string>(allowed: readonly [T, ...T[]], what: string) {
-  return list.pipe(z.array(z.enum(allowed, `must be ${what} ${allowed.join(', ')}, separated by commas`)));
+  return list.pipe(z.array(z.enum(allowed, { error: (issue) => `"${String(issue.input)}" is unknown: must be ${what} ${allowed.join(', ')}, separated by commas` })));
 }
 export const QUEUE_BACKENDS = ['auto', 'redis', 'postgres'] as const;
 
