@@ -9,6 +9,7 @@ import type * as TraceSdk from '@opentelemetry/sdk-trace-base';
 
 import type { BatonConfig, InstrumentationName } from 'src/config/config.schema.js';
 import { BATON_VERSION } from 'src/config/version.js';
+import { withDeferredUpDownCounters } from 'src/platform/telemetry/deferred-up-down-counters.js';
 
 const require = createRequire(import.meta.url);
 
@@ -210,10 +211,18 @@ const INSTRUMENTATIONS: Record<InstrumentationName, { needs: 'metrics' | 'logs' 
   // Its query and pool metrics are recorded only where it would make a span:
   // with traces, under a request's span (no trace of its own for every
   // background query); without, for every query, as there is no context to
-  // find a parent in (and no span is recorded either way).
+  // find a parent in (and no span is recorded either way). Its pool gauges,
+  // added to on every acquire and release, are summed in plain numbers and
+  // reported when metrics are collected.
   pg: {
     needs: 'metrics',
-    load: async ({ tracing }) => new (await import('@opentelemetry/instrumentation-pg')).PgInstrumentation({ requireParentSpan: tracing, ignoreConnectSpans: true, requestHook: nameNamedStatement }),
+    load: async ({ tracing }) => {
+      const { PgInstrumentation } = await import('@opentelemetry/instrumentation-pg');
+      const instrumentation = new PgInstrumentation({ requireParentSpan: tracing, ignoreConnectSpans: true, requestHook: nameNamedStatement });
+      const setMeterProvider = instrumentation.setMeterProvider.bind(instrumentation);
+      instrumentation.setMeterProvider = (provider) => setMeterProvider(withDeferredUpDownCounters(provider));
+      return instrumentation;
+    },
   },
   'runtime-node': { needs: 'metrics', load: async () => new (await import('@opentelemetry/instrumentation-runtime-node')).RuntimeNodeInstrumentation() },
   // Correlates every log line with the active span; sends the records over OTLP when configured.
