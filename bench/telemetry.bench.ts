@@ -19,15 +19,17 @@ import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
 // A CLI: output goes to stdout.
 const options = roundOptions();
 
-const EXPORTING = { OTEL_METRIC_EXPORT_INTERVAL: '5000' };
+// Every signal exported over OTLP to the harness's receiver.
+const exporting = (receiver: string): Record<string, string> => ({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver, OTEL_METRIC_EXPORT_INTERVAL: '5000' });
 const MODES = {
-  off: { OTEL_SDK_DISABLED: 'true' },
-  metrics: {},
-  on: EXPORTING,
-  sampled: { ...EXPORTING, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-  lean: { ...EXPORTING, OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express,nestjs-core' },
-} as const;
+  off: () => ({ OTEL_SDK_DISABLED: 'true' }),
+  metrics: () => ({}),
+  on: exporting,
+  sampled: (receiver: string) => ({ ...exporting(receiver), OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }),
+  lean: (receiver: string) => ({ ...exporting(receiver), OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express,nestjs-core' }),
+} satisfies Record<string, (receiver: string) => Record<string, string>>;
 type Mode = keyof typeof MODES;
+const order = Object.keys(MODES) as Mode[];
 
 interface Round extends RoundResult {
   mode: Mode;
@@ -50,7 +52,7 @@ async function startReceiver(): Promise<{ endpoint: string; exports: () => numbe
 
 async function measure(mode: Mode, env: Record<string, string>, receiver: string): Promise<Round> {
   mkdirSync('bench/.cache', { recursive: true });
-  const telemetry: Record<string, string> = { ...MODES[mode], ...('OTEL_METRIC_EXPORT_INTERVAL' in MODES[mode] ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiver } : {}) };
+  const telemetry: Record<string, string> = MODES[mode](receiver);
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode}`] : [];
   const baton = await BatonProcess.start({ ...env, ...telemetry }, `bench/.cache/telemetry-${mode}.log`, profile);
   try {
@@ -67,7 +69,6 @@ const receiver = await startReceiver();
 const rounds: Round[] = [];
 let floor: { tracing: number; metrics: number };
 try {
-  const order = Object.keys(MODES) as Mode[];
   for (let r = 0; r < options.rounds; r++) for (const mode of r % 2 === 0 ? order : [...order].reverse()) rounds.push(await measure(mode, env, receiver.endpoint));
   floor = await telemetryFloorMicros(receiver.endpoint);
 } finally {
@@ -76,11 +77,10 @@ try {
 }
 
 const mean = (mode: Mode, pick: (r: Round) => number | null): number => meanOf(rounds, mode, pick);
-const order = Object.keys(MODES) as Mode[];
 process.stdout.write(`update_context, concurrency ${options.concurrency}, ${options.rounds} rounds of ${options.durationMs / 1000} s per mode; OTLP exports received: ${receiver.exports()}\n\n`);
 process.stdout.write('| round | telemetry | ops/s | p50 ms | p99 ms | Baton CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- |\n');
 rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / order.length) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
-for (const mode of ['metrics', 'on', 'sampled', 'lean'] as const) {
+for (const mode of order.filter((m) => m !== 'off')) {
   const opsChange = (mean(mode, (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
   const cpuChange = (mean(mode, (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
   process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (targets: no worse than -10% and +10%).\n`);

@@ -46,9 +46,6 @@ const keyValues = z.preprocess((value, ctx) => {
   }
   return pairs;
 }, z.record(z.string(), z.string(), 'must be key=value pairs separated by commas (a mapping in the file)'));
-function exporterList<const T extends string>(allowed: readonly [T, ...T[]]) {
-  return nameList(allowed, 'one or more of');
-}
 // A comma-separated list of names from `allowed`; an unknown one is named in the error.
 function nameList<const T extends string>(allowed: readonly [T, ...T[]], what: string) {
   return list.pipe(z.array(z.enum(allowed, { error: (issue) => `"${String(issue.input)}" is unknown: must be ${what} ${allowed.join(', ')}, separated by commas` })));
@@ -183,7 +180,7 @@ export const SETTINGS = [
   { path: ['telemetry', 'otlpProtocol'], env: 'OTEL_EXPORTER_OTLP_PROTOCOL', schema: z.enum(OTLP_PROTOCOLS).default('http/protobuf'), help: `OTLP transport: ${OTLP_PROTOCOLS.join(', ')}` },
   { path: ['telemetry', 'otlpHeaders'], env: 'OTEL_EXPORTER_OTLP_HEADERS', schema: keyValues.optional(), help: 'headers sent with every OTLP export as key=value pairs separated by commas (e.g. an API key); never logged' },
   { path: ['telemetry', 'tracesExporter'], env: 'OTEL_TRACES_EXPORTER', schema: z.enum(['otlp', 'console', 'none']).default('otlp'), help: 'where spans go: otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set), console (stderr) or none' },
-  { path: ['telemetry', 'metricsExporter'], env: 'OTEL_METRICS_EXPORTER', schema: exporterList(['prometheus', 'otlp', 'console', 'none']).default(['prometheus', 'otlp']), help: 'where metrics go, comma-separated: prometheus (/metrics on `baton serve`, OTEL_EXPORTER_PROMETHEUS_PORT for `baton worker`), otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set), console, none' },
+  { path: ['telemetry', 'metricsExporter'], env: 'OTEL_METRICS_EXPORTER', schema: nameList(['prometheus', 'otlp', 'console', 'none'], 'one or more of').default(['prometheus', 'otlp']), help: 'where metrics go, comma-separated: prometheus (/metrics on `baton serve`, OTEL_EXPORTER_PROMETHEUS_PORT for `baton worker`), otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set), console, none' },
   { path: ['telemetry', 'logsExporter'], env: 'OTEL_LOGS_EXPORTER', schema: z.enum(['otlp', 'none']).default('otlp'), help: 'send log records over OTLP as well as to stderr: otlp (when OTEL_EXPORTER_OTLP_ENDPOINT is set) or none' },
   { path: ['telemetry', 'disabledInstrumentations'], env: 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', schema: nameList(INSTRUMENTATION_NAMES, 'instrumentation names among').default([]), help: `instrumentations not to load, comma-separated, among ${INSTRUMENTATION_NAMES.join(', ')}; express,nestjs-core drops the spans that repeat the HTTP and MCP ones` },
   { path: ['telemetry', 'sampler'], env: 'OTEL_TRACES_SAMPLER', schema: z.enum(TRACE_SAMPLERS).default('parentbased_always_on'), help: `which traces are recorded: ${TRACE_SAMPLERS.join(', ')}` },
