@@ -12,6 +12,7 @@ import type { StartingServer } from 'src/http/starting-server.js';
 import { CODEBASE_QUEUE } from 'src/features/codebase/jobs/analyze-codebase.job.js';
 import { StdioTransport } from 'src/mcp/transports/stdio.transport.js';
 import { WorkerService } from 'src/platform/queue/worker.service.js';
+import { startUpDone } from 'src/platform/runtime/start-up-footprint.js';
 
 // For the CLI, which loads this module only when a command serves.
 export { WorkerService };
@@ -63,7 +64,12 @@ export async function serveStdio(config: BatonConfig, workers: 'all' | 'local', 
   const app = await createStandaloneApplication(config);
   stopOnSignals(app);
   const queues = workers === 'all' ? undefined : [CODEBASE_QUEUE];
-  const reason = await app.get(StdioTransport).serve({ ...streams, afterFirstAnswer: () => app.get(WorkerService).launch(queues) });
+  const afterFirstAnswer = (): void => {
+    const workers = app.get(WorkerService);
+    workers.launch(queues);
+    void workers.whenStarted().then(startUpDone);
+  };
+  const reason = await app.get(StdioTransport).serve({ ...streams, afterFirstAnswer });
   return stopProcess(app, reason);
 }
 

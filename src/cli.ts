@@ -7,6 +7,7 @@ import type * as Bootstrap from 'src/bootstrap.js';
 import { BATON_VERSION } from 'src/config/version.js';
 import { ensureDatabaseSchema, MigrationError, runMigrations } from 'src/platform/database/migrator.js';
 import { createBootLogger } from 'src/platform/logging/boot-logger.js';
+import { startUpDone, withDateFormatsBuiltOnFirstUse } from 'src/platform/runtime/start-up-footprint.js';
 
 // The `baton` command. User-facing output goes to stderr so that `baton
 // stdio` keeps stdout for the protocol.
@@ -56,6 +57,7 @@ program
     stopOnSignals(app);
     await app.listen(config.http.port, config.http.host);
     process.stderr.write(`Baton ${BATON_VERSION} listening on http://${config.http.host}:${config.http.port}/mcp\n`);
+    startUpDone();
     // After listening: workers wait for Redis in the background.
     if (config.queue.workersInServe) app.get(WorkerService).launch();
   });
@@ -90,6 +92,7 @@ program
     stopOnSignals(app);
     app.get(WorkerService).launch();
     process.stderr.write(`Baton ${BATON_VERSION} worker running\n`);
+    startUpDone();
   });
 
 program
@@ -133,7 +136,7 @@ program.addCommand(
 async function openKeys(): Promise<KeysSession> {
   const { config, release } = await openDatabase(boot(), 'keys');
   await checkSchema(config);
-  const { createKeysApplication } = await import('src/bootstrap.js');
+  const { createKeysApplication } = await loadApplication();
   const { ApiKeysService } = await import('src/features/api-keys/api-keys.service.js');
   const { runWithAccess } = await import('src/platform/access/access-context.js');
   const { localPrincipal } = await import('src/platform/access/principal.js');
@@ -158,7 +161,7 @@ async function openKeys(): Promise<KeysSession> {
 // Nest and the features, for the serving commands only. A failure to load
 // is reported when awaited, not as an unhandled rejection meanwhile.
 function loadApplication(): Promise<typeof Bootstrap> {
-  const loading = import('src/bootstrap.js');
+  const loading = withDateFormatsBuiltOnFirstUse(() => import('src/bootstrap.js'));
   loading.catch(() => undefined);
   return loading;
 }

@@ -3,7 +3,12 @@
 // imported, so that its module hooks see every library the application loads.
 import module from 'node:module';
 
+import { compileWebAssemblyBaselineOnly, holdYoungGenerationWhileStarting } from 'src/platform/runtime/start-up-footprint.js';
 import type { TelemetryRole } from 'src/platform/telemetry/telemetry.js';
+
+// Before anything loads: what start-up leaves resident (see the module).
+holdYoungGenerationWhileStarting();
+compileWebAssemblyBaselineOnly();
 
 // Node 22.1+ keeps the code it compiles for Baton's modules on disk, so the
 // next start skips most of the compiling (NODE_DISABLE_COMPILE_CACHE=1 turns

@@ -37,6 +37,12 @@ export class WorkerService implements OnModuleDestroy {
     return this.started !== undefined;
   }
 
+  // Settles once the launched workers are connected and their start hooks
+  // have run (at once when none were launched).
+  async whenStarted(): Promise<void> {
+    await this.started;
+  }
+
   // Starts the workers and settles once they are connected and their start
   // hooks have run.
   async start(only?: readonly string[]): Promise<void> {
