@@ -166,6 +166,13 @@ suite('dashboards and alerts against a real Prometheus', () => {
     expect(failures).toEqual([]);
   });
 
+  it('names each PostgreSQL pool after its server and database, never unknown_host', async () => {
+    const pools = await query('count by (db_client_connection_pool_name) (db_client_connection_count)');
+    const names = (pools.data?.result as { metric: { db_client_connection_pool_name?: string } }[]).map((r) => r.metric.db_client_connection_pool_name);
+    expect(names.length).toBeGreaterThan(0);
+    for (const name of names) expect(name).toMatch(/^127\.0\.0\.1:\d+\/[\w-]+$/);
+  });
+
   it('serves the model condensation and worker metrics it charts', async () => {
     const calls = await query('sum by (baton_llm_outcome, error_type) (baton_llm_calls_total)');
     expect(calls.data?.result).toEqual([expect.objectContaining({ metric: { baton_llm_outcome: 'succeeded' } })]);

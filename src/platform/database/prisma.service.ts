@@ -5,6 +5,7 @@ import pg from 'pg';
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { PrismaClient } from 'src/platform/database/generated/client.js';
+import { poolConfig } from 'src/platform/database/pool-config.js';
 import { PreparedStatements } from 'src/platform/database/prepared-statements.js';
 
 const CONNECTION_TIMEOUT_MS = 10_000;
@@ -20,7 +21,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     // A connection that cannot be had within the timeout (PostgreSQL silent,
     // or every pooled connection busy that long) fails the call as
     // UNAVAILABLE instead of holding it forever.
-    const pool = new pg.Pool({ connectionString: config.database.url, max: config.database.poolSize, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS });
+    const pool = new pg.Pool(poolConfig(config.database.url, { max: config.database.poolSize, connectionTimeoutMillis: CONNECTION_TIMEOUT_MS }));
     super({ adapter: new PrismaPg(pool, { disposeExternalPool: true }) });
     this.prepared = new PreparedStatements(pool);
   }

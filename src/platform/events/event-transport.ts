@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 
+import { poolConfig } from 'src/platform/database/pool-config.js';
 import type { RedisService } from 'src/platform/redis/redis.service.js';
 
 // `all`: every process hears it. `subscriptions`: only processes that hold
@@ -115,7 +116,7 @@ export class PostgresEventTransport implements EventTransport {
     private readonly url: string,
     private readonly channel: string,
   ) {
-    this.pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'baton-events' });
+    this.pool = new pg.Pool(poolConfig(url, { max: 2, application_name: 'baton-events' }));
     this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'event connection error'));
   }
 

@@ -8,6 +8,7 @@ import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { BURST_WINDOWS, describeRateLimit, resolveRateLimitPolicy, type RateLimit, type RateLimitPolicy } from 'src/config/rate-limit-policy.js';
 import { currentAccess } from 'src/platform/access/access-context.js';
+import { poolConfig } from 'src/platform/database/pool-config.js';
 import type { Principal } from 'src/platform/access/principal.js';
 import { roleOf } from 'src/platform/access/principal-role.js';
 import { LeasedLimiter } from 'src/platform/limits/leased-limiter.js';
@@ -104,7 +105,7 @@ export class RateLimiterService implements OnModuleDestroy {
 
   private postgres(): pg.Pool {
     if (!this.pool) {
-      this.pool = new pg.Pool({ connectionString: this.config.database.url, max: POSTGRES_POOL_SIZE, application_name: 'baton-rate-limits' });
+      this.pool = new pg.Pool(poolConfig(this.config.database.url, { max: POSTGRES_POOL_SIZE, application_name: 'baton-rate-limits' }));
       this.pool.on('error', (error) => this.logger.warn({ err: error.message }, 'rate limit connection error'));
     }
     return this.pool;
