@@ -70,7 +70,20 @@ describe('loadConfig', () => {
   });
 
   it('names the instrumentations there are when one to disable is unknown', () => {
-    expect(() => loadConfig({}, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'expres' })).toThrow(/OTEL_NODE_DISABLED_INSTRUMENTATIONS = "expres": \[0\]: "expres" is unknown: must be instrumentation names among http, pg, runtime-node, pino, express, nestjs-core, ioredis, undici, prisma, separated by commas/);
+    expect(() => loadConfig({}, { OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'expres' })).toThrow(/OTEL_NODE_DISABLED_INSTRUMENTATIONS = "expres": "expres" is unknown: must be instrumentation names among http, pg, runtime-node, pino, express, nestjs-core, ioredis, undici, prisma, separated by commas/);
+  });
+
+  it('names every unknown item of a list in one message, without their positions', () => {
+    const problems = (() => {
+      try {
+        loadConfig({}, { OTEL_METRICS_EXPORTER: 'prometheus,statsd,graphite' });
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    })();
+    expect(problems).toContain('OTEL_METRICS_EXPORTER = "prometheus,statsd,graphite": "statsd", "graphite" are unknown: must be one or more of prometheus, otlp, console, none, separated by commas');
+    expect(problems).not.toMatch(/\[\d+\]/);
   });
 
   it('reads lifecycle policy rules from a YAML file or a JSON environment variable', () => {

@@ -48,7 +48,17 @@ const keyValues = z.preprocess((value, ctx) => {
 }, z.record(z.string(), z.string(), 'must be key=value pairs separated by commas (a mapping in the file)'));
 // A comma-separated list of names from `allowed`; an unknown one is named in the error.
 function nameList<const T extends string>(allowed: readonly [T, ...T[]], what: string) {
-  return list.pipe(z.array(z.enum(allowed, { error: (issue) => `"${String(issue.input)}" is unknown: must be ${what} ${allowed.join(', ')}, separated by commas` })));
+  const known = new Set<string>(allowed);
+  // One message for the whole list, naming every unknown item (not one per
+  // item, prefixed by its position).
+  return list.pipe(
+    z.array(z.string()).check((ctx) => {
+      const unknown = ctx.value.filter((item) => !known.has(item));
+      if (unknown.length === 0) return;
+      const names = unknown.map((item) => `"${item}"`).join(', ');
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${names} ${unknown.length === 1 ? 'is' : 'are'} unknown: must be ${what} ${allowed.join(', ')}, separated by commas` });
+    }).transform((items) => items as T[]),
+  );
 }
 export const QUEUE_BACKENDS = ['auto', 'redis', 'postgres'] as const;
 
