@@ -23,6 +23,17 @@ describe('poolConfig', () => {
     expect(poolConfig('postgresql://user@host:notaport/db')).toEqual({ connectionString: 'postgresql://user@host:notaport/db' });
   });
 
+  it('passes other settings through, as BullMQ\'s PostgreSQL pool settings carry their own', () => {
+    expect(poolConfig('postgresql://127.0.0.1:5432/baton', { schema: 'baton_bullmq', migrate: true })).toEqual({
+      schema: 'baton_bullmq',
+      migrate: true,
+      host: '127.0.0.1',
+      port: 5432,
+      database: 'baton',
+      connectionString: 'postgresql://127.0.0.1:5432/baton',
+    });
+  });
+
   it('leaves pg to its PG* environment defaults without a URL', () => {
     expect(poolConfig(undefined, { max: 2 })).toEqual({ max: 2 });
   });

@@ -7,11 +7,15 @@ import type pg from 'pg';
 // copied out of the URL; pg reads the URL again and lets it win, so the
 // connection is the same. What the URL does not say (a port from PGPORT, say)
 // stays unnamed rather than guessed.
-export function poolConfig(url: string | undefined, options: Omit<pg.PoolConfig, 'connectionString'> = {}): pg.PoolConfig {
+// Other settings pass through, so pool configurations of libraries built on
+// pg (BullMQ's PostgreSQL backend) take it too.
+export function poolConfig<Options extends object>(url: string | undefined, options: Options = {} as Options): Options & Named & { connectionString?: string } {
   return url === undefined ? options : { ...options, ...named(url), connectionString: url };
 }
 
-function named(url: string): Pick<pg.PoolConfig, 'host' | 'port' | 'database'> {
+type Named = Pick<pg.PoolConfig, 'host' | 'port' | 'database'>;
+
+function named(url: string): Named {
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -5,6 +5,7 @@ import pg from 'pg';
 
 import { BATON_CONFIG } from 'src/config/config.module.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { poolConfig } from 'src/platform/database/pool-config.js';
 import { postgresIdentifier } from 'src/platform/database/postgres-identifier.js';
 import { RedisService } from 'src/platform/redis/redis.service.js';
 
@@ -78,7 +79,7 @@ export class QueueBackendService {
 
   private postgresConnection(role: string): PostgresPoolConfig {
     // migrate: the first process creates BullMQ's schema, under BullMQ's advisory lock.
-    return { connectionString: this.databaseUrl(), schema: this.schema, max: POSTGRES_POOL_SIZE, application_name: `baton-${role}`, migrate: true };
+    return poolConfig(this.databaseUrl(), { schema: this.schema, max: POSTGRES_POOL_SIZE, application_name: `baton-${role}`, migrate: true });
   }
 
   // BullMQ's tables live in a schema named after the key prefix, as its Redis

@@ -1,9 +1,10 @@
 import v8 from 'node:v8';
 
 // What start-up leaves resident in an idle process (issue #12: `baton stdio`
-// idles under 120 MiB). Both settings are V8 flags that V8 reads when it
-// needs them, so setting them at run time works on every Node Baton supports
-// (20 and later); they must be set before the work they shape.
+// idles under 120 MiB). The V8 flags set here are read by V8 when it needs
+// them, so setting them at run time works on every Node Baton supports (20
+// and later; test/e2e/start-up-footprint.e2e-spec.ts checks the running one);
+// they must be set before the work they shape.
 
 // V8's own factor (Node 20 to 26) by which the young generation grows.
 const YOUNG_GENERATION_GROWTH = 2;
@@ -18,7 +19,8 @@ export function holdYoungGenerationWhileStarting(): void {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 
-// Called once the process serves; further calls do nothing.
+// Called once the process serves; further calls do nothing. (`baton stdio`
+// calls it once its workers are up: while Redis is down, later.)
 let done = false;
 export function startUpDone(): void {
   if (done) return;
@@ -47,7 +49,7 @@ export async function withDateFormatsBuiltOnFirstUse<T>(load: () => Promise<T>):
     let format: Intl.DateTimeFormat | undefined;
     return new Proxy(Object.create(DateTimeFormat.prototype) as Intl.DateTimeFormat, {
       get(target, key) {
-        // Not a formatter's own (e.g. \`then\`, looked up by await): nothing to build.
+        // Not a formatter's own (e.g. `then`, looked up by await): nothing to build.
         if (!(key in target)) return undefined;
         format ??= new DateTimeFormat(...args);
         const value: unknown = Reflect.get(format, key);
