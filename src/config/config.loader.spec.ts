@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { ConfigError, defaultBatonHome, loadConfig, redactSecrets } from 'src/config/config.loader.js';
+import { configProblems } from 'test/support/test-config.js';
 
 describe('loadConfig', () => {
   it('fills every setting with its default when nothing is set', () => {
@@ -74,14 +75,7 @@ describe('loadConfig', () => {
   });
 
   it('names every unknown item of a list in one message, without their positions', () => {
-    const problems = (() => {
-      try {
-        loadConfig({}, { OTEL_METRICS_EXPORTER: 'prometheus,statsd,graphite' });
-      } catch (error) {
-        return (error as Error).message;
-      }
-      return '';
-    })();
+    const problems = configProblems({ OTEL_METRICS_EXPORTER: 'prometheus,statsd,graphite' });
     expect(problems).toContain('OTEL_METRICS_EXPORTER = "prometheus,statsd,graphite": "statsd", "graphite" are unknown: must be one or more of prometheus, otlp, console, none, separated by commas');
     expect(problems).not.toMatch(/\[\d+\]/);
   });
@@ -95,32 +89,16 @@ describe('loadConfig', () => {
   });
 
   it('stops on a bad policy, naming the rule, the field and what is allowed', () => {
-    const problems = (env: Record<string, string>) => {
-      try {
-        loadConfig({}, env);
-      } catch (error) {
-        return (error as ConfigError).message;
-      }
-      throw new Error('expected a ConfigError');
-    };
-    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"x"' })).toContain('BATON_LIFECYCLE_POLICIES = "[{\\"tag\\":\\"x\\"": not valid JSON');
-    expect(problems({ BATON_LIFECYCLE_POLICIES: '{"tag":"x"}' })).toContain('must be a list of rules');
-    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"retentionSeconds":60}]' })).toContain('[0]: a rule needs namespace or tag');
-    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"x"}]' })).toContain('[0]: a rule must set at least one timing');
-    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"ok","ttlSeconds":5},{"tag":"x","retentionSecs":5}]' })).toContain('[1]: unknown field(s) retentionSecs; a rule has namespace, tag,');
-    expect(problems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"no spaces","retentionSeconds":"never"}]' })).toMatch(/\[0\]\.tag: must be 1-64 characters.*\[0\]\.retentionSeconds: must be a positive number of seconds or "forever"/);
-    expect(problems({ BATON_RETENTION_SECONDS: 'never' })).toContain('BATON_RETENTION_SECONDS = "never": must be a positive number of seconds or "forever"');
+    expect(configProblems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"x"' })).toContain('BATON_LIFECYCLE_POLICIES = "[{\\"tag\\":\\"x\\"": not valid JSON');
+    expect(configProblems({ BATON_LIFECYCLE_POLICIES: '{"tag":"x"}' })).toContain('must be a list of rules');
+    expect(configProblems({ BATON_LIFECYCLE_POLICIES: '[{"retentionSeconds":60}]' })).toContain('[0]: a rule needs namespace or tag');
+    expect(configProblems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"x"}]' })).toContain('[0]: a rule must set at least one timing');
+    expect(configProblems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"ok","ttlSeconds":5},{"tag":"x","retentionSecs":5}]' })).toContain('[1]: unknown field(s) retentionSecs; a rule has namespace, tag,');
+    expect(configProblems({ BATON_LIFECYCLE_POLICIES: '[{"tag":"no spaces","retentionSeconds":"never"}]' })).toMatch(/\[0\]\.tag: must be 1-64 characters.*\[0\]\.retentionSeconds: must be a positive number of seconds or "forever"/);
+    expect(configProblems({ BATON_RETENTION_SECONDS: 'never' })).toContain('BATON_RETENTION_SECONDS = "never": must be a positive number of seconds or "forever"');
   });
 
   describe('secret settings', () => {
-    const problemsOf = (env: Record<string, string>): string => {
-      try {
-        loadConfig({}, env);
-      } catch (error) {
-        return (error as ConfigError).message;
-      }
-      throw new Error('expected a ConfigError');
-    };
     const secretFile = (text: string): string => {
       const file = join(mkdtempSync(join(tmpdir(), 'baton-secret-')), 'secret');
       writeFileSync(file, text);
@@ -139,15 +117,15 @@ describe('loadConfig', () => {
     });
 
     it('refuses a secret set both directly and by file, and names an unreadable file', () => {
-      expect(problemsOf({ DATABASE_URL: 'postgresql://a@b/c', DATABASE_URL_FILE: secretFile('postgresql://a@b/c') })).toContain('DATABASE_URL and DATABASE_URL_FILE are both set; set only one of them');
-      expect(problemsOf({ REDIS_URL_FILE: '/nonexistent/redis-url' })).toContain('REDIS_URL_FILE = /nonexistent/redis-url: cannot read the file (ENOENT)');
+      expect(configProblems({ DATABASE_URL: 'postgresql://a@b/c', DATABASE_URL_FILE: secretFile('postgresql://a@b/c') })).toContain('DATABASE_URL and DATABASE_URL_FILE are both set; set only one of them');
+      expect(configProblems({ REDIS_URL_FILE: '/nonexistent/redis-url' })).toContain('REDIS_URL_FILE = /nonexistent/redis-url: cannot read the file (ENOENT)');
     });
 
     it('never shows a secret value in a configuration error, from the environment or from a file', () => {
-      const direct = problemsOf({ DATABASE_URL: 'mysql://root:hunter2-secret@db/baton' });
+      const direct = configProblems({ DATABASE_URL: 'mysql://root:hunter2-secret@db/baton' });
       expect(direct).toContain('DATABASE_URL = [redacted]: must be a postgresql:// URL');
       expect(direct).not.toContain('hunter2-secret');
-      const fromFile = problemsOf({ REDIS_URL_FILE: secretFile('http://:file-secret-pw@cache') });
+      const fromFile = configProblems({ REDIS_URL_FILE: secretFile('http://:file-secret-pw@cache') });
       expect(fromFile).toMatch(/REDIS_URL_FILE \(.+\) = \[redacted\]: must be a redis:\/\/ or rediss:\/\/ URL/);
       expect(fromFile).not.toContain('file-secret-pw');
     });

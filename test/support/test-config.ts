@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-import { loadConfig } from 'src/config/config.loader.js';
+import { type ConfigError, loadConfig } from 'src/config/config.loader.js';
 import type { BatonConfig } from 'src/config/config.schema.js';
 
 // Settings of the e2e run (set by global-setup), plus any overrides. Apart
@@ -29,6 +29,16 @@ export function childEnv(settings: Record<string, string> = testSettings()): Rec
 
 export function testConfig(overrides: Record<string, string> = {}): BatonConfig {
   return loadConfig(testSettings(overrides), {});
+}
+
+// The message of the ConfigError loadConfig throws for env (unit specs of settings).
+export function configProblems(env: Record<string, string>): string {
+  try {
+    loadConfig({}, env);
+  } catch (error) {
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError');
 }
 
 function required(name: string): string {

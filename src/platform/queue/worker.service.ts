@@ -47,7 +47,7 @@ export class WorkerService implements OnModuleDestroy {
   // hooks have run.
   async start(only?: readonly string[]): Promise<void> {
     this.launch(only);
-    await this.started;
+    await this.whenStarted();
   }
 
   // All queues, or only the given ones (`baton stdio` in service mode serves

@@ -1,14 +1,6 @@
-import { type ConfigError, loadConfig } from 'src/config/config.loader.js';
+import { loadConfig } from 'src/config/config.loader.js';
 import { wouldExport } from 'src/platform/telemetry/telemetry.js';
-
-function problems(env: Record<string, string>): string {
-  try {
-    loadConfig({}, env);
-  } catch (error) {
-    return (error as ConfigError).message;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configProblems } from 'test/support/test-config.js';
 
 describe('telemetry settings', () => {
   it('reads the standard OTEL_* variables', () => {
@@ -33,12 +25,12 @@ describe('telemetry settings', () => {
   });
 
   it('names the bad setting and what is allowed', () => {
-    expect(problems({ OTEL_RESOURCE_ATTRIBUTES: 'region' })).toContain('OTEL_RESOURCE_ATTRIBUTES = "region": "region" is not key=value; write pairs like a=1,b=2');
-    expect(problems({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatch(/OTEL_EXPORTER_OTLP_PROTOCOL = "grpc".*http\/protobuf.*http\/json/);
-    expect(problems({ OTEL_METRICS_EXPORTER: 'prometheus,statsd' })).toContain('must be one or more of prometheus, otlp, console, none');
-    expect(problems({ OTEL_TRACES_SAMPLER_ARG: '2' })).toContain('OTEL_TRACES_SAMPLER_ARG = "2"');
-    expect(problems({ OTEL_SDK_DISABLED: 'yes' })).toContain('must be true or false');
-    expect(problems({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toContain('must be an http(s) URL');
+    expect(configProblems({ OTEL_RESOURCE_ATTRIBUTES: 'region' })).toContain('OTEL_RESOURCE_ATTRIBUTES = "region": "region" is not key=value; write pairs like a=1,b=2');
+    expect(configProblems({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toMatch(/OTEL_EXPORTER_OTLP_PROTOCOL = "grpc".*http\/protobuf.*http\/json/);
+    expect(configProblems({ OTEL_METRICS_EXPORTER: 'prometheus,statsd' })).toContain('must be one or more of prometheus, otlp, console, none');
+    expect(configProblems({ OTEL_TRACES_SAMPLER_ARG: '2' })).toContain('OTEL_TRACES_SAMPLER_ARG = "2"');
+    expect(configProblems({ OTEL_SDK_DISABLED: 'yes' })).toContain('must be true or false');
+    expect(configProblems({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).toContain('must be an http(s) URL');
   });
 });
 
