@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -66,6 +67,20 @@ suite('dashboards and alerts against a real Prometheus', () => {
   async function query(expr: string): Promise<{ status: string; error?: string; data?: { result: unknown[] } }> {
     const response = await fetch(`${prometheusUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
     return (await response.json()) as { status: string; error?: string; data?: { result: unknown[] } };
+  }
+
+  // Says, for a panel without series, how many samples Prometheus holds of
+  // each series its rates read, and whether the scrapes of `baton serve`
+  // worked: the difference between a metric never exported and one scraped
+  // too rarely.
+  async function samplesOf(expr: string): Promise<string> {
+    const metrics = [...new Set([...expr.matchAll(/rate\(([a-z_:][a-z0-9_:]*)/g)].map((m) => m[1]))];
+    const counts = await Promise.all(metrics.map(async (metric) => `${metric}: ${JSON.stringify((await query(`count_over_time(${metric}[5m])`)).data?.result.slice(0, 3))}`));
+    const exported = await fetch(new URL('/metrics', serve.url)).then((r) => r.text()).then((text) => metrics.map((metric) => `${metric} in /metrics now: ${text.split('\n').filter((line) => line.startsWith(metric)).length} lines`), (error: unknown) => [`/metrics: ${String(error)}`]);
+    const [all, succeeded] = await Promise.all(['count_over_time', 'sum_over_time'].map(async (fn) => JSON.stringify((await query(`${fn}(up{job="baton"}[5m])`)).data?.result.map((r) => (r as { value: unknown[] }).value[1]))));
+    const scrapes = `${succeeded} of ${all} succeeded`;
+    const log = readFileSync(join(work, 'serve.log'), 'utf8').trim().split('\n').slice(-10).join('\n');
+    return [...counts, ...exported, `scrapes of baton serve: ${scrapes}`, `end of its log:\n${log}`].join('; ');
   }
 
   async function traffic(client: Client, round: number): Promise<void> {
@@ -159,9 +174,16 @@ suite('dashboards and alerts against a real Prometheus', () => {
     expect(queries.length).toBeGreaterThanOrEqual(35);
     const failures: string[] = [];
     for (const { dashboard, panel, expr } of queries) {
-      const result = await query(expr.replaceAll('$__rate_interval', '1m'));
+      const instant = expr.replaceAll('$__rate_interval', '1m');
+      let result = await query(instant);
+      // Scrapes run on their own clock: a panel without series is asked
+      // again for a few scrape intervals before it counts as empty.
+      for (let attempt = 0; result.status === 'success' && (result.data?.result.length ?? 0) === 0 && attempt < 10; attempt++) {
+        await sleep(1_000);
+        result = await query(instant);
+      }
       if (result.status !== 'success') failures.push(`${dashboard} / ${panel}: ${result.error ?? 'query failed'} (${expr})`);
-      else if ((result.data?.result.length ?? 0) === 0) failures.push(`${dashboard} / ${panel}: no series (${expr})`);
+      else if ((result.data?.result.length ?? 0) === 0) failures.push(`${dashboard} / ${panel}: no series (${expr}); ${await samplesOf(expr)}`);
     }
     expect(failures).toEqual([]);
   });
