@@ -179,6 +179,7 @@ describe('analyze_codebase over Streamable HTTP', () => {
 
     const read = await callOk<AnalysisResult & { error: string }>(client, 'get_analysis_status', { sessionKey: key, analysisId: silent.id });
     expect(read).toMatchObject({ status: 'failed', error: expect.stringContaining('the process running it stopped') });
+    expect(await analyses.anyUnfinished()).toBe(true);
     await baton.app.get(CodebaseWorkerHook).onWorkersStarted();
     expect((await analyses.findByIdAnywhere(alsoSilent.id))?.status).toBe('failed');
     expect((await analyses.findByIdAnywhere(alive.id))?.status).toBe('running');

@@ -111,6 +111,16 @@ export class CodebaseRepository {
     return count === 1;
   }
 
+  // Whether any analysis of any namespace is queued or running. Sent through
+  // the pool, not Prisma: every process serving the analysis queue asks at
+  // start-up, where the answer is nearly always no, and Prisma's first query
+  // loads its query compiler (about 18 MiB resident; docs/benchmarks.md,
+  // start-up), which an idle `baton stdio` then does not hold.
+  async anyUnfinished(): Promise<boolean> {
+    const rows = await this.prisma.prepared.run('any_unfinished_analysis', "SELECT 1 FROM codebase_analyses WHERE status IN ('queued', 'running') LIMIT 1", []);
+    return rows.length > 0;
+  }
+
   // Queued and running analyses of every namespace, oldest first.
   async findUnfinished(limit: number): Promise<{ namespace: string; analysis: AnalysisRecord }[]> {
     const rows = await this.prisma.codebaseAnalysis.findMany({ where: { status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'asc' }, take: limit, include: { session: { select: { sessionKey: true, namespace: true } } } });

@@ -35,7 +35,9 @@ function setup(settings: Record<string, string> = {}) {
       stored = { id: ANALYSIS_ID, sessionId: 'sid', sessionKey: 'key-1', root: a.root, analysisType: a.analysisType, include: [], exclude: [], status: a.status, jobId: null, progress: { processed: 0, total: 11 }, summary: null, graph: null, map: null, fingerprint: null, error: null, createdAt: NOW, startedAt: null, heartbeatAt: null, completedAt: null };
       return stored;
     }),
-    setJobId: jest.fn(async () => undefined),
+    setJobId: jest.fn(async (_id: string, jobId: string) => {
+      stored = { ...(stored as AnalysisRecord), jobId };
+    }),
     findReusable: jest.fn(async () => null),
     complete: jest.fn(async (_id: string, result: { summary: AnalysisRecord['summary']; map: string }) => {
       stored = { ...(stored as AnalysisRecord), status: 'completed', summary: result.summary, map: result.map, completedAt: NOW };
@@ -49,6 +51,8 @@ function setup(settings: Record<string, string> = {}) {
     findById: jest.fn(async () => stored),
     findFiles: jest.fn(async () => []),
     findProblems: jest.fn(async () => []),
+    anyUnfinished: jest.fn(async () => stored !== null && (stored.status === 'queued' || stored.status === 'running')),
+    findUnfinished: jest.fn(async () => (stored ? [{ namespace: 'default', analysis: stored }] : [])),
   };
   const sessions = {
     get: jest.fn(async () => ({ id: 'sid', sessionKey: 'key-1', status: 'active' })),
@@ -128,5 +132,24 @@ describe('CodebaseService.analyze', () => {
     const view = await service.analyze('default', request());
     expect(view.analysis.status).toBe('completed');
     expect(repository.fail).not.toHaveBeenCalled();
+  });
+});
+
+describe('CodebaseService.repairUnfinished', () => {
+  it('asks the cheap question first, and reads the unfinished analyses only when there are any', async () => {
+    const { service, repository } = setup();
+    expect(await service.repairUnfinished()).toBe(0);
+    expect(repository.anyUnfinished).toHaveBeenCalledTimes(1);
+    expect(repository.findUnfinished).not.toHaveBeenCalled();
+  });
+
+  it('fails an unfinished analysis whose background job failed', async () => {
+    const { service, repository, queue } = setup({ BATON_ANALYSIS_JOB_THRESHOLD_FILES: '5' });
+    await service.analyze('default', request());
+    queue.status.mockResolvedValue({ state: 'failed', reason: 'out of memory' } as never);
+    repository.fail.mockResolvedValue(true as never);
+    expect(await service.repairUnfinished()).toBe(1);
+    expect(repository.findUnfinished).toHaveBeenCalledTimes(1);
+    expect(repository.fail).toHaveBeenCalledWith(ANALYSIS_ID, expect.stringContaining('failed: out of memory'), NOW);
   });
 });

@@ -198,6 +198,7 @@ export class CodebaseService {
   // Start-up check: analyses left queued or running by a process or job
   // that is gone are marked failed with the reason. Answers how many.
   async repairUnfinished(): Promise<number> {
+    if (!(await this.analyses.anyUnfinished())) return 0;
     let repaired = 0;
     for (const { namespace, analysis } of await this.analyses.findUnfinished(REPAIR_BATCH)) {
       if (await this.repair(namespace, analysis)) repaired++;

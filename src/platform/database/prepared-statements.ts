@@ -3,7 +3,8 @@ import type pg from 'pg';
 // Named prepared statements sent straight through a pg pool: parsed and
 // planned once per connection, then reused, and without Prisma's per-query
 // work (about a fifth of an update_context's CPU). For the statements of the
-// hot path only, so the set per connection stays small and fixed. A plain
+// hot path, and the start-up checks that must not load Prisma's query
+// compiler, so the set per connection stays small and fixed. A plain
 // object, not reached through the Prisma client's proxy on every call.
 export class PreparedStatements {
   constructor(private readonly pool: pg.Pool) {}
