@@ -40,7 +40,7 @@ export default {
   coverageDirectory: 'coverage/jest',
   coverageReporters: ['json'],
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/deploy/**/*.spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/deploy/**/*.spec.ts'], setupFiles: ['<rootDir>/test/support/unit-setup.ts'] },
     { ...e2e, displayName: 'e2e', testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'] },
     // The behaviour every deployment shares, again without Redis (BullMQ's
     // PostgreSQL backend, LISTEN/NOTIFY, in-process cache).

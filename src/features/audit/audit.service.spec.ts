@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { localPrincipal, type Principal } from 'src/platform/access/principal.js';
@@ -25,8 +24,6 @@ function setup() {
 }
 
 const admin: Principal = { kind: 'oauth', credentialId: 'oauth:root', namespace: 'ops', agents: 'any', scopes: expandScopes(['admin']) };
-
-beforeAll(() => Logger.overrideLogger(false));
 
 describe('AuditService.list', () => {
   it('reads the caller\'s namespace, with the filters turned into a keyset query one row past the page', async () => {

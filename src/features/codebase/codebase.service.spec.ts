@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
 
 import { loadConfig } from 'src/config/config.loader.js';
 import type { Clock } from 'src/platform/clock/clock.js';
@@ -21,8 +20,6 @@ let project: CodebaseCopy;
 
 beforeAll(() => {
   project = copySampleProject();
-  // The service logs each analysis; the test output need not show it.
-  Logger.overrideLogger(false);
 });
 
 afterAll(() => project.remove());

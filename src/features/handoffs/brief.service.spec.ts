@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
 import type { CacheService } from 'src/platform/cache/cache.service.js';
@@ -47,9 +46,6 @@ function setup(options: { highlights?: CodebaseHighlightsProvider; condenser?: B
   const service = new BriefService(context as unknown as ContextService, new HandoffPackageBuilder(), new SecretRedactor(), cache as unknown as CacheService, config, options.highlights, options.condenser);
   return { service, cache, keys };
 }
-
-// The services log through Nest's logger; a unit run stays quiet.
-beforeAll(() => Logger.overrideLogger(false));
 
 describe('BriefService', () => {
   it('redacts secrets in contents, the repository anchor and the instructions before building', async () => {

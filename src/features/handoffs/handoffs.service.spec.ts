@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { AccessErrorCode } from 'src/platform/access/access.errors.js';
@@ -88,9 +87,6 @@ function setup() {
   );
   return { service, repository, sessions, briefs, queue, events, audit };
 }
-
-// The services log through Nest's logger; a unit run stays quiet.
-beforeAll(() => Logger.overrideLogger(false));
 
 describe('HandoffsService.request', () => {
   it('stores the package, schedules the expiry with a deterministic job id and tells the target', async () => {

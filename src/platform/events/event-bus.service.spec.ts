@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { EventBusService, type DomainEvent } from 'src/platform/events/event-bus.service.js';
@@ -43,8 +42,6 @@ const CONFIG = { database: {}, redis: { keyPrefix: 'test' } } as unknown as Bato
 const EVENT: DomainEvent = { namespace: 'ns', type: 'session.created', subject: { sessionKey: 'k' } };
 const APPENDED: DomainEvent = { namespace: 'ns', type: 'context.appended', subject: { sessionKey: 'k', sequence: '1' }, audience: 'subscriptions' };
 const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
-
-beforeAll(() => Logger.overrideLogger(false));
 
 describe('EventBusService', () => {
   it('tells its own listeners of its own events once, not again when Redis echoes them back', async () => {

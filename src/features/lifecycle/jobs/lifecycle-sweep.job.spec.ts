@@ -1,5 +1,4 @@
 import { jest } from '@jest/globals';
-import { Logger } from '@nestjs/common';
 
 import type { Clock } from 'src/platform/clock/clock.js';
 import type { QueueService } from 'src/platform/queue/queue.service.js';
@@ -16,8 +15,6 @@ function setup() {
   const handler = new LifecycleSweepHandler(lifecycle as unknown as LifecycleService, {} as QueueService, { now: () => new Date() } as Clock, audit as unknown as AuditService);
   return { handler, audit };
 }
-
-beforeAll(() => Logger.overrideLogger(false));
 
 describe('LifecycleSweepHandler', () => {
   it('purges audit events past their retention on every sweep', async () => {
