@@ -1,39 +1,30 @@
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 
-import { createHttpApplication } from 'src/bootstrap.js';
 import { issueApiKey } from 'src/platform/access/api-key.js';
+import { startProtectedHttpBaton, type ProtectedHttpBaton } from 'test/support/baton-app.js';
 import { spawnBaton } from 'test/support/baton-process.js';
-import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
+import { freePort, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
-import { testConfig } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
 
 const SCOPE = 'agent';
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 const INITIALIZE = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
+let baton: ProtectedHttpBaton;
 let issuer: LocalIssuer;
-let app: NestExpressApplication;
 let resource: string;
 let base: string;
 let strangerKey: CryptoKey;
 
 beforeAll(async () => {
-  issuer = await startLocalIssuer();
   strangerKey = (await generateKeyPair('RS256')).privateKey;
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  resource = `${base}/mcp`;
-  app = await createHttpApplication(testConfig({ BATON_AUTH_ISSUER: issuer.url, BATON_AUTH_RESOURCE: resource, BATON_AUTH_REQUIRED_SCOPES: SCOPE }));
-  await app.listen(port, '127.0.0.1');
+  baton = await startProtectedHttpBaton({ BATON_AUTH_REQUIRED_SCOPES: SCOPE });
+  ({ issuer, base, resource } = baton);
 });
 
-afterAll(async () => {
-  await app?.close();
-  await issuer?.close();
-});
+afterAll(() => baton?.close());
 
 interface TokenOptions {
   claims?: Record<string, unknown>;

@@ -7,14 +7,13 @@ import { ResourceListChangedNotificationSchema } from '@modelcontextprotocol/sdk
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SignJWT } from 'jose';
 
-import { createHttpApplication } from 'src/bootstrap.js';
 import { McpRegistry } from 'src/mcp/mcp-registry.js';
 import { displayTemplate } from 'src/mcp/mcp-server.factory.js';
 import { AuditTrail, type AuditRecord } from 'src/platform/audit/audit-trail.js';
-import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
+import { startProtectedHttpBaton, type ProtectedHttpBaton } from 'test/support/baton-app.js';
+import type { LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { watchUpdates } from 'test/support/notifications.js';
-import { testConfig } from 'test/support/test-config.js';
 import { callError, callOk, callTool, readJson } from 'test/support/tool-calls.js';
 
 // A refusal as a tool error or a resource error carries it: its code and details.
@@ -53,6 +52,7 @@ const a: Seeded = { mainKey: `${RUN}-a-main`, secondKey: `${RUN}-a-second`, shar
 const SECRET = `A-only-decision-${RUN}`;
 const TITLE = `A-only-title-${RUN}`;
 
+let baton: ProtectedHttpBaton;
 let issuer: LocalIssuer;
 let app: NestExpressApplication;
 let base: string;
@@ -107,12 +107,8 @@ async function readAs(client: Client, uri: string): Promise<unknown> {
 }
 
 beforeAll(async () => {
-  issuer = await startLocalIssuer();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  resource = `${base}/mcp`;
-  app = await createHttpApplication(testConfig({ BATON_AUTH_ISSUER: issuer.url, BATON_AUTH_RESOURCE: resource }));
-  await app.listen(port, '127.0.0.1');
+  baton = await startProtectedHttpBaton();
+  ({ issuer, app, base, resource } = baton);
 
   tokens.alice = await sign(NS_A, [ALICE], 'agent');
   tokens.amir = await sign(NS_A, [AMIR], 'agent');
@@ -137,8 +133,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-  await app?.close();
-  await new Promise((done) => issuer?.server.close(done));
+  await baton?.close();
 });
 
 // What B tries with A's keys and ids, per tool. A tool without a row fails

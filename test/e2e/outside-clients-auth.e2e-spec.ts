@@ -8,12 +8,11 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { SignJWT } from 'jose';
 
-import { createHttpApplication } from 'src/bootstrap.js';
 import { ApiKeysService } from 'src/features/api-keys/api-keys.service.js';
 import { AuditTrail } from 'src/platform/audit/audit-trail.js';
-import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
+import { startProtectedHttpBaton, type ProtectedHttpBaton } from 'test/support/baton-app.js';
+import type { LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
-import { testConfig } from 'test/support/test-config.js';
 import { callOk } from 'test/support/tool-calls.js';
 
 // Clients Baton did not write, with credentials: the SDK client with an OAuth
@@ -23,24 +22,19 @@ const run = promisify(execFile);
 const inspector = resolve('node_modules/.bin/mcp-inspector');
 const READER_TOOLS = ['get_analysis_status', 'get_context', 'list_handoffs', 'list_sessions'];
 
+let baton: ProtectedHttpBaton;
 let issuer: LocalIssuer;
 let app: NestExpressApplication;
 let resource: string;
 let apiKey: string;
 
 beforeAll(async () => {
-  issuer = await startLocalIssuer();
-  const port = await freePort();
-  resource = `http://127.0.0.1:${port}/mcp`;
-  app = await createHttpApplication(testConfig({ BATON_AUTH_ISSUER: issuer.url, BATON_AUTH_RESOURCE: resource, BATON_AUTH_API_KEYS: 'true', BATON_API_KEY_CACHE_SECONDS: '0' }));
-  await app.listen(port, '127.0.0.1');
+  baton = await startProtectedHttpBaton({ BATON_AUTH_API_KEYS: 'true', BATON_API_KEY_CACHE_SECONDS: '0' });
+  ({ issuer, app, resource } = baton);
   apiKey = (await app.get(ApiKeysService).create({ namespace: 'outside-auth', name: 'inspector', agents: [], role: 'reader' })).key;
 });
 
-afterAll(async () => {
-  await app?.close();
-  await new Promise((done) => issuer?.server.close(done));
-});
+afterAll(() => baton?.close());
 
 function accessToken(scope: string, subject = 'oauth-agent'): Promise<string> {
   return new SignJWT({ scope, client_id: 'outside-client', baton_namespace: 'outside-auth' })

@@ -7,6 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { NestExpressApplication } from '@nestjs/platform-express';
 
 import { createHttpApplication } from 'src/bootstrap.js';
+import { freePort, startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 import { childEnv, testConfig, testSettings } from 'test/support/test-config.js';
 
@@ -24,6 +25,36 @@ export async function startHttpBaton(overrides: Record<string, string> = {}): Pr
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return { app, url: new URL(`http://127.0.0.1:${port}/mcp`), close: () => app.close() };
+}
+
+export interface ProtectedHttpBaton extends RunningHttpBaton {
+  issuer: LocalIssuer;
+  // http://127.0.0.1:<port>, and the MCP endpoint there: the canonical
+  // resource URI the issuer's tokens must name as their audience.
+  base: string;
+  resource: string;
+}
+
+// `baton serve` in this process, accepting the access tokens of a local
+// OAuth issuer. Its port is chosen before it listens: the resource URI is
+// part of its settings.
+export async function startProtectedHttpBaton(overrides: Record<string, string> = {}): Promise<ProtectedHttpBaton> {
+  const issuer = await startLocalIssuer();
+  try {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const resource = `${base}/mcp`;
+    const app = await createHttpApplication(testConfig({ BATON_AUTH_ISSUER: issuer.url, BATON_AUTH_RESOURCE: resource, ...overrides }));
+    await app.listen(port, '127.0.0.1');
+    const close = async (): Promise<void> => {
+      await app.close();
+      await issuer.close();
+    };
+    return { app, issuer, base, resource, url: new URL(resource), close };
+  } catch (error) {
+    await issuer.close();
+    throw error;
+  }
 }
 
 export async function connectHttpClient(url: URL, name = 'e2e-http'): Promise<Client> {
