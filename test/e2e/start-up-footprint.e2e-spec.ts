@@ -2,6 +2,15 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+
+import { registerSession } from 'test/factories/session.factory.js';
+import { connectMcpClient } from 'test/support/mcp-client.js';
+import { createOwnDatabase, type OwnDatabase } from 'test/support/own-database.js';
+import { ownRedisPrefix } from 'test/support/own-redis.js';
+import { childEnv, testSettings } from 'test/support/test-config.js';
+import { waitFor } from 'test/support/wait-for.js';
+
 // The V8 flags start-up sets at run time (src/platform/runtime/start-up-footprint.ts)
 // work on the Node running the suite: V8 reads them when it needs them. A
 // flag V8 does not know would be reported on stdout, which `baton stdio`
@@ -51,5 +60,54 @@ describe('start-up footprint', () => {
     expect(result.held).toBeLessThanOrEqual(2);
     expect(result.grown).toBeGreaterThan(result.held);
     expect(result.sum).toBe(5);
+  });
+});
+
+// Loaded before Baton: counts the WebAssembly modules the process compiles
+// (Prisma's query compiler is the only one) and writes the count to stderr
+// on SIGUSR2.
+const WASM_COUNTER = `data:text/javascript,${encodeURIComponent(`
+let compiled = 0;
+WebAssembly.Module = new Proxy(WebAssembly.Module, { construct(target, args, newTarget) { compiled++; return Reflect.construct(target, args, newTarget); } });
+process.on('SIGUSR2', () => process.stderr.write(JSON.stringify({ wasmModules: compiled }) + '\\n'));
+`)}`;
+
+describe('what an idle baton stdio holds', () => {
+  let own: OwnDatabase;
+
+  // Its own database: no analysis another test left unfinished.
+  beforeAll(async () => {
+    own = await createOwnDatabase('footprint');
+  });
+
+  afterAll(async () => {
+    await own?.drop();
+  });
+
+  it('has not loaded Prisma\'s query compiler once its workers are up, until a tool needs it', async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', WASM_COUNTER, resolve('dist/main.js'), 'stdio'],
+      env: childEnv(testSettings({ DATABASE_URL: own.url, BATON_REDIS_PREFIX: ownRedisPrefix('footprint'), BATON_LOG_LEVEL: 'debug' })),
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const client = await connectMcpClient(transport, 'footprint');
+    try {
+      const compiled = async (): Promise<number> => {
+        const before = stderr.length;
+        process.kill(transport.pid as number, 'SIGUSR2');
+        const line = await waitFor('the module count', () => /\{"wasmModules":(\d+)\}/.exec(stderr.slice(before)) ?? undefined);
+        return Number(line[1]);
+      };
+      // The analysis worker's start hook has asked for unfinished analyses.
+      await waitFor('the workers\' start hooks', () => stderr.includes('worker start hooks done'), 30_000);
+      expect(await compiled()).toBe(0);
+      await registerSession(client);
+      expect(await compiled()).toBe(1);
+    } finally {
+      await client.close();
+    }
   });
 });

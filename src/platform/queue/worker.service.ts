@@ -109,7 +109,8 @@ export class WorkerService implements OnModuleDestroy {
     }
     if (this.closing) return;
     this.logger.log({ queues: [...queues] }, 'workers started');
-    for (const hook of this.collectStartHooks().filter((h) => queues.has(h.queue))) {
+    const hooks = this.collectStartHooks().filter((h) => queues.has(h.queue));
+    for (const hook of hooks) {
       if (this.closing) return;
       try {
         await hook.onWorkersStarted();
@@ -118,6 +119,7 @@ export class WorkerService implements OnModuleDestroy {
         this.logger.error({ hook: hook.constructor.name, err: (error as Error).message, stack: (error as Error).stack }, 'a worker start hook failed');
       }
     }
+    this.logger.debug({ hooks: hooks.map((hook) => hook.constructor.name) }, 'worker start hooks done');
   }
 
   // Keeps a job scheduler in place while the workers run. Re-upserting is
