@@ -136,8 +136,8 @@ describe('HandoffsService transitions', () => {
     expect(repository.transition).not.toHaveBeenCalled();
   });
 
-  it('accepts with ownership transfer, cancels the expiry job and reports staleness against the anchor', async () => {
-    const { service, repository, queue, audit } = setup();
+  it('accepts with ownership transfer, records it, then tells subscribers, cancels the expiry job and reports staleness against the anchor', async () => {
+    const { service, repository, queue, audit, events } = setup();
     repository.findById.mockResolvedValueOnce(handoff()).mockResolvedValueOnce(handoff({ status: 'accepted' }));
     const accepted = await service.accept(local, { handoffId: ID, agentId: 'codex@ci', repository: { commit: 'a1b2c3d4e5f6', branch: 'main' } });
     expect(audit.record.mock.calls).toEqual([
@@ -145,6 +145,7 @@ describe('HandoffsService transitions', () => {
     ]);
     expect(repository.transition).toHaveBeenCalledWith({ handoffId: ID, agentId: 'codex@ci', from: 'pending', to: 'accepted', note: 'accepted', at: NOW }, true);
     expect(queue.remove).toHaveBeenCalledWith('handoffs', `expire-handoff-${ID}`);
+    expect(audit.record.mock.invocationCallOrder[0]).toBeLessThan(events.publish.mock.invocationCallOrder[0] as number);
     expect(accepted.staleness).toMatchObject({ checked: true, stale: false, commitMatches: true, branchMatches: true });
   });
 
@@ -182,6 +183,8 @@ describe('HandoffsService transitions', () => {
     expect(events.publish).toHaveBeenCalledWith(expect.objectContaining({ type: HANDOFF_EVENTS.expired }));
     // Nobody chose it: the trail names the system credential, not the reader.
     expect(audit.record.mock.calls).toEqual([[{ action: 'handoff.expired', outcome: 'success', namespace: 'default', target: ID, credentialId: 'system', source: undefined, detail: { sessionKey: 'fix-login', targetAgent: 'codex@ci' } }]]);
+    // Recorded before anyone is told: a subscriber reading the trail on the notice finds it.
+    expect(audit.record.mock.invocationCallOrder[0]).toBeLessThan(events.publish.mock.invocationCallOrder[0] as number);
   });
 
   it('reads a malformed id as a caller mistake, an unknown one as not found', async () => {

@@ -121,8 +121,9 @@ export class LifecycleOperatorService {
     if (!updated) throw SessionError.notFound(sessionKey);
     // A purge that committed between the read and the update.
     if (updated.status === 'purged') throw SessionError.purged(sessionKey, updated.archivedAt);
-    await this.events.publish({ namespace, type: SESSION_EVENTS.legalHoldChanged, subject: { sessionKey } });
+    // Recorded before anyone is told, as every audited change is.
     await this.audit.record({ action: hold ? 'legal_hold.set' : 'legal_hold.lifted', outcome: 'success', namespace, target: sessionKey, detail: { reason: reason.slice(0, AUDIT_REASON_CHARS) } });
+    await this.events.publish({ namespace, type: SESSION_EVENTS.legalHoldChanged, subject: { sessionKey } });
     const check = hold ? null : this.lifecycle.nextCheckOf(updated);
     if (check) await scheduleChecks(this.queues, [check], this.clock.now());
     return updated;
