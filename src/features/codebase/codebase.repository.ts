@@ -14,6 +14,7 @@ import type {
 } from 'src/features/codebase/codebase.types.js';
 
 const FINISHED: AnalysisStatus[] = ['completed', 'failed', 'cancelled'];
+const UNFINISHED: AnalysisStatus[] = ['queued', 'running'];
 // Rows per INSERT: keeps each statement well under PostgreSQL's 65535 bind parameters.
 const FILE_CHUNK = 1000;
 
@@ -117,13 +118,13 @@ export class CodebaseRepository {
   // loads its query compiler (about 18 MiB resident; docs/benchmarks.md,
   // start-up), which an idle `baton stdio` then does not hold.
   async anyUnfinished(): Promise<boolean> {
-    const rows = await this.prisma.prepared.run('any_unfinished_analysis', "SELECT 1 FROM codebase_analyses WHERE status IN ('queued', 'running') LIMIT 1", []);
+    const rows = await this.prisma.prepared.run('any_unfinished_analysis', 'SELECT 1 FROM codebase_analyses WHERE status = ANY($1::analysis_status[]) LIMIT 1', [UNFINISHED]);
     return rows.length > 0;
   }
 
   // Queued and running analyses of every namespace, oldest first.
   async findUnfinished(limit: number): Promise<{ namespace: string; analysis: AnalysisRecord }[]> {
-    const rows = await this.prisma.codebaseAnalysis.findMany({ where: { status: { in: ['queued', 'running'] } }, orderBy: { createdAt: 'asc' }, take: limit, include: { session: { select: { sessionKey: true, namespace: true } } } });
+    const rows = await this.prisma.codebaseAnalysis.findMany({ where: { status: { in: UNFINISHED } }, orderBy: { createdAt: 'asc' }, take: limit, include: { session: { select: { sessionKey: true, namespace: true } } } });
     return rows.map((row) => ({ namespace: row.session.namespace, analysis: toAnalysisRecord(row) }));
   }
 

@@ -128,8 +128,7 @@ export class HandoffsService {
     await this.scheduleExpiry(handoff);
     this.recordRequested(handoff.type, pkg);
     this.logger.log({ handoffId: handoff.id, sessionKey: handoff.sessionKey, type: handoff.type, targetAgent: handoff.targetAgentId, packageTokens: handoff.packageTokens }, 'handoff requested');
-    await this.audit.record({ action: HANDOFF_EVENTS.requested, outcome: 'success', namespace, target: handoff.id, agentId: handoff.fromAgentId, detail: auditDetail(handoff) });
-    await this.publish(namespace, HANDOFF_EVENTS.requested, handoff);
+    await this.announce(namespace, HANDOFF_EVENTS.requested, handoff, handoff.fromAgentId);
     return { handoff, package: pkg };
   }
 
@@ -211,8 +210,7 @@ export class HandoffsService {
         this.logger.log({ handoffId, sessionKey: updated.sessionKey, agentId, status: to }, `handoff ${to}`);
         this.metrics.handoffTransitions.add(1, { 'baton.handoff.type': updated.type, 'baton.handoff.status': to });
         if (to === 'accepted') this.metrics.handoffAcceptDelay.record((now.getTime() - updated.createdAt.getTime()) / 1000, { 'baton.handoff.type': updated.type });
-        await this.audit.record({ action: eventOf(to), outcome: 'success', namespace, target: handoffId, agentId, detail: auditDetail(updated) });
-        await this.publish(namespace, eventOf(to), updated);
+        await this.announce(namespace, eventOf(to), updated, agentId);
         if (from === 'pending') await this.cancelExpiry(handoffId);
         return updated;
       }
@@ -259,8 +257,7 @@ export class HandoffsService {
 
   // Expiry is Baton's doing, not the caller's: the audit trail names the
   // `system` credential, and where it was noticed (a request, or the job).
-  // Here as for every transition, the audit row is written before anyone is
-  // told: a subscriber that reads the trail on the notice finds it there.
+  // Recorded before anyone is told, as announce() does.
   private async publishExpired(namespace: string, expired: ExpiredHandoff[], source?: string): Promise<void> {
     for (const handoff of expired) {
       this.logger.log({ handoffId: handoff.id, sessionKey: handoff.sessionKey }, 'handoff expired');
@@ -278,7 +275,10 @@ export class HandoffsService {
     this.metrics.packageOmitted.add(pkg.omitted.count, kind);
   }
 
-  private async publish(namespace: string, type: string, handoff: HandoffRecord): Promise<void> {
+  // A transition `agentId` made: written to the audit trail before anyone
+  // is told, so a subscriber that reads the trail on the notice finds it.
+  private async announce(namespace: string, type: string, handoff: HandoffRecord, agentId: string): Promise<void> {
+    await this.audit.record({ action: type, outcome: 'success', namespace, target: handoff.id, agentId, detail: auditDetail(handoff) });
     await this.events.publish({ namespace, type, subject: { handoffId: handoff.id, agentId: handoff.targetAgentId, sessionKey: handoff.sessionKey, status: handoff.status } });
   }
 }
