@@ -16,6 +16,7 @@ import { EventsModule } from 'src/platform/events/events.module.js';
 import { AuditModule } from 'src/platform/audit/audit.module.js';
 import { LimitsModule } from 'src/platform/limits/limits.module.js';
 import { LlmModule } from 'src/platform/llm/llm.module.js';
+import type { LogWrites } from 'src/platform/logging/boot-logger.js';
 import { LoggingModule } from 'src/platform/logging/logging.module.js';
 import { QueueModule } from 'src/platform/queue/queue.module.js';
 import { RedisModule } from 'src/platform/redis/redis.module.js';
@@ -26,12 +27,12 @@ import { TelemetryModule } from 'src/platform/telemetry/telemetry.module.js';
 export class AppModule {
   // `edges`: modules only some commands need, e.g. the REST and health
   // controllers of `baton serve` (loaded by that command alone).
-  static forRoot(config: BatonConfig, edges: Type[] = []): DynamicModule {
+  static forRoot(config: BatonConfig, edges: Type[] = [], logWrites: LogWrites = 'async'): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule.forRoot(config),
+        LoggingModule.forRoot(config, logWrites),
         TelemetryModule,
         ClockModule,
         DatabaseModule,

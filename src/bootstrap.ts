@@ -31,7 +31,8 @@ export async function createHttpApplication(config: BatonConfig, starting?: Star
   const { HttpModule } = await import('src/http/http.module.js');
   const { securityHeaders } = await import('src/http/security-headers.js');
   const { StartingServerAdapter } = await import('src/http/starting-server-adapter.js');
-  const module = AppModule.forRoot(config, [McpHttpModule, HttpModule]);
+  // A request line per request: gathered into fewer writes (see LogWrites).
+  const module = AppModule.forRoot(config, [McpHttpModule, HttpModule], 'gathered');
   const options = { bufferLogs: true, forceCloseConnections: true };
   const app = starting ? await NestFactory.create<NestExpressApplication>(module, new StartingServerAdapter(starting), options) : await NestFactory.create<NestExpressApplication>(module, options);
   app.useLogger(app.get(Logger));

@@ -87,6 +87,20 @@ describe('baton serve starting up', () => {
     expect(await baton.exitedWithin(10_000)).toBe(0);
   }, 60_000);
 
+  it('logs one short line per request: it shows up promptly on an idle server, and no line is lost when it stops', async () => {
+    const { baton, base } = await start();
+    await waitFor('/health/ready to answer 200', async () => (await status(`${base}/health/ready`)) === 200, START_MS);
+    const requestLines = (): Record<string, unknown>[] => logLines(baton.stderr()).filter((line) => (line.req as { url?: string } | undefined)?.url === '/api/sessions');
+    expect((await fetch(`${base}/api/sessions`)).status).toBe(200);
+    // Lines are gathered into fewer writes, for at most 100 ms.
+    await waitFor('the request line', () => requestLines().length === 1, 2_000);
+    expect(Object.keys(requestLines()[0] ?? {}).sort()).toEqual(['level', 'msg', 'req', 'res', 'responseTime', 'service', 'time']);
+    await Promise.all(Array.from({ length: 40 }, () => fetch(`${base}/api/sessions`).then((r) => r.arrayBuffer())));
+    baton.child.kill('SIGTERM');
+    expect(await baton.exitedWithin(10_000)).toBe(0);
+    expect(requestLines()).toHaveLength(41);
+  }, 60_000);
+
   it('says which port is in use and how to choose another', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
