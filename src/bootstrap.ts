@@ -27,7 +27,7 @@ export async function createHttpApplication(config: BatonConfig, starting?: Star
   // MCP over HTTP, REST and health (terminus) are for `baton serve` only:
   // imported here, so `baton stdio` and `baton worker` never load them.
   const { McpHttpModule } = await import('src/mcp/mcp-http.module.js');
-  const { jsonRpcBodyErrors } = await import('src/mcp/transports/streamable-http.controller.js');
+  const { jsonBodyLimit, jsonRpcBodyErrors, StreamableHttpRoute } = await import('src/mcp/transports/streamable-http.route.js');
   const { HttpModule } = await import('src/http/http.module.js');
   const { securityHeaders } = await import('src/http/security-headers.js');
   const { StartingServerAdapter } = await import('src/http/starting-server-adapter.js');
@@ -36,10 +36,10 @@ export async function createHttpApplication(config: BatonConfig, starting?: Star
   const options = { bufferLogs: true, forceCloseConnections: true };
   const app = starting ? await NestFactory.create<NestExpressApplication>(module, new StartingServerAdapter(starting), options) : await NestFactory.create<NestExpressApplication>(module, options);
   app.useLogger(app.get(Logger));
+  // MCP requests first, by a route of their own with the same checks.
+  app.use(app.get(StreamableHttpRoute).handler);
   app.use(securityHeaders());
-  // Entries may be as large as maxEntryBytes once JSON-escaped; the entry
-  // size check, not the body parser, must be what rejects them.
-  app.useBodyParser('json', { limit: Math.max(1024 * 1024, config.limits.maxEntryBytes * 8) });
+  app.useBodyParser('json', { limit: jsonBodyLimit(config) });
   app.use(jsonRpcBodyErrors);
   // Clients and load balancers reuse idle connections; a server that closes
   // them first (Node's default: after 5 s) races their next request, which

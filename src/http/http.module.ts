@@ -16,12 +16,16 @@ import { SessionsController } from 'src/http/sessions.controller.js';
   // platform service that meets it, not on every probe.
   imports: [TerminusModule.forRoot({ logger: false }), SessionsModule, ContextModule, AuthModule],
   controllers: [HealthController, MetricsController, SessionsController],
-  providers: [{ provide: APP_FILTER, useClass: DomainExceptionFilter }],
+  providers: [{ provide: APP_FILTER, useClass: DomainExceptionFilter }, OriginGuardMiddleware],
+  // For the /mcp route (StreamableHttpRoute), which runs the same checks.
+  exports: [OriginGuardMiddleware, AuthModule],
 })
 export class HttpModule implements NestModule {
-  // Every route, /mcp and unknown paths included: a rebound page must not
-  // read the REST API or probe what exists.
+  constructor(private readonly origin: OriginGuardMiddleware) {}
+
+  // Every route, unknown paths included (and /mcp, in its own route): a
+  // rebound page must not read the REST API or probe what exists.
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(OriginGuardMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
+    consumer.apply(this.origin.use.bind(this.origin)).forRoutes({ path: '{*path}', method: RequestMethod.ALL });
   }
 }

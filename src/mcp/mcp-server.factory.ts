@@ -46,7 +46,7 @@ export interface McpIdentity {
   readonly principal: Principal;
   // The client's address over HTTP, `stdio` otherwise (for the audit trail).
   readonly source: string;
-  // Set for a session another replica opened (see StreamableHttpController).
+  // Set for a session another replica opened (see StreamableHttpEndpoint).
   readonly mcpSessionId?: string;
 }
 

@@ -5,13 +5,23 @@ import { BearerAuthMiddleware } from 'src/http/auth/bearer-auth.middleware.js';
 import { ProtectedResourceController } from 'src/http/auth/protected-resource.controller.js';
 import { RequestLimitsMiddleware } from 'src/http/request-limits.middleware.js';
 
+// One instance of each check, used by /api here and by the /mcp route
+// (StreamableHttpRoute), so a credential's requests in flight are counted
+// across both.
 @Module({
   imports: [ApiKeysModule],
   controllers: [ProtectedResourceController],
+  providers: [BearerAuthMiddleware, RequestLimitsMiddleware],
+  exports: [BearerAuthMiddleware, RequestLimitsMiddleware],
 })
 export class AuthModule implements NestModule {
+  constructor(
+    private readonly bearer: BearerAuthMiddleware,
+    private readonly limits: RequestLimitsMiddleware,
+  ) {}
+
   configure(consumer: MiddlewareConsumer): void {
     // Limits come after authentication: they count per credential.
-    consumer.apply(BearerAuthMiddleware, RequestLimitsMiddleware).forRoutes('mcp', 'api/*path');
+    consumer.apply(this.bearer.use.bind(this.bearer), this.limits.use.bind(this.limits)).forRoutes('api/*path');
   }
 }

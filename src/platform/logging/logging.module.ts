@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
 import { loggerOptions, stderrDestination, type LogWrites } from 'src/platform/logging/boot-logger.js';
+import { nextRequestId } from 'src/platform/logging/request-log.js';
 
 // JSON lines on stderr in every mode: in `baton stdio` stdout belongs to the
 // MCP protocol alone. A request is one short line (method, URL, status,
@@ -18,6 +19,7 @@ export class LoggingModule {
             {
               ...loggerOptions(config),
               redact: ['req.headers.authorization', 'req.headers.cookie'],
+              genReqId: nextRequestId,
               autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/health/ready' },
               ...(config.log.level === 'debug' || config.log.level === 'trace'
                 ? {}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-import { All, Controller, Inject, Logger, Req, Res, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -46,9 +46,12 @@ const SHARE_REFRESH_MS = 30_000;
 // load balancer needs no affinity: a request for a session opened elsewhere
 // is served here by a stateless server in the session's identity, and a GET
 // stream here hears of subscriptions made through any replica.
-@Controller('mcp')
-export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger(StreamableHttpController.name);
+//
+// Reached through StreamableHttpRoute, after the checks every HTTP request
+// passes.
+@Injectable()
+export class StreamableHttpEndpoint implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(StreamableHttpEndpoint.name);
   private readonly sessions = new Map<string, McpHttpSession>();
   private sweeper?: NodeJS.Timeout;
 
@@ -77,10 +80,9 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  @All()
-  async handle(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async handle(req: Request, res: Response): Promise<void> {
     // JSON-RPC 2.0: an empty batch is an invalid request, not zero requests.
-    if (Array.isArray(req.body) && req.body.length === 0) return reject(res, 400, -32600, 'Invalid Request: the body is an empty batch ([]); send one JSON-RPC message or a batch of at least one.');
+    if (Array.isArray(req.body) && req.body.length === 0) return rejectJsonRpc(res, 400, -32600, 'Invalid Request: the body is an empty batch ([]); send one JSON-RPC message or a batch of at least one.');
     const principal = principalOf(req, this.config.sessions.defaultNamespace);
     const denied = this.deniedScope(req, principal);
     if (denied) {
@@ -90,11 +92,11 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
     const sessionId = req.header('mcp-session-id');
     if (sessionId === undefined) {
       if (req.method === 'POST' && isInitializeRequest(req.body)) return this.open(principal, req, res);
-      return reject(res, 400, -32000, 'Bad request: send initialize first (POST without Mcp-Session-Id), then use the Mcp-Session-Id it returns.');
+      return rejectJsonRpc(res, 400, -32000, 'Bad request: send initialize first (POST without Mcp-Session-Id), then use the Mcp-Session-Id it returns.');
     }
     // A session used with another credential than the one that opened it is
     // answered as if it did not exist.
-    const unknown = (): void => reject(res, 404, -32001, `MCP session ${sessionId} is unknown or closed; initialize a new one.`);
+    const unknown = (): void => rejectJsonRpc(res, 404, -32001, `MCP session ${sessionId} is unknown or closed; initialize a new one.`);
     const session = this.sessions.get(sessionId);
     if (!session) {
       const shared = await this.store.find(sessionId);
@@ -211,18 +213,9 @@ export class StreamableHttpController implements OnModuleInit, OnModuleDestroy {
 function insufficientScope(res: Response, scope: Scope, config: BatonConfig): void {
   const metadata = config.auth.resource !== undefined ? `, resource_metadata="${getOAuthProtectedResourceMetadataUrl(new URL(config.auth.resource))}"` : '';
   res.setHeader('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${scope}", error_description="this request needs the ${scope} scope"${metadata}`);
-  reject(res, 403, -32001, `Forbidden: this request needs the ${scope} scope, which your credential does not carry. Ask for a token or API key with ${scope} (or a role that includes it).`);
+  rejectJsonRpc(res, 403, -32001, `Forbidden: this request needs the ${scope} scope, which your credential does not carry. Ask for a token or API key with ${scope} (or a role that includes it).`);
 }
 
-function reject(res: Response, status: number, code: number, message: string): void {
+export function rejectJsonRpc(res: Response, status: number, code: number, message: string): void {
   res.status(status).json({ jsonrpc: '2.0', error: { code, message }, id: null });
-}
-
-// Express error handler for the JSON body parser: a body that is not JSON is
-// a JSON-RPC parse error (-32700), any other unreadable body (too large, bad
-// charset) an invalid request (-32600), each with the parser's HTTP status.
-export function jsonRpcBodyErrors(error: { type?: string; status?: number; message?: string }, _req: Request, res: Response, next: (error?: unknown) => void): void {
-  if (typeof error?.type !== 'string' || !/^(entity|charset|encoding)\./.test(error.type)) return next(error);
-  if (error.type === 'entity.parse.failed') return reject(res, 400, -32700, `Parse error: the body is not valid JSON (${(error.message ?? '').slice(0, 200)}). Send one JSON-RPC message or a batch as JSON.`);
-  reject(res, error.status ?? 400, -32600, `Invalid Request: the body could not be read (${(error.message ?? error.type).slice(0, 200)}).`);
 }
