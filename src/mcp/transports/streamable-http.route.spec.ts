@@ -105,14 +105,21 @@ describe('StreamableHttpRoute', () => {
     expect(order).toEqual(['origin', 'bearer']);
   });
 
-  it('answers a body that is not JSON with a JSON-RPC parse error, and one over the limit with an invalid request, before authentication', async () => {
+  it('reads no body before the caller is authenticated and within its limits', async () => {
+    answerAt = 'bearer';
+    const res = await post('/mcp', '{"jsonrpc": ');
+    expect(res.status).toBe(401);
+    expect(order).toEqual(['origin', 'bearer']);
+  });
+
+  it('answers a body that is not JSON with a JSON-RPC parse error, and one over the limit with an invalid request', async () => {
     const broken = await post('/mcp', '{"jsonrpc": ');
     expect(broken.status).toBe(400);
     expect(await broken.json()).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700, message: expect.stringContaining('not valid JSON') } });
     const large = await post('/mcp', JSON.stringify({ padding: 'x'.repeat(LIMIT) }));
     expect(large.status).toBe(413);
     expect(await large.json()).toMatchObject({ error: { code: -32600, message: expect.stringContaining('could not be read') } });
-    expect(order).toEqual(['origin', 'origin']);
+    expect(order).toEqual(['origin', 'bearer', 'limits', 'origin', 'bearer', 'limits']);
   });
 
   it('answers an endpoint failure with a JSON-RPC internal error instead of dropping the connection', async () => {
