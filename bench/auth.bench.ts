@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 
-import { busyShare, fmt, meanOf, measureAppends, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
+import { AppendLoad, busyShare, fmt, meanOf, measureSideBySide, medianRatio, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { cpuMicrosPerCall } from 'bench/support/component-cost.js';
@@ -19,8 +19,9 @@ import { startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js
 // (OAuth access tokens of a local issuer, one credential per client, JWKS
 // cached; rate limits, in-flight and session caps checked on every request
 // but set high enough never to refuse one), and with the tokens but no rate
-// limits (`tokens`), so the two costs show apart; in rounds of the same run
-// whose order alternates. Telemetry is off in both, so the difference is the
+// limits (`tokens`), so the two costs show apart. In each round the three
+// run side by side and take turns under load, slice by slice
+// (measureSideBySide); each round starts new processes. Telemetry is off in all, so the difference is the
 // access checks alone. `--profile` writes V8 CPU profiles of each Baton
 // process to bench/.cache/auth-profiles. Then the CPU time of each added
 // step, measured in this process: a token's signature check, a remembered
@@ -45,19 +46,29 @@ function settingsOf(mode: Mode, issuer: LocalIssuer): Record<string, string> {
   return { ...tokens, BATON_RATE_LIMITS: 'agent=1000000/60+1000', BATON_HTTP_RATE_LIMITS: 'agent=1000000/60+1000' };
 }
 
-async function measure(mode: Mode, env: Record<string, string>, issuer: LocalIssuer): Promise<Round> {
+// One round: the three modes' `baton serve` side by side (measureSideBySide).
+async function measureRound(round: number, env: Record<string, string>, issuer: LocalIssuer): Promise<Round[]> {
   mkdirSync(PROFILES, { recursive: true });
-  const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `--cpu-prof-name=auth-${mode}-${Date.now()}.cpuprofile`] : [];
-  const baton = await BatonProcess.start({ ...env, ...settingsOf(mode, issuer) }, `bench/.cache/auth-${mode}.log`, nodeArgs);
+  const started: Array<{ mode: Mode; baton: BatonProcess; load?: AppendLoad }> = [];
   try {
-    const round = await measureAppends(baton, options, `auth-${mode}`, async (w) => {
-      const agentId = `bench-agent-${w}`;
-      const headers: Record<string, string> = mode !== 'off' ? { authorization: `Bearer ${await issuer.token({ audience: RESOURCE, subject: agentId, scope: 'agent' })}` } : {};
-      return { agentId, transport: { requestInit: { headers } } };
-    });
-    return { mode, ...round };
+    for (const mode of MODES) {
+      const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `--cpu-prof-name=auth-${mode}-${Date.now()}.cpuprofile`] : [];
+      started.push({ mode, baton: await BatonProcess.start({ ...env, ...settingsOf(mode, issuer) }, `bench/.cache/auth-${mode}.log`, nodeArgs) });
+    }
+    for (const entry of started) {
+      entry.load = await AppendLoad.open(entry.baton, options, `auth-${entry.mode}-${round}`, async (w) => {
+        const agentId = `bench-agent-${w}`;
+        const headers: Record<string, string> = entry.mode !== 'off' ? { authorization: `Bearer ${await issuer.token({ audience: RESOURCE, subject: agentId, scope: 'agent' })}` } : {};
+        return { agentId, transport: { requestInit: { headers } } };
+      });
+    }
+    const loads = started.map(({ mode, load }) => ({ mode, load: load as AppendLoad }));
+    return await measureSideBySide(round % 2 === 0 ? loads : [...loads].reverse(), options);
   } finally {
-    await baton.stop();
+    for (const { load, baton } of started) {
+      await load?.close();
+      await baton.stop();
+    }
   }
 }
 
@@ -101,7 +112,10 @@ const issuer = await startLocalIssuer();
 const rounds: Round[] = [];
 let costs: ComponentCosts;
 try {
-  for (let r = 0; r < options.rounds; r++) for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) rounds.push(await measure(mode, env, issuer));
+  for (let r = 0; r < options.rounds; r++) {
+    const measured = await measureRound(r, env, issuer);
+    for (const mode of MODES) rounds.push(measured.find((m) => m.mode === mode) as Round);
+  }
   costs = await componentCosts(env, issuer);
 } finally {
   await issuer.close();
@@ -109,13 +123,18 @@ try {
 }
 
 const mean = (mode: Mode, pick: (r: Round) => number | null): number => meanOf(rounds, mode, pick);
-process.stdout.write(`update_context, concurrency ${options.concurrency}, ${options.rounds} rounds of ${options.durationMs / 1000} s per mode; JWKS fetches by all Baton processes: ${issuer.jwksFetches()}\n\n`);
+process.stdout.write(
+  `update_context, concurrency ${options.concurrency}, ${options.rounds} rounds; in each, the three modes side by side, ${options.durationMs / 1000} s each in slices of ${options.sliceMs / 1000} s taking turns; JWKS fetches by all Baton processes: ${issuer.jwksFetches()}\n\n`,
+);
 process.stdout.write('| round | auth and limits | ops/s | p50 ms | p99 ms | failed calls | Baton CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n');
 rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / MODES.length) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${r.errors} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
 for (const mode of ['tokens', 'on'] as const) {
   const opsChange = (mean(mode, (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
   const cpuChange = (mean(mode, (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
-  process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call${mode === 'on' ? ' (target: at most +5% CPU per call)' : ''}.\n`);
+  const median = (medianRatio(rounds, mode, 'off', (r) => r.batonCpuMsPerOp) - 1) * 100;
+  process.stdout.write(
+    `${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (median of the rounds: ${fmt(median)}%)${mode === 'on' ? ' (target: at most +5% CPU per call)' : ''}.\n`,
+  );
 }
 process.stdout.write(
   `\nCPU per step, in this process: signature check of an access token ${fmt(costs.verifyMicros)} µs; a remembered token ${fmt(costs.rememberedMicros, 2)} µs; ` +

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { busyShare, fmt, meanOf, measureAppends, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
+import { AppendLoad, busyShare, fmt, meanOf, measureSideBySide, medianRatio, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
@@ -13,8 +13,9 @@ import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
 // metrics only (/metrics, no exporter configured), and fully on (every span
 // and metric exported over OTLP/HTTP to a local receiver, /metrics on), and
 // like that with one trace in ten recorded (`sampled`), and fully on without
-// the Express and Nest instrumentations (`lean`), in rounds of the same run
-// whose order alternates. Then the floor: what the OpenTelemetry SDK alone
+// the Express and Nest instrumentations (`lean`). In each round they run side
+// by side and take turns under load, slice by slice (measureSideBySide); each
+// round starts new processes. Then the floor: what the OpenTelemetry SDK alone
 // costs for one traced call's spans and metrics (bench/support/telemetry-floor.ts).
 // A CLI: output goes to stdout.
 const options = roundOptions();
@@ -50,15 +51,23 @@ async function startReceiver(): Promise<{ endpoint: string; exports: () => numbe
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, exports: () => exports, close: () => server.close() };
 }
 
-async function measure(mode: Mode, env: Record<string, string>, receiver: string): Promise<Round> {
+// One round: every mode's `baton serve` side by side (measureSideBySide).
+async function measureRound(round: number, env: Record<string, string>, receiver: string): Promise<Round[]> {
   mkdirSync('bench/.cache', { recursive: true });
-  const telemetry: Record<string, string> = MODES[mode](receiver);
-  const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode}`] : [];
-  const baton = await BatonProcess.start({ ...env, ...telemetry }, `bench/.cache/telemetry-${mode}.log`, profile);
+  const started: Array<{ mode: Mode; baton: BatonProcess; load?: AppendLoad }> = [];
   try {
-    return { mode, ...(await measureAppends(baton, options, `telemetry-${mode}`, async () => ({ agentId: 'bench' }))) };
+    for (const mode of order) {
+      const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode}`] : [];
+      started.push({ mode, baton: await BatonProcess.start({ ...env, ...MODES[mode](receiver) }, `bench/.cache/telemetry-${mode}.log`, profile) });
+    }
+    for (const entry of started) entry.load = await AppendLoad.open(entry.baton, options, `telemetry-${entry.mode}-${round}`, async () => ({ agentId: 'bench' }));
+    const loads = started.map(({ mode, load }) => ({ mode, load: load as AppendLoad }));
+    return await measureSideBySide(round % 2 === 0 ? loads : [...loads].reverse(), options);
   } finally {
-    await baton.stop();
+    for (const { load, baton } of started) {
+      await load?.close();
+      await baton.stop();
+    }
   }
 }
 
@@ -69,7 +78,10 @@ const receiver = await startReceiver();
 const rounds: Round[] = [];
 let floor: { tracing: number; metrics: number };
 try {
-  for (let r = 0; r < options.rounds; r++) for (const mode of r % 2 === 0 ? order : [...order].reverse()) rounds.push(await measure(mode, env, receiver.endpoint));
+  for (let r = 0; r < options.rounds; r++) {
+    const measured = await measureRound(r, env, receiver.endpoint);
+    for (const mode of order) rounds.push(measured.find((m) => m.mode === mode) as Round);
+  }
   floor = await telemetryFloorMicros(receiver.endpoint);
 } finally {
   receiver.close();
@@ -77,13 +89,16 @@ try {
 }
 
 const mean = (mode: Mode, pick: (r: Round) => number | null): number => meanOf(rounds, mode, pick);
-process.stdout.write(`update_context, concurrency ${options.concurrency}, ${options.rounds} rounds of ${options.durationMs / 1000} s per mode; OTLP exports received: ${receiver.exports()}\n\n`);
+process.stdout.write(
+  `update_context, concurrency ${options.concurrency}, ${options.rounds} rounds; in each, every mode side by side, ${options.durationMs / 1000} s each in slices of ${options.sliceMs / 1000} s taking turns; OTLP exports received: ${receiver.exports()}\n\n`,
+);
 process.stdout.write('| round | telemetry | ops/s | p50 ms | p99 ms | Baton CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- |\n');
 rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / order.length) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
 for (const mode of order.filter((m) => m !== 'off')) {
   const opsChange = (mean(mode, (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
   const cpuChange = (mean(mode, (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
-  process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (targets: no worse than -10% and +10%).\n`);
+  const median = (medianRatio(rounds, mode, 'off', (r) => r.batonCpuMsPerOp) - 1) * 100;
+  process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (median of the rounds: ${fmt(median)}%) (targets: no worse than -10% and +10%).\n`);
 }
 const offMicros = mean('off', (r) => r.batonCpuMsPerOp) * 1000;
 process.stdout.write(

@@ -5,6 +5,7 @@ import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOption
 
 import type { BatonProcess } from 'bench/support/baton-process.js';
 import { CpuMeter } from 'bench/support/cpu-meter.js';
+import { summarize } from 'bench/support/latency-stats.js';
 import { closedLoop } from 'bench/support/load-generator.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
@@ -16,6 +17,8 @@ export interface RoundOptions {
   readonly durationMs: number;
   readonly rounds: number;
   readonly concurrency: number;
+  // Side by side, the measured time is cut into slices of this length (see measureSideBySide).
+  readonly sliceMs: number;
   // A V8 CPU profile of each `baton serve`.
   readonly profile: boolean;
   readonly adminUrl: string;
@@ -28,6 +31,7 @@ export function roundOptions(): RoundOptions {
       duration: { type: 'string', default: '10' },
       rounds: { type: 'string', default: '2' },
       concurrency: { type: 'string', default: '8' },
+      slice: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
     },
   });
@@ -35,6 +39,7 @@ export function roundOptions(): RoundOptions {
     durationMs: Number(values.duration) * 1000,
     rounds: Number(values.rounds),
     concurrency: Number(values.concurrency),
+    sliceMs: Number(values.slice) * 1000,
     profile: values.profile,
     adminUrl: process.env.BATON_BENCH_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
     redisUrl: process.env.BATON_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -51,44 +56,157 @@ export interface RoundResult {
   readonly othersBusy: number | null;
 }
 
-// One client (and one session) per worker, 1 KiB notes appended in a closed
-// loop: 2 s of warm-up, then the measured window with Baton's CPU.
+// One client (and one session) per worker of one `baton serve`, ready to
+// append 1 KiB notes in a closed loop, window after window.
+export class AppendLoad {
+  private errors = 0;
+  readonly meter: CpuMeter;
+
+  private constructor(
+    baton: BatonProcess,
+    private readonly clients: readonly Client[],
+    private readonly keys: readonly string[],
+    private readonly concurrency: number,
+  ) {
+    this.meter = new CpuMeter(process.pid, () => baton.pid);
+  }
+
+  static async open(
+    baton: BatonProcess,
+    options: RoundOptions,
+    label: string,
+    // The agent of worker w and how its client talks to Baton (e.g. its credential).
+    worker: (w: number) => Promise<{ agentId: string; transport?: StreamableHTTPClientTransportOptions }>,
+  ): Promise<AppendLoad> {
+    const clients: Client[] = [];
+    const keys: string[] = [];
+    try {
+      for (let w = 0; w < options.concurrency; w++) {
+        const { agentId, transport } = await worker(w);
+        const client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url, transport), `bench-${w}`);
+        clients.push(client);
+        const key = `${label}-${w}-${Date.now().toString(36)}`;
+        const registered = await client.callTool({ name: 'register_session', arguments: { sessionKey: key, agentId } });
+        if (registered.isError) throw new Error(`register_session failed: ${JSON.stringify(registered.content)}`);
+        keys.push(key);
+      }
+    } catch (error) {
+      await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+      throw error;
+    }
+    return new AppendLoad(baton, clients, keys, options.concurrency);
+  }
+
+  // Appends for `ms`, with Baton's CPU over that window; every latency goes to `latencies`.
+  async window(ms: number, latencies: number[] = []): Promise<AppendWindow> {
+    this.errors = 0;
+    const before = await this.meter.sample();
+    const result = await closedLoop((w) => this.append(w), this.concurrency, ms, latencies);
+    const cpu = this.meter.between(before, await this.meter.sample(), result.ops);
+    return { ops: result.ops, seconds: result.seconds, errors: this.errors, batonCpuMs: cpu ? cpu.msPerOp.baton * result.ops : null, othersBusy: cpu?.othersBusy ?? null };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.close().catch(() => undefined)));
+  }
+
+  private async append(w: number): Promise<boolean> {
+    const result = await (this.clients[w] as Client).callTool({ name: 'update_context', arguments: { sessionKey: this.keys[w], type: 'note', content: CONTENT } });
+    if (result.isError === true) this.errors++;
+    return result.isError !== true;
+  }
+}
+
+const CONTENT = 'x'.repeat(1024);
+const WARM_UP_MS = 2_000;
+
+export interface AppendWindow {
+  readonly ops: number;
+  readonly seconds: number;
+  // Calls answered with a tool error.
+  readonly errors: number;
+  // Baton's CPU over the window, in ms.
+  readonly batonCpuMs: number | null;
+  readonly othersBusy: number | null;
+}
+
+// Each mode's `baton serve` runs at once, and the measured time is cut into
+// slices that take turns, in an order that alternates (A B C, C B A, ...): at
+// any moment one server is under load, at the concurrency asked for, and
+// every mode sees the same stretch of the machine's life. On a shared machine
+// whose speed drifts by tens of percent from one minute to the next, rounds
+// measured one after the other compare different machines; slices a second
+// apart do not. A server's CPU is counted from the first slice to the end of
+// the last, idle turns included, so work it defers (an export batch, a
+// timer) is charged to it and not lost between its slices.
+export async function measureSideBySide<M extends string>(
+  loads: ReadonlyArray<{ readonly mode: M; readonly load: AppendLoad }>,
+  options: RoundOptions,
+): Promise<Array<RoundResult & { readonly mode: M }>> {
+  for (const { load } of loads) await load.window(WARM_UP_MS);
+  const count = Math.max(1, Math.round(options.durationMs / options.sliceMs));
+  const windows = new Map<M, AppendWindow[]>(loads.map(({ mode }) => [mode, []]));
+  const latencies = new Map<M, number[]>(loads.map(({ mode }) => [mode, []]));
+  const before = await Promise.all(loads.map(({ load }) => load.meter.sample()));
+  for (let s = 0; s < count; s++) {
+    for (const { mode, load } of s % 2 === 0 ? loads : [...loads].reverse()) {
+      windows.get(mode)?.push(await load.window(options.sliceMs, latencies.get(mode)));
+    }
+  }
+  const after = await Promise.all(loads.map(({ load }) => load.meter.sample()));
+  return loads.map(({ mode, load }, i) => {
+    const own = windows.get(mode) ?? [];
+    const sum = (pick: (w: AppendWindow) => number): number => own.reduce((total, w) => total + pick(w), 0);
+    const ops = sum((w) => w.ops);
+    const seconds = sum((w) => w.seconds);
+    const cpu = load.meter.between(before[i] ?? null, after[i] ?? null, ops);
+    // Other load is taken over the server's own slices: over the whole round the other modes' servers would count as other work.
+    const busyKnown = own.every((w) => w.othersBusy !== null);
+    const latency = summarize(latencies.get(mode) ?? []);
+    return {
+      mode,
+      throughput: ops / seconds,
+      p50: latency.p50,
+      p99: latency.p99,
+      errors: sum((w) => w.errors),
+      batonCpuMsPerOp: cpu?.msPerOp.baton ?? null,
+      othersBusy: busyKnown ? sum((w) => (w.othersBusy ?? 0) * w.seconds) / seconds : null,
+    };
+  });
+}
+
+// One measured window of a single `baton serve` on its own: 2 s of warm-up,
+// then the measured window with Baton's CPU.
 export async function measureAppends(
   baton: BatonProcess,
   options: RoundOptions,
   label: string,
-  // The agent of worker w and how its client talks to Baton (e.g. its credential).
   worker: (w: number) => Promise<{ agentId: string; transport?: StreamableHTTPClientTransportOptions }>,
 ): Promise<RoundResult> {
-  const clients: Client[] = [];
+  const load = await AppendLoad.open(baton, options, label, worker);
   try {
-    const keys: string[] = [];
-    for (let w = 0; w < options.concurrency; w++) {
-      const { agentId, transport } = await worker(w);
-      const client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url, transport), `bench-${w}`);
-      clients.push(client);
-      const key = `${label}-${w}-${Date.now().toString(36)}`;
-      const registered = await client.callTool({ name: 'register_session', arguments: { sessionKey: key, agentId } });
-      if (registered.isError) throw new Error(`register_session failed: ${JSON.stringify(registered.content)}`);
-      keys.push(key);
-    }
-    const content = 'x'.repeat(1024);
-    let errors = 0;
-    const operation = async (w: number): Promise<boolean> => {
-      const result = await (clients[w] as Client).callTool({ name: 'update_context', arguments: { sessionKey: keys[w], type: 'note', content } });
-      if (result.isError === true) errors++;
-      return result.isError !== true;
-    };
-    await closedLoop(operation, options.concurrency, 2_000);
-    errors = 0;
-    const meter = new CpuMeter(process.pid, () => baton.pid);
-    const before = await meter.sample();
-    const result = await closedLoop(operation, options.concurrency, options.durationMs);
-    const cpu = meter.between(before, await meter.sample(), result.ops);
-    return { throughput: result.throughput, p50: result.latencyMs.p50, p99: result.latencyMs.p99, errors, batonCpuMsPerOp: cpu?.msPerOp.baton ?? null, othersBusy: cpu?.othersBusy ?? null };
+    await load.window(WARM_UP_MS);
+    const latencies: number[] = [];
+    const w = await load.window(options.durationMs, latencies);
+    const latency = summarize(latencies);
+    return { throughput: w.ops / w.seconds, p50: latency.p50, p99: latency.p99, errors: w.errors, batonCpuMsPerOp: w.batonCpuMs === null || w.ops === 0 ? null : w.batonCpuMs / w.ops, othersBusy: w.othersBusy };
   } finally {
-    await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
+    await load.close();
   }
+}
+
+// The median of the per-round ratios of one mode's CPU per call to another's
+// (rounds are paired by their index).
+export function medianRatio<R extends { mode: string }>(rounds: readonly R[], mode: R['mode'], base: R['mode'], pick: (r: R) => number | null): number {
+  const of = (m: R['mode']): Array<number | null> => rounds.filter((r) => r.mode === m).map(pick);
+  const baseline = of(base);
+  const ratios = of(mode)
+    .map((v, i) => (v === null || baseline[i] == null ? null : v / (baseline[i] as number)))
+    .filter((v): v is number => v !== null)
+    .sort((a, b) => a - b);
+  if (ratios.length === 0) return Number.NaN;
+  const mid = Math.floor(ratios.length / 2);
+  return ratios.length % 2 === 1 ? (ratios[mid] as number) : ((ratios[mid - 1] as number) + (ratios[mid] as number)) / 2;
 }
 
 // The mean of one figure over the rounds of one mode (rounds without it left out).

@@ -30,8 +30,10 @@ class Failures {
 
 // Closed loop: `concurrency` workers each issue the next operation as soon as
 // the previous one returns. Measures the throughput the system sustains.
-export async function closedLoop(operation: Operation, concurrency: number, durationMs: number): Promise<LoadResult> {
-  const latencies: number[] = [];
+// `latencies`, when given, receives every successful operation's latency
+// (so windows of one load can be summarised together).
+export async function closedLoop(operation: Operation, concurrency: number, durationMs: number, latencies: number[] = []): Promise<LoadResult> {
+  const first = latencies.length;
   const failures = new Failures();
   const start = performance.now();
   const deadline = start + durationMs;
@@ -47,7 +49,8 @@ export async function closedLoop(operation: Operation, concurrency: number, dura
   };
   await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
   const seconds = (end - start) / 1000;
-  return { ops: latencies.length, errors: failures.count, seconds, throughput: latencies.length / seconds, latencyMs: summarize(latencies), firstError: failures.first };
+  const ours = latencies.slice(first);
+  return { ops: ours.length, errors: failures.count, seconds, throughput: ours.length / seconds, latencyMs: summarize(ours), firstError: failures.first };
 }
 
 export interface OpenLoopResult extends LoadResult {
