@@ -24,11 +24,13 @@ let order: string[];
 let logged: Record<string, unknown>[];
 let answerAt: string | undefined;
 let endpointFails: boolean;
+let throwAt: string | undefined;
 
 function check(name: string) {
   return {
     use: (_req: Request, res: Response, next: NextFunction): void => {
       order.push(name);
+      if (throwAt === name) throw new Error(`${name} broke`);
       if (answerAt === name) res.status(401).json({ refusedBy: name });
       else next();
     },
@@ -75,6 +77,7 @@ beforeEach(() => {
   logged = [];
   answerAt = undefined;
   endpointFails = false;
+  throwAt = undefined;
 });
 
 const post = (path: string, body: string, headers: Record<string, string> = {}): Promise<globalThis.Response> =>
@@ -127,6 +130,14 @@ describe('StreamableHttpRoute', () => {
     const res = await post('/mcp', '{"jsonrpc":"2.0","id":1,"method":"ping"}');
     expect(res.status).toBe(500);
     expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32603 } });
+  });
+
+  it('answers a check that throws with a JSON-RPC internal error, and runs nothing after it', async () => {
+    throwAt = 'bearer';
+    const res = await post('/mcp', '{"jsonrpc":"2.0","id":1,"method":"ping"}');
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32603 } });
+    expect(order).toEqual(['origin', 'bearer']);
   });
 
   it('writes one request line per request, with its status and time', async () => {
