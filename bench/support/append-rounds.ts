@@ -10,8 +10,9 @@ import { closedLoop } from 'bench/support/load-generator.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
 // What the benches that compare `baton serve` set up two or more ways
-// (telemetry, authentication) share: their command line, one measured round
-// of update_context in a closed loop, and the summary of the rounds.
+// (telemetry, authentication) share: their command line, clients appending
+// update_context in a closed loop, the setups measured side by side in one
+// round, and the summary of the rounds.
 
 export interface RoundOptions {
   readonly durationMs: number;
