@@ -14,7 +14,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -25,6 +24,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import pg from 'pg';
 
 import { benchFlags, runBench, writeDocSection } from 'bench/support/bench-doc.js';
+import { freePort } from 'bench/support/server-process.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
 import { countTextTokens } from 'src/platform/tokens/token-counter.js';
@@ -82,17 +82,6 @@ function ledger(size: number): Entry[] {
     }
   }
   return out;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 function run(args: string[], env: Record<string, string>): Promise<void> {

@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +13,7 @@ import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase, isLoopbackUrl, serverFacts } from 'bench/support/bench-database.js';
 import { CpuMeter, type CpuBreakdown } from 'bench/support/cpu-meter.js';
+import { ReferenceProcess } from 'bench/support/reference-process.js';
 import { closedLoop, openLoop, type LoadResult, type OpenLoopResult, type Operation } from 'bench/support/load-generator.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
@@ -90,7 +88,7 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
   mkdirSync('bench/.cache', { recursive: true });
   let baton: BatonProcess | undefined;
   let pool: pg.Pool | undefined;
-  let reference: ChildProcess | undefined;
+  let reference: ReferenceProcess | undefined;
   const clients: Client[] = [];
   try {
     log(`creating and migrating ${database.name} (baton migrate)`);
@@ -127,11 +125,10 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
       client.callTool({ name: 'update_context', arguments: { sessionKey: key, type: 'decision', content, metadata: METADATA } }).then((r) => r.isError !== true);
 
     await pool.query(REFERENCE_TABLE_SQL);
-    const started = await startReference(database.url);
-    reference = started.child;
-    log(`reference server (pid ${reference.pid}) on ${started.url.href}`);
+    reference = await ReferenceProcess.start(database.url);
+    log(`reference server (pid ${reference.pid}) on ${reference.url.href}`);
     const referenceClients: Client[] = [];
-    for (let i = 0; i < workers; i++) referenceClients.push(await connect(started.url, `bench-reference-${i}`));
+    for (let i = 0; i < workers; i++) referenceClients.push(await connect(reference.url, `bench-reference-${i}`));
     clients.push(...referenceClients);
     const referenceAppend = (client: Client, key: string): Promise<boolean> =>
       client.callTool({ name: 'update_context', arguments: { sessionKey: key, type: 'decision', content } }).then((r) => r.isError !== true);
@@ -195,27 +192,10 @@ export async function runUpdateContextBench(options: UpdateContextOptions): Prom
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
     await pool?.end();
     await baton?.stop();
-    if (reference && reference.exitCode === null) {
-      reference.kill('SIGTERM');
-      await once(reference, 'exit');
-    }
+    await reference?.stop();
     await dropDatabase(options.adminDatabaseUrl, database.name).catch((error: Error) => log(`could not drop ${database.name}: ${error.message}`));
     log(`dropped ${database.name}`);
   }
-}
-
-// The reference server over Streamable HTTP, as a child process like Baton.
-async function startReference(databaseUrl: string): Promise<{ child: ChildProcess; url: URL }> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const script = fileURLToPath(new URL('./reference/minimal-server.js', import.meta.url));
-  const child = spawn(process.execPath, [script, '--http', String(port)], { env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl }, stdio: ['ignore', 'ignore', 'inherit'] });
-  const url = new URL(`http://127.0.0.1:${port}/mcp`);
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`the reference server exited with ${child.exitCode}`);
-    if (await fetch(url).then(() => true, () => false)) return { child, url };
-    await sleep(100);
-  }
-  throw new Error('the reference server did not listen within 30 s');
 }
 
 // Waits, at most `limitMs`, for processes outside the benchmark to keep less

@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, closeSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { ProbeReply, ProbeRequest } from 'bench/support/probe-protocol.js';
+import { freePort, ServerProcess } from 'bench/support/server-process.js';
 
 const MAIN = resolve('dist/main.js');
 // Generous: on a loaded machine start-up takes far longer than its usual second or two.
@@ -14,16 +14,7 @@ const READY_TIMEOUT_MS = 90_000;
 // `baton serve` as a child process, exactly as operators start it. Its
 // stdout and stderr (JSON log lines) go straight to a file, so the load
 // generator spends no CPU on them.
-export class BatonProcess {
-  private constructor(
-    private readonly child: ChildProcess,
-    readonly url: URL,
-  ) {}
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
+export class BatonProcess extends ServerProcess {
   // With `probe` (the compiled bench/support/loop-probe.js), the process
   // loads it and answers ask() over an IPC channel.
   static async start(env: Record<string, string>, logFile: string, nodeArgs: string[] = [], probe?: string): Promise<BatonProcess> {
@@ -59,23 +50,6 @@ export class BatonProcess {
     if (message.type === 'error') throw new Error(`probe: ${message.message}`);
     return message;
   }
-
-  // Ends the process at once, as a crash or an OOM kill would.
-  async kill(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGKILL');
-    await exited;
-  }
-
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
 }
 
 // `baton migrate`, the operators' path; it also creates the database.
@@ -85,15 +59,4 @@ export async function migrate(env: Record<string, string>): Promise<void> {
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`baton migrate failed (exit ${code}): ${stderr.trim()}`);
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
 }

@@ -7,7 +7,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-import { BatonProcess, freePort } from 'bench/support/baton-process.js';
+import { BatonProcess } from 'bench/support/baton-process.js';
+import { freePort } from 'bench/support/server-process.js';
 import { registerSession } from 'test/factories/session.factory.js';
 import { startFakeLlmServer, type FakeLlmServer } from 'test/support/fake-llm-server.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
