@@ -2,10 +2,15 @@ import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
+import pg from 'pg';
+
+import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
 import { AppendLoad, busyShare, fmt, meanOf, measureSideBySide, medianRatio, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
+import { ReferenceProcess } from 'bench/support/reference-process.js';
 import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
 
 // `npm run bench:telemetry`: update_context at concurrency 8 against `baton
@@ -13,7 +18,9 @@ import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
 // metrics only (/metrics, no exporter configured), and fully on (every span
 // and metric exported over OTLP/HTTP to a local receiver, /metrics on), and
 // like that with one trace in ten recorded (`sampled`), and fully on without
-// the Express and Nest instrumentations (`lean`). In each round they run side
+// the Express and Nest instrumentations (`lean`); and the reference server
+// without and with OpenTelemetry (`reference off`, `reference on`, see
+// REFERENCE_MODES). In each round they run side
 // by side and take turns under load, slice by slice (measureSideBySide); each
 // round starts new processes. Then the floor: what the OpenTelemetry SDK alone
 // costs for one traced call's spans and metrics (bench/support/telemetry-floor.ts).
@@ -29,8 +36,21 @@ const MODES = {
   sampled: (receiver: string) => ({ ...exporting(receiver), OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }),
   lean: (receiver: string) => ({ ...exporting(receiver), OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express,nestjs-core' }),
 } satisfies Record<string, (receiver: string) => Record<string, string>>;
-type Mode = keyof typeof MODES;
-const order = Object.keys(MODES) as Mode[];
+type BatonMode = keyof typeof MODES;
+const order = Object.keys(MODES) as BatonMode[];
+
+// The reference server (bench/reference), plain and with OpenTelemetry's
+// HTTP and pg instrumentations exporting every span and metric to the same
+// receiver as Baton's `on` (bench/reference/telemetry-preload.ts): what
+// tracing costs the least MCP server over PostgreSQL, beside Baton's modes.
+const PRELOAD = fileURLToPath(new URL('./reference/telemetry-preload.js', import.meta.url));
+const REFERENCE_MODES = {
+  'reference off': () => ({ nodeArgs: [] as string[], env: {} }),
+  'reference on': (receiver: string) => ({ nodeArgs: ['--import', PRELOAD], env: exporting(receiver) }),
+} satisfies Record<string, (receiver: string) => { nodeArgs: string[]; env: Record<string, string> }>;
+type ReferenceMode = keyof typeof REFERENCE_MODES;
+const referenceOrder = Object.keys(REFERENCE_MODES) as ReferenceMode[];
+type Mode = BatonMode | ReferenceMode;
 
 interface Round extends RoundResult {
   mode: Mode;
@@ -51,22 +71,37 @@ async function startReceiver(): Promise<{ endpoint: string; exports: () => numbe
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, exports: () => exports, close: () => server.close() };
 }
 
-// One round: every mode's `baton serve` side by side (measureSideBySide).
+async function createReferenceTable(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(REFERENCE_TABLE_SQL);
+  } finally {
+    await client.end();
+  }
+}
+
+// One round: every mode's server side by side (measureSideBySide).
 async function measureRound(round: number, env: Record<string, string>, receiver: string): Promise<Round[]> {
   mkdirSync('bench/.cache', { recursive: true });
-  const started: Array<{ mode: Mode; baton: BatonProcess; load?: AppendLoad }> = [];
+  const started: Array<{ mode: Mode; server: BatonProcess | ReferenceProcess; load?: AppendLoad }> = [];
+  const profile = (mode: Mode): string[] => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode.replace(' ', '-')}`] : []);
   try {
-    for (const mode of order) {
-      const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode}`] : [];
-      started.push({ mode, baton: await BatonProcess.start({ ...env, ...MODES[mode](receiver) }, `bench/.cache/telemetry-${mode}.log`, profile) });
+    for (const mode of order) started.push({ mode, server: await BatonProcess.start({ ...env, ...MODES[mode](receiver) }, `bench/.cache/telemetry-${mode}.log`, profile(mode)) });
+    for (const mode of referenceOrder) {
+      const { nodeArgs, env: telemetry } = REFERENCE_MODES[mode](receiver);
+      started.push({ mode, server: await ReferenceProcess.start(env.DATABASE_URL, [...profile(mode), ...nodeArgs], telemetry) });
     }
-    for (const entry of started) entry.load = await AppendLoad.open(entry.baton, options, `telemetry-${entry.mode}-${round}`, async () => ({ agentId: 'bench' }));
+    for (const entry of started) {
+      const agent = entry.server instanceof BatonProcess ? { agentId: 'bench' } : {};
+      entry.load = await AppendLoad.open(entry.server, options, `telemetry-${entry.mode.replace(' ', '-')}-${round}`, async () => agent);
+    }
     const loads = started.map(({ mode, load }) => ({ mode, load: load as AppendLoad }));
     return await measureSideBySide(round % 2 === 0 ? loads : [...loads].reverse(), options);
   } finally {
-    for (const { load, baton } of started) {
+    for (const { load, server } of started) {
       await load?.close();
-      await baton.stop();
+      await server.stop();
     }
   }
 }
@@ -74,13 +109,14 @@ async function measureRound(round: number, env: Record<string, string>, receiver
 const { name, url } = benchDatabaseUrl(options.adminUrl);
 const env = { DATABASE_URL: url, REDIS_URL: options.redisUrl, BATON_REDIS_PREFIX: `bench-telemetry-${Date.now().toString(36)}`, BATON_LOG_LEVEL: 'warn' };
 await migrate(env);
+await createReferenceTable(url);
 const receiver = await startReceiver();
 const rounds: Round[] = [];
 let floor: { tracing: number; metrics: number };
 try {
   for (let r = 0; r < options.rounds; r++) {
     const measured = await measureRound(r, env, receiver.endpoint);
-    for (const mode of order) rounds.push(measured.find((m) => m.mode === mode) as Round);
+    for (const mode of [...order, ...referenceOrder]) rounds.push(measured.find((m) => m.mode === mode) as Round);
   }
   floor = await telemetryFloorMicros(receiver.endpoint);
 } finally {
@@ -92,13 +128,19 @@ const mean = (mode: Mode, pick: (r: Round) => number | null): number => meanOf(r
 process.stdout.write(
   `update_context, concurrency ${options.concurrency}, ${options.rounds} rounds; in each, every mode side by side, ${options.durationMs / 1000} s each in slices of ${options.sliceMs / 1000} s taking turns; OTLP exports received: ${receiver.exports()}\n\n`,
 );
-process.stdout.write('| round | telemetry | ops/s | p50 ms | p99 ms | Baton CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- |\n');
-rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / order.length) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
+process.stdout.write('| round | telemetry | ops/s | p50 ms | p99 ms | server CPU ms/op | other load on the machine |\n| --- | --- | --- | --- | --- | --- | --- |\n');
+rounds.forEach((r, i) => process.stdout.write(`| ${Math.floor(i / (order.length + referenceOrder.length)) + 1} | ${r.mode} | ${fmt(r.throughput)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.batonCpuMsPerOp, 3)} | ${busyShare(r.othersBusy)} |\n`));
 for (const mode of order.filter((m) => m !== 'off')) {
   const opsChange = (mean(mode, (r) => r.throughput) / mean('off', (r) => r.throughput) - 1) * 100;
   const cpuChange = (mean(mode, (r) => r.batonCpuMsPerOp) / mean('off', (r) => r.batonCpuMsPerOp) - 1) * 100;
   const median = (medianRatio(rounds, mode, 'off', (r) => r.batonCpuMsPerOp) - 1) * 100;
   process.stdout.write(`${mode} vs off: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% Baton CPU per call (median of the rounds: ${fmt(median)}%) (targets: no worse than -10% and +10%).\n`);
+}
+{
+  const opsChange = (mean('reference on', (r) => r.throughput) / mean('reference off', (r) => r.throughput) - 1) * 100;
+  const cpuChange = (mean('reference on', (r) => r.batonCpuMsPerOp) / mean('reference off', (r) => r.batonCpuMsPerOp) - 1) * 100;
+  const median = (medianRatio(rounds, 'reference on', 'reference off', (r) => r.batonCpuMsPerOp) - 1) * 100;
+  process.stdout.write(`The reference server with OpenTelemetry's HTTP and pg instrumentations vs without: ${fmt(opsChange)}% operations per second, ${fmt(cpuChange)}% CPU per call (median of the rounds: ${fmt(median)}%).\n`);
 }
 const offMicros = mean('off', (r) => r.batonCpuMsPerOp) * 1000;
 process.stdout.write(

@@ -3,7 +3,6 @@ import { parseArgs } from 'node:util';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOptions } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-import type { BatonProcess } from 'bench/support/baton-process.js';
 import { CpuMeter } from 'bench/support/cpu-meter.js';
 import { summarize } from 'bench/support/latency-stats.js';
 import { closedLoop } from 'bench/support/load-generator.js';
@@ -57,45 +56,52 @@ export interface RoundResult {
   readonly othersBusy: number | null;
 }
 
-// One client (and one session) per worker of one `baton serve`, ready to
-// append 1 KiB notes in a closed loop, window after window.
+// A server the load can drive: `baton serve`, or the reference server.
+export interface AppendTarget {
+  readonly url: URL;
+  readonly pid: number | undefined;
+}
+
+// What worker w appends as, and how its client talks to the server (e.g.
+// its credential). Without an agent no session is registered: the reference
+// server has none, its update_context takes any session key.
+type Worker = (w: number) => Promise<{ agentId?: string; transport?: StreamableHTTPClientTransportOptions }>;
+
+// One client (and one session) per worker of one server, ready to append
+// 1 KiB notes in a closed loop, window after window.
 export class AppendLoad {
   private errors = 0;
   readonly meter: CpuMeter;
 
   private constructor(
-    baton: BatonProcess,
+    server: AppendTarget,
     private readonly clients: readonly Client[],
     private readonly keys: readonly string[],
     private readonly concurrency: number,
   ) {
-    this.meter = new CpuMeter(process.pid, () => baton.pid);
+    this.meter = new CpuMeter(process.pid, () => server.pid);
   }
 
-  static async open(
-    baton: BatonProcess,
-    options: RoundOptions,
-    label: string,
-    // The agent of worker w and how its client talks to Baton (e.g. its credential).
-    worker: (w: number) => Promise<{ agentId: string; transport?: StreamableHTTPClientTransportOptions }>,
-  ): Promise<AppendLoad> {
+  static async open(server: AppendTarget, options: RoundOptions, label: string, worker: Worker): Promise<AppendLoad> {
     const clients: Client[] = [];
     const keys: string[] = [];
     try {
       for (let w = 0; w < options.concurrency; w++) {
         const { agentId, transport } = await worker(w);
-        const client = await connectMcpClient(new StreamableHTTPClientTransport(baton.url, transport), `bench-${w}`);
+        const client = await connectMcpClient(new StreamableHTTPClientTransport(server.url, transport), `bench-${w}`);
         clients.push(client);
         const key = `${label}-${w}-${Date.now().toString(36)}`;
-        const registered = await client.callTool({ name: 'register_session', arguments: { sessionKey: key, agentId } });
-        if (registered.isError) throw new Error(`register_session failed: ${JSON.stringify(registered.content)}`);
+        if (agentId !== undefined) {
+          const registered = await client.callTool({ name: 'register_session', arguments: { sessionKey: key, agentId } });
+          if (registered.isError) throw new Error(`register_session failed: ${JSON.stringify(registered.content)}`);
+        }
         keys.push(key);
       }
     } catch (error) {
       await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
       throw error;
     }
-    return new AppendLoad(baton, clients, keys, options.concurrency);
+    return new AppendLoad(server, clients, keys, options.concurrency);
   }
 
   // Appends for `ms`, with Baton's CPU over that window; every latency goes to `latencies`.
@@ -174,26 +180,6 @@ export async function measureSideBySide<M extends string>(
       othersBusy: busyKnown ? sum((w) => (w.othersBusy ?? 0) * w.seconds) / seconds : null,
     };
   });
-}
-
-// One measured window of a single `baton serve` on its own: 2 s of warm-up,
-// then the measured window with Baton's CPU.
-export async function measureAppends(
-  baton: BatonProcess,
-  options: RoundOptions,
-  label: string,
-  worker: (w: number) => Promise<{ agentId: string; transport?: StreamableHTTPClientTransportOptions }>,
-): Promise<RoundResult> {
-  const load = await AppendLoad.open(baton, options, label, worker);
-  try {
-    await load.window(WARM_UP_MS);
-    const latencies: number[] = [];
-    const w = await load.window(options.durationMs, latencies);
-    const latency = summarize(latencies);
-    return { throughput: w.ops / w.seconds, p50: latency.p50, p99: latency.p99, errors: w.errors, batonCpuMsPerOp: w.batonCpuMs === null || w.ops === 0 ? null : w.batonCpuMs / w.ops, othersBusy: w.othersBusy };
-  } finally {
-    await load.close();
-  }
 }
 
 // The median of the per-round ratios of one mode's CPU per call to another's
