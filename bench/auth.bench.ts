@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 
-import { AppendLoad, busyShare, fmt, meanOf, measureSideBySide, medianRatio, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
+import { busyShare, fmt, meanOf, medianRatio, roundOptions, sideBySideRound, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { cpuMicrosPerCall } from 'bench/support/component-cost.js';
@@ -21,7 +21,7 @@ import { startLocalIssuer, type LocalIssuer } from 'test/support/local-issuer.js
 // but set high enough never to refuse one), and with the tokens but no rate
 // limits (`tokens`), so the two costs show apart. In each round the three
 // run side by side and take turns under load, slice by slice
-// (measureSideBySide); each round starts new processes. Telemetry is off in all, so the difference is the
+// (sideBySideRound); each round starts new processes. Telemetry is off in all, so the difference is the
 // access checks alone. `--profile` writes V8 CPU profiles of each Baton
 // process to bench/.cache/auth-profiles. Then the CPU time of each added
 // step, measured in this process: a token's signature check, a remembered
@@ -46,30 +46,22 @@ function settingsOf(mode: Mode, issuer: LocalIssuer): Record<string, string> {
   return { ...tokens, BATON_RATE_LIMITS: 'agent=1000000/60+1000', BATON_HTTP_RATE_LIMITS: 'agent=1000000/60+1000' };
 }
 
-// One round: the three modes' `baton serve` side by side (measureSideBySide).
-async function measureRound(round: number, env: Record<string, string>, issuer: LocalIssuer): Promise<Round[]> {
+// One round: the three modes' `baton serve` side by side (sideBySideRound).
+function measureRound(round: number, env: Record<string, string>, issuer: LocalIssuer): Promise<Round[]> {
   mkdirSync(PROFILES, { recursive: true });
-  const started: Array<{ mode: Mode; baton: BatonProcess; load?: AppendLoad }> = [];
-  try {
-    for (const mode of MODES) {
+  const setups = MODES.map((mode) => ({
+    mode,
+    start: () => {
       const nodeArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`, `--cpu-prof-name=auth-${mode}-${Date.now()}.cpuprofile`] : [];
-      started.push({ mode, baton: await BatonProcess.start({ ...env, ...settingsOf(mode, issuer) }, `bench/.cache/auth-${mode}.log`, nodeArgs) });
-    }
-    for (const entry of started) {
-      entry.load = await AppendLoad.open(entry.baton, options, `auth-${entry.mode}-${round}`, async (w) => {
-        const agentId = `bench-agent-${w}`;
-        const headers: Record<string, string> = entry.mode !== 'off' ? { authorization: `Bearer ${await issuer.token({ audience: RESOURCE, subject: agentId, scope: 'agent' })}` } : {};
-        return { agentId, transport: { requestInit: { headers } } };
-      });
-    }
-    const loads = started.map(({ mode, load }) => ({ mode, load: load as AppendLoad }));
-    return await measureSideBySide(round % 2 === 0 ? loads : [...loads].reverse(), options);
-  } finally {
-    for (const { load, baton } of started) {
-      await load?.close();
-      await baton.stop();
-    }
-  }
+      return BatonProcess.start({ ...env, ...settingsOf(mode, issuer) }, `bench/.cache/auth-${mode}.log`, nodeArgs);
+    },
+    worker: async (w: number) => {
+      const agentId = `bench-agent-${w}`;
+      const headers: Record<string, string> = mode !== 'off' ? { authorization: `Bearer ${await issuer.token({ audience: RESOURCE, subject: agentId, scope: 'agent' })}` } : {};
+      return { agentId, transport: { requestInit: { headers } } };
+    },
+  }));
+  return sideBySideRound(round, setups, options);
 }
 
 interface ComponentCosts {
@@ -112,10 +104,7 @@ const issuer = await startLocalIssuer();
 const rounds: Round[] = [];
 let costs: ComponentCosts;
 try {
-  for (let r = 0; r < options.rounds; r++) {
-    const measured = await measureRound(r, env, issuer);
-    for (const mode of MODES) rounds.push(measured.find((m) => m.mode === mode) as Round);
-  }
+  for (let r = 0; r < options.rounds; r++) rounds.push(...(await measureRound(r, env, issuer)));
   costs = await componentCosts(env, issuer);
 } finally {
   await issuer.close();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
-import { AppendLoad, busyShare, fmt, meanOf, measureSideBySide, medianRatio, roundOptions, type RoundResult } from 'bench/support/append-rounds.js';
+import { busyShare, fmt, meanOf, medianRatio, roundOptions, sideBySideRound, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
 import { ReferenceProcess } from 'bench/support/reference-process.js';
@@ -21,7 +21,7 @@ import { telemetryFloorMicros } from 'bench/support/telemetry-floor.js';
 // the Express and Nest instrumentations (`lean`); and the reference server
 // without and with OpenTelemetry (`reference off`, `reference on`, see
 // REFERENCE_MODES). In each round they run side
-// by side and take turns under load, slice by slice (measureSideBySide); each
+// by side and take turns under load, slice by slice (sideBySideRound); each
 // round starts new processes. Then the floor: what the OpenTelemetry SDK alone
 // costs for one traced call's spans and metrics (bench/support/telemetry-floor.ts).
 // A CLI: output goes to stdout.
@@ -81,29 +81,25 @@ async function createReferenceTable(databaseUrl: string): Promise<void> {
   }
 }
 
-// One round: every mode's server side by side (measureSideBySide).
-async function measureRound(round: number, env: Record<string, string>, receiver: string): Promise<Round[]> {
+// One round: every mode's server side by side (sideBySideRound).
+function measureRound(round: number, env: Record<string, string>, receiver: string): Promise<Round[]> {
   mkdirSync('bench/.cache', { recursive: true });
-  const started: Array<{ mode: Mode; server: BatonProcess | ReferenceProcess; load?: AppendLoad }> = [];
-  const profile = (mode: Mode): string[] => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode.replace(' ', '-')}`] : []);
-  try {
-    for (const mode of order) started.push({ mode, server: await BatonProcess.start({ ...env, ...MODES[mode](receiver) }, `bench/.cache/telemetry-${mode}.log`, profile(mode)) });
-    for (const mode of referenceOrder) {
+  const profile = (mode: Mode): string[] => (options.profile ? ['--cpu-prof', `--cpu-prof-dir=bench/.cache/profiles/telemetry-${mode.replaceAll(' ', '-')}`] : []);
+  const baton = order.map((mode) => ({
+    mode,
+    start: () => BatonProcess.start({ ...env, ...MODES[mode](receiver) }, `bench/.cache/telemetry-${mode}.log`, profile(mode)),
+    worker: async () => ({ agentId: 'bench' }),
+  }));
+  const reference = referenceOrder.map((mode) => ({
+    mode,
+    start: () => {
       const { nodeArgs, env: telemetry } = REFERENCE_MODES[mode](receiver);
-      started.push({ mode, server: await ReferenceProcess.start(env.DATABASE_URL, [...profile(mode), ...nodeArgs], telemetry) });
-    }
-    for (const entry of started) {
-      const agent = entry.server instanceof BatonProcess ? { agentId: 'bench' } : {};
-      entry.load = await AppendLoad.open(entry.server, options, `telemetry-${entry.mode.replace(' ', '-')}-${round}`, async () => agent);
-    }
-    const loads = started.map(({ mode, load }) => ({ mode, load: load as AppendLoad }));
-    return await measureSideBySide(round % 2 === 0 ? loads : [...loads].reverse(), options);
-  } finally {
-    for (const { load, server } of started) {
-      await load?.close();
-      await server.stop();
-    }
-  }
+      return ReferenceProcess.start(env.DATABASE_URL as string, [...profile(mode), ...nodeArgs], telemetry);
+    },
+    // The reference server has no sessions to register.
+    worker: async () => ({}),
+  }));
+  return sideBySideRound<Mode>(round, [...baton, ...reference], options);
 }
 
 const { name, url } = benchDatabaseUrl(options.adminUrl);
@@ -114,10 +110,7 @@ const receiver = await startReceiver();
 const rounds: Round[] = [];
 let floor: { tracing: number; metrics: number };
 try {
-  for (let r = 0; r < options.rounds; r++) {
-    const measured = await measureRound(r, env, receiver.endpoint);
-    for (const mode of [...order, ...referenceOrder]) rounds.push(measured.find((m) => m.mode === mode) as Round);
-  }
+  for (let r = 0; r < options.rounds; r++) rounds.push(...(await measureRound(r, env, receiver.endpoint)));
   floor = await telemetryFloorMicros(receiver.endpoint);
 } finally {
   receiver.close();

@@ -6,6 +6,7 @@ import { StreamableHTTPClientTransport, type StreamableHTTPClientTransportOption
 import { CpuMeter } from 'bench/support/cpu-meter.js';
 import { summarize } from 'bench/support/latency-stats.js';
 import { closedLoop } from 'bench/support/load-generator.js';
+import type { ServerProcess } from 'bench/support/server-process.js';
 import { connectMcpClient } from 'test/support/mcp-client.js';
 
 // What the benches that compare `baton serve` set up two or more ways
@@ -56,12 +57,6 @@ export interface RoundResult {
   readonly othersBusy: number | null;
 }
 
-// A server the load can drive: `baton serve`, or the reference server.
-export interface AppendTarget {
-  readonly url: URL;
-  readonly pid: number | undefined;
-}
-
 // What worker w appends as, and how its client talks to the server (e.g.
 // its credential). Without an agent no session is registered: the reference
 // server has none, its update_context takes any session key.
@@ -69,12 +64,12 @@ type Worker = (w: number) => Promise<{ agentId?: string; transport?: StreamableH
 
 // One client (and one session) per worker of one server, ready to append
 // 1 KiB notes in a closed loop, window after window.
-export class AppendLoad {
+class AppendLoad {
   private errors = 0;
   readonly meter: CpuMeter;
 
   private constructor(
-    server: AppendTarget,
+    server: ServerProcess,
     private readonly clients: readonly Client[],
     private readonly keys: readonly string[],
     private readonly concurrency: number,
@@ -82,7 +77,7 @@ export class AppendLoad {
     this.meter = new CpuMeter(process.pid, () => server.pid);
   }
 
-  static async open(server: AppendTarget, options: RoundOptions, label: string, worker: Worker): Promise<AppendLoad> {
+  static async open(server: ServerProcess, options: RoundOptions, label: string, worker: Worker): Promise<AppendLoad> {
     const clients: Client[] = [];
     const keys: string[] = [];
     try {
@@ -104,13 +99,14 @@ export class AppendLoad {
     return new AppendLoad(server, clients, keys, options.concurrency);
   }
 
-  // Appends for `ms`, with Baton's CPU over that window; every latency goes to `latencies`.
+  // Appends for `ms`, with the other load on the machine over that window;
+  // every latency goes to `latencies`.
   async window(ms: number, latencies: number[] = []): Promise<AppendWindow> {
     this.errors = 0;
     const before = await this.meter.sample();
     const result = await closedLoop((w) => this.append(w), this.concurrency, ms, latencies);
     const cpu = this.meter.between(before, await this.meter.sample(), result.ops);
-    return { ops: result.ops, seconds: result.seconds, errors: this.errors, batonCpuMs: cpu ? cpu.msPerOp.baton * result.ops : null, othersBusy: cpu?.othersBusy ?? null };
+    return { ops: result.ops, seconds: result.seconds, errors: this.errors, othersBusy: cpu?.othersBusy ?? null };
   }
 
   async close(): Promise<void> {
@@ -127,51 +123,79 @@ export class AppendLoad {
 const CONTENT = 'x'.repeat(1024);
 const WARM_UP_MS = 2_000;
 
-export interface AppendWindow {
+interface AppendWindow {
   readonly ops: number;
   readonly seconds: number;
   // Calls answered with a tool error.
   readonly errors: number;
-  // Baton's CPU over the window, in ms.
-  readonly batonCpuMs: number | null;
   readonly othersBusy: number | null;
 }
 
-// Each mode's `baton serve` runs at once, and the measured time is cut into
-// slices that take turns, in an order that alternates (A B C, C B A, ...): at
-// any moment one server is under load, at the concurrency asked for, and
-// every mode sees the same stretch of the machine's life. On a shared machine
-// whose speed drifts by tens of percent from one minute to the next, rounds
-// measured one after the other compare different machines; slices a second
-// apart do not. A server's CPU is counted from the first slice to the end of
-// the last, idle turns included, so work it defers (an export batch, a
-// timer) is charged to it and not lost between its slices.
-export async function measureSideBySide<M extends string>(
-  loads: ReadonlyArray<{ readonly mode: M; readonly load: AppendLoad }>,
-  options: RoundOptions,
-): Promise<Array<RoundResult & { readonly mode: M }>> {
-  for (const { load } of loads) await load.window(WARM_UP_MS);
-  const count = Math.max(1, Math.round(options.durationMs / options.sliceMs));
-  const windows = new Map<M, AppendWindow[]>(loads.map(({ mode }) => [mode, []]));
-  const latencies = new Map<M, number[]>(loads.map(({ mode }) => [mode, []]));
-  const before = await Promise.all(loads.map(({ load }) => load.meter.sample()));
-  for (let s = 0; s < count; s++) {
-    for (const { mode, load } of s % 2 === 0 ? loads : [...loads].reverse()) {
-      windows.get(mode)?.push(await load.window(options.sliceMs, latencies.get(mode)));
+// One setup a side-by-side round compares: how its server starts, and what
+// each worker appends as against it.
+export interface SideBySideSetup<M extends string> {
+  readonly mode: M;
+  readonly start: () => Promise<ServerProcess>;
+  readonly worker: Worker;
+}
+
+// One round: every setup's server started, then measured side by side
+// (measureSideBySide), then stopped. Odd rounds give the first slice to the
+// last setup. Results come in the order of `setups`.
+export async function sideBySideRound<M extends string>(round: number, setups: ReadonlyArray<SideBySideSetup<M>>, options: RoundOptions): Promise<Array<RoundResult & { readonly mode: M }>> {
+  const started: Array<{ server: ServerProcess; load?: AppendLoad }> = [];
+  try {
+    for (const setup of setups) started.push({ server: await setup.start() });
+    for (const [i, entry] of started.entries()) {
+      const { mode, worker } = setups[i] as SideBySideSetup<M>;
+      entry.load = await AppendLoad.open(entry.server, options, `${mode.replaceAll(' ', '-')}-${round}`, worker);
+    }
+    return await measureSideBySide(
+      started.map(({ load }) => load as AppendLoad),
+      options,
+      round % 2 === 1,
+    ).then((results) => results.map((result, i) => ({ mode: (setups[i] as SideBySideSetup<M>).mode, ...result })));
+  } finally {
+    for (const { load, server } of started) {
+      await load?.close();
+      await server.stop();
     }
   }
-  const after = await Promise.all(loads.map(({ load }) => load.meter.sample()));
-  return loads.map(({ mode, load }, i) => {
-    const own = windows.get(mode) ?? [];
+}
+
+// Each setup's server runs at once, and the measured time is cut into
+// slices that take turns, in an order that alternates (A B C, C B A, ...): at
+// any moment one server is under load, at the concurrency asked for, and
+// every setup sees the same stretch of the machine's life. On a shared
+// machine whose speed drifts by tens of percent from one minute to the next,
+// rounds measured one after the other compare different machines; slices a
+// second apart do not. A server's CPU is counted from the first slice to the
+// end of the last, idle turns included, so work it defers (an export batch,
+// a timer) is charged to it and not lost between its slices.
+async function measureSideBySide(loads: readonly AppendLoad[], options: RoundOptions, lastFirst: boolean): Promise<RoundResult[]> {
+  for (const load of loads) await load.window(WARM_UP_MS);
+  const count = Math.max(1, Math.round(options.durationMs / options.sliceMs));
+  const windows = loads.map((): AppendWindow[] => []);
+  const latencies = loads.map((): number[] => []);
+  const forward = [...loads.keys()];
+  const backward = [...forward].reverse();
+  const before = await Promise.all(loads.map((load) => load.meter.sample()));
+  for (let s = 0; s < count; s++) {
+    for (const i of (s % 2 === 1) !== lastFirst ? backward : forward) {
+      windows[i]?.push(await (loads[i] as AppendLoad).window(options.sliceMs, latencies[i]));
+    }
+  }
+  const after = await Promise.all(loads.map((load) => load.meter.sample()));
+  return loads.map((load, i) => {
+    const own = windows[i] ?? [];
     const sum = (pick: (w: AppendWindow) => number): number => own.reduce((total, w) => total + pick(w), 0);
     const ops = sum((w) => w.ops);
     const seconds = sum((w) => w.seconds);
     const cpu = load.meter.between(before[i] ?? null, after[i] ?? null, ops);
-    // Other load is taken over the server's own slices: over the whole round the other modes' servers would count as other work.
+    // Other load is taken over the server's own slices: over the whole round the other setups' servers would count as other work.
     const busyKnown = own.every((w) => w.othersBusy !== null);
-    const latency = summarize(latencies.get(mode) ?? []);
+    const latency = summarize(latencies[i] ?? []);
     return {
-      mode,
       throughput: ops / seconds,
       p50: latency.p50,
       p99: latency.p99,
