@@ -24,9 +24,12 @@ export interface RoundOptions {
   readonly profile: boolean;
   readonly adminUrl: string;
   readonly redisUrl: string;
+  // A bench's own string options, as given (see roundOptions).
+  readonly extra: Readonly<Record<string, string | undefined>>;
 }
 
-export function roundOptions(): RoundOptions {
+// The shared command line, plus the string options one bench adds.
+export function roundOptions(extra: Record<string, { type: 'string' }> = {}): RoundOptions {
   const { values } = parseArgs({
     options: {
       duration: { type: 'string', default: '10' },
@@ -34,9 +37,12 @@ export function roundOptions(): RoundOptions {
       concurrency: { type: 'string', default: '8' },
       slice: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
+      ...extra,
     },
   });
+  const own = values as Record<string, string | boolean | undefined>;
   return {
+    extra: Object.fromEntries(Object.keys(extra).map((key) => [key, own[key] as string | undefined])),
     durationMs: Number(values.duration) * 1000,
     rounds: Number(values.rounds),
     concurrency: Number(values.concurrency),

@@ -16,11 +16,12 @@ const READY_TIMEOUT_MS = 90_000;
 // generator spends no CPU on them.
 export class BatonProcess extends ServerProcess {
   // With `probe` (the compiled bench/support/loop-probe.js), the process
-  // loads it and answers ask() over an IPC channel.
-  static async start(env: Record<string, string>, logFile: string, nodeArgs: string[] = [], probe?: string): Promise<BatonProcess> {
+  // loads it and answers ask() over an IPC channel. `main` is another
+  // build's dist/main.js (bench:builds), this checkout's by default.
+  static async start(env: Record<string, string>, logFile: string, nodeArgs: string[] = [], probe?: string, main = MAIN): Promise<BatonProcess> {
     const port = await freePort();
     const log = openSync(logFile, 'w');
-    const child = spawn(process.execPath, [...nodeArgs, ...(probe ? ['--import', probe] : []), MAIN, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
+    const child = spawn(process.execPath, [...nodeArgs, ...(probe ? ['--import', probe] : []), main, 'serve', '--host', '127.0.0.1', '--port', String(port)], {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: probe ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
     });

@@ -43,6 +43,16 @@ describe('token counter', () => {
     expect(countTextTokens('x'.repeat(200_000))).toBe(25_000);
   });
 
+  it('counts a long run in a short text as it counts one in a long text', () => {
+    // Text up to 16 KiB is split in one go, longer text lazily: each cuts its long runs.
+    expect(countTextTokens(`${'x'.repeat(8_000)} done`)).toBe(1_000 + countTextTokens(' done'));
+  });
+
+  it.each([16_383, 16_384, 16_385])('counts the first %i characters of the README exactly, on either side of splitting in one go', (length) => {
+    const text = readFileSync('README.md', 'utf8').slice(0, length);
+    expect(countTextTokens(text)).toBe(exact(text));
+  });
+
   it.each([
     ['letters', 'abcdefghijklmnopqrstuvwxyz'],
     ['CJK', '漢字仮名交じり文中国語日本語'],

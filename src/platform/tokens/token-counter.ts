@@ -139,8 +139,20 @@ function countRun(run: string): number {
   return count;
 }
 
+// Text up to this length is split in one go (String#match: only the
+// strings, a quarter of what matchAll allocates with its match objects and
+// iterator results, per entry appended); longer text lazily, so
+// countTextTokensAsync can yield between its slices.
+const SPLIT_AT_ONCE_CHARS = SLICE_CHARS;
+
 // The pre-tokens of `text`, those longer than MAX_RUN_BYTES cut.
-function* runs(text: string): Generator<string> {
+function runs(text: string): Iterable<string> {
+  if (text.length > SPLIT_AT_ONCE_CHARS) return lazyRuns(text);
+  const split = text.match(O200K_TOKEN_SPLIT_REGEX) ?? [];
+  return split.some(tooLong) ? split.flatMap((run) => (tooLong(run) ? [...cutRun(run, 0, run.length)] : run)) : split;
+}
+
+function* lazyRuns(text: string): Generator<string> {
   for (const match of text.matchAll(O200K_TOKEN_SPLIT_REGEX)) {
     const run = match[0];
     if (tooLong(run)) yield* cutRun(run, 0, run.length);
