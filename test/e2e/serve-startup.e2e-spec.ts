@@ -101,6 +101,20 @@ describe('baton serve starting up', () => {
     expect(requestLines()).toHaveLength(41);
   }, 60_000);
 
+  it('puts the id of an MCP request on every line logged while serving it, as on its request line', async () => {
+    const { baton, base } = await start({ BATON_LOG_LEVEL: 'debug' });
+    await waitFor('/health/ready to answer 200', async () => (await status(`${base}/health/ready`)) === 200, START_MS);
+    const client = await connectHttpClient(new URL(`${base}/mcp`), 'logged-client');
+    await client.close();
+    const lines = (): Record<string, unknown>[] => logLines(baton.stderr());
+    // Opening the MCP session is logged while its initialize request is served.
+    await waitFor('the line of the opened MCP session', () => lines().some((line) => line.msg === 'MCP session opened'), 2_000);
+    const opened = lines().find((line) => line.msg === 'MCP session opened') as { req?: { id?: unknown } };
+    const initialize = lines().filter((line) => line.msg === 'request completed' && (line.req as { url?: string }).url === '/mcp')[0] as { req: { id: unknown } };
+    expect(typeof opened.req?.id).toBe('number');
+    expect(opened.req?.id).toBe(initialize.req.id);
+  }, 60_000);
+
   it('says which port is in use and how to choose another', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));

@@ -8,6 +8,7 @@ import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { loggerOptions } from 'src/platform/logging/boot-logger.js';
 import type { BearerAuthMiddleware } from 'src/http/auth/bearer-auth.middleware.js';
 import type { OriginGuardMiddleware } from 'src/http/origin-guard.middleware.js';
 import type { RequestLimitsMiddleware } from 'src/http/request-limits.middleware.js';
@@ -44,10 +45,15 @@ beforeAll(async () => {
       done();
     },
   });
-  Object.defineProperty(PinoLogger, 'root', { value: pino({ serializers: { req: (req: Request) => ({ method: req.method, url: req.url }), res: (res: Response) => ({ statusCode: res.statusCode }) } }, lines), configurable: true });
+  // Baton's options (the request's id on every line served under it), the serializers of its request lines.
+  const options = { ...loggerOptions({ log: { level: 'info' } } as BatonConfig), serializers: { req: (req: Request) => ({ id: req.id as unknown, method: req.method, url: req.url }), res: (res: Response) => ({ statusCode: res.statusCode }) } };
+  Object.defineProperty(PinoLogger, 'root', { value: pino(options, lines), configurable: true });
   const endpoint = {
     handle: async (req: Request, res: Response): Promise<void> => {
       order.push('endpoint');
+      // Later, as a tool call's line would be.
+      await new Promise((resolve) => setImmediate(resolve));
+      PinoLogger.root.warn({ tool: 'ping' }, 'a line logged while serving');
       if (endpointFails) throw new Error('endpoint broke');
       res.json({ method: req.method, body: req.body as unknown });
     },
@@ -140,7 +146,7 @@ describe('StreamableHttpRoute', () => {
     expect(order).toEqual(['origin', 'bearer']);
   });
 
-  it('writes one request line per request, with its status and time', async () => {
+  it('writes one request line per request, with its status and time, and puts its id on every line logged while serving it', async () => {
     await post('/mcp', '{"jsonrpc":"2.0","id":1,"method":"ping"}');
     answerAt = 'limits';
     await post('/mcp?x=1', '{}');
@@ -148,10 +154,18 @@ describe('StreamableHttpRoute', () => {
     answerAt = undefined;
     await post('/mcp', '{}');
     await new Promise((resolve) => setImmediate(resolve));
-    expect(logged.map((line) => [line.msg, line.req, line.res, typeof line.responseTime])).toEqual([
-      ['request completed', { method: 'POST', url: '/mcp' }, { statusCode: 200 }, 'number'],
-      ['request completed', { method: 'POST', url: '/mcp?x=1' }, { statusCode: 401 }, 'number'],
-      ['request errored', { method: 'POST', url: '/mcp' }, { statusCode: 500 }, 'number'],
+    const shape = (line: Record<string, unknown>) => [line.msg, { ...(line.req as object), id: typeof (line.req as { id?: unknown }).id }, line.res, typeof line.responseTime];
+    expect(logged.map(shape)).toEqual([
+      ['a line logged while serving', { id: 'number' }, undefined, 'undefined'],
+      ['request completed', { id: 'number', method: 'POST', url: '/mcp' }, { statusCode: 200 }, 'number'],
+      ['request completed', { id: 'number', method: 'POST', url: '/mcp?x=1' }, { statusCode: 401 }, 'number'],
+      ['a line logged while serving', { id: 'number' }, undefined, 'undefined'],
+      ['request errored', { id: 'number', method: 'POST', url: '/mcp' }, { statusCode: 500 }, 'number'],
     ]);
+    const ids = logged.map((line) => (line.req as { id: number }).id);
+    // Each request's lines carry its own id, and no other request's.
+    expect(ids[0]).toBe(ids[1]);
+    expect(new Set([ids[1], ids[2], ids[3]]).size).toBe(3);
+    expect(ids[4]).toBe(ids[3]);
   });
 });

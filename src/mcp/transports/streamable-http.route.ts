@@ -8,6 +8,7 @@ import { OriginGuardMiddleware } from 'src/http/origin-guard.middleware.js';
 import { RequestLimitsMiddleware } from 'src/http/request-limits.middleware.js';
 import { securityHeaders } from 'src/http/security-headers.js';
 import { logRequest } from 'src/platform/logging/request-log.js';
+import { inRequest } from 'src/platform/logging/request-scope.js';
 import { rejectJsonRpc, StreamableHttpEndpoint } from 'src/mcp/transports/streamable-http.endpoint.js';
 
 type ErrorHandler = (error: unknown, req: Request, res: Response, next: NextFunction) => void;
@@ -56,8 +57,9 @@ export class StreamableHttpRoute {
 
   readonly handler: RequestHandler = (req, res, next) => {
     if (!MCP_PATH.test(req.path)) return next();
-    logRequest(req, res);
-    this.step(0, req, res);
+    // Every line logged while the request is served (a tool's warnings, a
+    // failure) carries its id, as its request line does.
+    inRequest(logRequest(req, res), () => this.step(0, req, res));
   };
 
   private step(at: number, req: Request, res: Response): void {

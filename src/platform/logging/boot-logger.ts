@@ -1,6 +1,7 @@
 import pino from 'pino';
 
 import type { BatonConfig } from 'src/config/config.schema.js';
+import { requestBindings } from 'src/platform/logging/request-scope.js';
 
 // How log lines reach stderr. `sync`: each line written before the call
 // returns, for a process that may exit right after. `async`: each line is a
@@ -14,7 +15,7 @@ const GATHERED_BYTES = 4096;
 const GATHERED_FLUSH_MS = 100;
 
 export function loggerOptions(config: BatonConfig): pino.LoggerOptions {
-  return { level: config.log.level, base: { service: 'baton' } };
+  return { level: config.log.level, base: { service: 'baton' }, mixin: requestBindings };
 }
 
 export function stderrDestination(writes: LogWrites): pino.DestinationStream {

@@ -16,9 +16,10 @@ export function nextRequestId(): number {
 // same logger, so the same serializers shape it (method, URL, status; the
 // headers only at debug level) and the same redaction applies. Written when
 // the response ends, or when the client leaves first ("request aborted").
-export function logRequest(req: IncomingMessage & { id?: unknown }, res: ServerResponse): void {
+export function logRequest(req: IncomingMessage & { id?: unknown }, res: ServerResponse): number {
   const started = Date.now();
-  req.id = nextRequestId();
+  const id = nextRequestId();
+  req.id = id;
   const done = (): void => {
     res.off('close', done);
     res.off('finish', done);
@@ -29,4 +30,5 @@ export function logRequest(req: IncomingMessage & { id?: unknown }, res: ServerR
   };
   res.on('close', done);
   res.on('finish', done);
+  return id;
 }
