@@ -1,9 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-import pg from 'pg';
-
-import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
+import { createReferenceTable } from 'bench/reference/reference-table.js';
 import { busyShare, fmt, meanOf, medianRatio, roundOptions, sideBySideRound, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
@@ -49,9 +47,7 @@ function measureRound(round: number, env: Record<string, string>): Promise<Round
 const { name, url } = benchDatabaseUrl(options.adminUrl);
 const env = { DATABASE_URL: url, REDIS_URL: options.redisUrl, BATON_REDIS_PREFIX: `bench-builds-${Date.now().toString(36)}`, BATON_LOG_LEVEL: 'warn' };
 await migrate(env);
-const client = new pg.Client({ connectionString: url });
-await client.connect();
-await client.query(REFERENCE_TABLE_SQL).finally(() => client.end());
+await createReferenceTable(url);
 const rounds: Round[] = [];
 try {
   for (let r = 0; r < options.rounds; r++) rounds.push(...(await measureRound(r, env)));

@@ -4,9 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
-import pg from 'pg';
-
-import { REFERENCE_TABLE_SQL } from 'bench/reference/reference-table.js';
+import { createReferenceTable } from 'bench/reference/reference-table.js';
 import { busyShare, fmt, meanOf, medianRatio, roundOptions, sideBySideRound, type RoundResult } from 'bench/support/append-rounds.js';
 import { BatonProcess, migrate } from 'bench/support/baton-process.js';
 import { benchDatabaseUrl, dropDatabase } from 'bench/support/bench-database.js';
@@ -69,16 +67,6 @@ async function startReceiver(): Promise<{ endpoint: string; exports: () => numbe
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, exports: () => exports, close: () => server.close() };
-}
-
-async function createReferenceTable(databaseUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    await client.query(REFERENCE_TABLE_SQL);
-  } finally {
-    await client.end();
-  }
 }
 
 // One round: every mode's server side by side (sideBySideRound).
